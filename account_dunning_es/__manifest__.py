@@ -1,0 +1,35 @@
+# Copyright 2026 account_dunning_es authors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+{
+    "name": "Spanish Dunning (Cobro de morosos)",
+    "summary": "Staged collection of overdue customer invoices by segment, "
+    "with reminders, calls, meetings and demand letters",
+    "version": "18.0.1.0.0",
+    "category": "Accounting/Accounting",
+    "license": "AGPL-3",
+    "author": "account_dunning_es authors",
+    "website": "https://github.com/account-dunning-es/account-dunning-es",
+    "depends": ["account", "mail", "sales_team"],
+    "data": [
+        "security/security.xml",
+        "security/ir.model.access.csv",
+        "data/mail_activity_type_data.xml",
+        "data/mail_template_data.xml",
+        "data/dunning_policy_data.xml",
+        "data/ir_cron_data.xml",
+        "wizards/dunning_exclude_wizard_views.xml",
+        "data/ir_actions_server_data.xml",
+        "views/dunning_segment_views.xml",
+        "views/dunning_stage_views.xml",
+        "views/dunning_policy_views.xml",
+        "views/dunning_communication_views.xml",
+        "views/dunning_run_views.xml",
+        "views/res_partner_views.xml",
+        "views/account_move_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/menus.xml",
+    ],
+    "demo": ["demo/dunning_demo.xml"],
+    "installable": True,
+    "application": True,
+}

@@ -1,0 +1,134 @@
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from collections import defaultdict
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from . import dunning_rules
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    dunning_stage_id = fields.Many2one(
+        "dunning.stage",
+        string="Dunning Stage",
+        copy=False,
+        index="btree_not_null",
+        help="Last dunning stage issued for this invoice in its current cycle.",
+    )
+    dunning_last_date = fields.Date(string="Last Reminder", copy=False, readonly=True)
+    dunning_count = fields.Integer(string="Reminders", copy=False, readonly=True)
+    dunning_cycle = fields.Integer(
+        copy=False, readonly=True, help="Incremented each time the dunning stage is reset."
+    )
+    dunning_excluded = fields.Boolean(string="Excluded from Dunning", copy=False, tracking=True)
+    dunning_exclusion_reason = fields.Char(copy=False)
+    dunning_line_ids = fields.One2many(
+        "dunning.communication.line", "move_id", string="Dunning History"
+    )
+    dunning_days_overdue = fields.Integer(
+        string="Days Overdue", compute="_compute_dunning_days_overdue"
+    )
+
+    @api.depends("invoice_date_due")
+    @api.depends_context("date")
+    def _compute_dunning_days_overdue(self):
+        today = fields.Date.context_today(self)
+        for move in self:
+            move.dunning_days_overdue = (
+                max(dunning_rules.days_overdue(move.invoice_date_due, today), 0)
+                if move.is_invoice(include_receipts=False)
+                else 0
+            )
+
+    # ------------------------------------------------------------------
+    # Which invoices are dunned
+    # ------------------------------------------------------------------
+    @api.model
+    def _dunning_open_domain(self, company=None, due_until=None, include_excluded=False):
+        """Customer invoices that may be claimed: posted, not paid, not excluded.
+
+        Credit notes, drafts, paid and in-payment invoices never are;
+        partially paid ones are, for their residual.
+        """
+        domain = [
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+            ("payment_state", "in", ("not_paid", "partial")),
+            ("amount_residual", ">", 0),
+        ]
+        if not include_excluded:
+            domain += [
+                ("dunning_excluded", "=", False),
+                ("commercial_partner_id.dunning_excluded", "=", False),
+            ]
+        if company:
+            domain.append(("company_id", "=", company.id))
+        if due_until:
+            domain.append(("invoice_date_due", "<=", due_until))
+        return domain
+
+    def _dunning_write(self, vals):
+        """Write dunning bookkeeping on posted invoices.
+
+        These fields are not accounting data: the write must not flag the
+        invoice as manually modified nor re-check its balance.
+        """
+        return self.with_context(
+            skip_is_manually_modified=True, check_move_validity=False, tracking_disable=True
+        ).write(vals)
+
+    def _dunning_add_count(self, delta):
+        """Add ``delta`` to the reminder counters in one statement."""
+        if not self:
+            return
+        self.flush_model(["dunning_count"])
+        self.env.cr.execute(
+            "UPDATE account_move SET dunning_count = GREATEST(COALESCE(dunning_count, 0) + %s, 0)"
+            " WHERE id IN %s",
+            (delta, tuple(self.ids)),
+        )
+        self.invalidate_recordset(["dunning_count"])
+
+    # ------------------------------------------------------------------
+    # Actions (buttons and server actions)
+    # ------------------------------------------------------------------
+    def _dunning_check_invoices(self):
+        not_invoices = self.filtered(lambda m: m.move_type != "out_invoice")
+        if not_invoices:
+            raise UserError(
+                _(
+                    "Only customer invoices can be dunned; not: %(names)s",
+                    names=", ".join(not_invoices.mapped("display_name")),
+                )
+            )
+
+    def action_dunning_send_now(self):
+        """Issue the next stage of the selected invoices today."""
+        self._dunning_check_invoices()
+        runs = self.env["dunning.run"]
+        for company, moves in self.grouped("company_id").items():
+            run = self.env["dunning.run"].with_company(company).create(
+                {"company_id": company.id, "origin": "manual", "preview": False}
+            )
+            run._execute(move_ids=moves.ids, force=True)
+            runs |= run
+        return runs._action_show_result()
+
+    def action_dunning_reset(self):
+        """Start a new dunning cycle: the invoices go back to no stage."""
+        self._dunning_check_invoices()
+        by_cycle = defaultdict(lambda: self.browse())
+        for move in self:
+            by_cycle[move.dunning_cycle] |= move
+        for cycle, moves in by_cycle.items():
+            moves._dunning_write({"dunning_stage_id": False, "dunning_cycle": cycle + 1})
+        return True
+
+    def action_dunning_exclude(self):
+        return self.env["dunning.exclude.wizard"]._action_open(self)
+
+    def action_dunning_include(self):
+        self.write({"dunning_excluded": False, "dunning_exclusion_reason": False})
+        return True

@@ -1,0 +1,63 @@
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from collections import defaultdict
+
+from odoo import fields, models
+
+
+class DunningCommunicationLine(models.Model):
+    _name = "dunning.communication.line"
+    _description = "Invoice Claimed by a Dunning Communication"
+    _order = "communication_id, date_due, id"
+
+    communication_id = fields.Many2one(
+        "dunning.communication", required=True, ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one(related="communication_id.company_id", store=True)
+    partner_id = fields.Many2one(related="communication_id.partner_id", store=True, index=True)
+    channel = fields.Selection(related="communication_id.channel", store=True)
+    state = fields.Selection(related="communication_id.state", store=True)
+    date = fields.Date(related="communication_id.date", store=True)
+    move_id = fields.Many2one("account.move", required=True, ondelete="cascade", index=True)
+    stage_id = fields.Many2one("dunning.stage", required=True, ondelete="restrict")
+    previous_stage_id = fields.Many2one(
+        "dunning.stage", ondelete="set null", help="Stage of the invoice before this one."
+    )
+    previous_date = fields.Date(help="Last reminder date of the invoice before this one.")
+    cycle = fields.Integer(
+        help="Dunning cycle of the invoice: a reset of its stage starts a new cycle."
+    )
+    # Snapshot of the invoice on the day it was claimed: the history must not
+    # change when the invoice is paid later.
+    currency_id = fields.Many2one("res.currency", required=True)
+    company_currency_id = fields.Many2one(related="company_id.currency_id", string="Company Currency")
+    invoice_date = fields.Date()
+    date_due = fields.Date(string="Due Date")
+    days_overdue = fields.Integer()
+    amount_total = fields.Monetary(currency_field="currency_id")
+    amount_paid = fields.Monetary(currency_field="currency_id")
+    amount_residual = fields.Monetary(currency_field="currency_id")
+    amount_residual_company = fields.Monetary(currency_field="company_currency_id")
+    payment_reference = fields.Char()
+
+    def init(self):
+        # The database, not Python, guarantees that an invoice never gets the
+        # same stage through the same channel twice in one cycle, even with
+        # two runs racing on two cron workers.
+        self.env.cr.execute(
+            """
+            CREATE UNIQUE INDEX IF NOT EXISTS dunning_communication_line_once_uniq
+            ON dunning_communication_line (move_id, stage_id, channel, cycle)
+            WHERE state != 'cancelled'
+            """
+        )
+
+    def _restore_previous_stage(self):
+        """Put invoices back on the stage they had before these lines."""
+        restore = defaultdict(lambda: self.env["account.move"])
+        for line in self:
+            move = line.move_id
+            if move.dunning_stage_id == line.stage_id and move.dunning_cycle == line.cycle:
+                restore[(line.previous_stage_id.id, line.previous_date)] |= move
+        for (stage_id, last_date), moves in restore.items():
+            moves._dunning_write({"dunning_stage_id": stage_id, "dunning_last_date": last_date})
+            moves._dunning_add_count(-1)

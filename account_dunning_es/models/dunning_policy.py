@@ -1,0 +1,53 @@
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from odoo import api, fields, models
+
+from .dunning_rules import StageInfo
+
+
+class DunningPolicy(models.Model):
+    _name = "dunning.policy"
+    _description = "Dunning Policy"
+    _order = "company_id, sequence, id"
+
+    name = fields.Char(required=True, translate=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company, index=True
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    stage_ids = fields.One2many("dunning.stage", "policy_id", string="Stages", copy=True)
+    min_amount = fields.Monetary(
+        string="Minimum Amount",
+        currency_field="currency_id",
+        help="Customers owing less than this (net of open credit notes, in company "
+        "currency) receive no reminder.",
+    )
+    grace_days = fields.Integer(
+        help="Days added to every stage after the due date before it is issued."
+    )
+    min_days_between = fields.Integer(
+        string="Minimum Days Between Reminders",
+        default=2,
+        help="An invoice climbs one stage at a time and never gets two reminders "
+        "closer than this, even when a run catches up late.",
+    )
+    collector_id = fields.Many2one(
+        "res.users",
+        string="Default Collector",
+        help="Responsible for the customers of this policy who have no collector of their own.",
+    )
+    segment_count = fields.Integer(compute="_compute_segment_count")
+
+    @api.depends("company_id")
+    def _compute_segment_count(self):
+        segments = self.env["dunning.segment"].search([])
+        for policy in self:
+            policy.segment_count = len(
+                segments.filtered(lambda s, p=policy: s.with_company(p.company_id).policy_id == p)
+            )
+
+    def _stage_infos(self):
+        """StageInfo of the active stages, for the rules."""
+        self.ensure_one()
+        return [StageInfo(s.id, s.sequence, s.offset_days) for s in self.stage_ids if s.active]

@@ -1,0 +1,132 @@
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""Business rules of the dunning engine, as plain functions.
+
+Nothing here touches the database: inputs are dates, numbers and small
+tuples, so each rule can be read and tested on its own. The models call
+them with data they fetched in batches.
+"""
+
+from collections import namedtuple
+
+# What a rule needs to know of a stage: its id, its order in the policy and
+# the day, relative to the due date, from which it may be issued.
+StageInfo = namedtuple("StageInfo", "id sequence offset")
+
+# Partner status, most serious first: the first that applies wins.
+STATUS_ORDER = (
+    "excluded",
+    "legal",
+    "agency",
+    "promise",
+    "collection",
+    "overdue",
+    "due_soon",
+    "ok",
+)
+
+
+def days_overdue(date_due, today):
+    """Days past the due date (negative before it, 0 on the day)."""
+    if not date_due:
+        return 0
+    return (today - date_due).days
+
+
+def effective_offset(offset, grace_days):
+    """Grace days push back every stage issued after the due date."""
+    return offset + grace_days if offset > 0 else offset
+
+
+def next_stage(stages, current_sequence, overdue_days, days_since_last, min_gap, grace_days=0):
+    """Return the StageInfo an invoice must be issued now, or None.
+
+    :param stages: StageInfo of the policy, in any order
+    :param current_sequence: sequence of the stage the invoice already
+        reached in this cycle, or None when it reached none
+    :param overdue_days: days past the due date today
+    :param days_since_last: days since the last reminder of the invoice,
+        or None when it never got one
+    :param min_gap: minimum days between two reminders of one invoice
+    :param grace_days: days added to stages issued after the due date
+
+    Stages are never skipped: an invoice climbs one stage at a time, at
+    least ``min_gap`` days apart, so a late first run catches up in order
+    instead of sending the final demand first. The only exception is the
+    friendly pre-reminder (negative offset), which makes no sense once the
+    invoice is overdue and is passed over then.
+    """
+    ordered = sorted(stages, key=lambda s: (s.sequence, s.id))
+    pending = [s for s in ordered if current_sequence is None or s.sequence > current_sequence]
+    if overdue_days > 0:
+        pending = [s for s in pending if s.offset >= 0]
+    if not pending:
+        return None
+    candidate = pending[0]
+    if overdue_days < effective_offset(candidate.offset, grace_days):
+        return None
+    if days_since_last is not None and days_since_last < min_gap:
+        return None
+    return candidate
+
+
+def forced_next_stage(stages, current_sequence, overdue_days):
+    """Stage to issue now when a collector asks for the next reminder at once.
+
+    Dates and gaps are ignored, the order is not: the stage after the current
+    one. Before the due date only a pre-reminder may be forced; after it,
+    pre-reminders are passed over.
+    """
+    ordered = sorted(stages, key=lambda s: (s.sequence, s.id))
+    pending = [s for s in ordered if current_sequence is None or s.sequence > current_sequence]
+    if overdue_days > 0:
+        pending = [s for s in pending if s.offset >= 0]
+    else:
+        pending = [s for s in pending if s.offset < 0]
+    return pending[0] if pending else None
+
+
+def next_action_day(stages, current_sequence, overdue_days, days_since_last, min_gap, grace_days=0):
+    """Days from today until the invoice's next stage is due (0 = today).
+
+    None when the invoice has no stage left.
+    """
+    ordered = sorted(stages, key=lambda s: (s.sequence, s.id))
+    pending = [s for s in ordered if current_sequence is None or s.sequence > current_sequence]
+    if overdue_days > 0:
+        pending = [s for s in pending if s.offset >= 0]
+    if not pending:
+        return None
+    wait = effective_offset(pending[0].offset, grace_days) - overdue_days
+    if days_since_last is not None:
+        wait = max(wait, min_gap - days_since_last)
+    return max(wait, 0)
+
+
+def partner_status(
+    excluded=False,
+    has_legal=False,
+    has_agency=False,
+    has_open_promise=False,
+    has_staged_overdue=False,
+    has_overdue=False,
+    has_due_soon=False,
+):
+    """Status of a customer's account, from facts about its open items."""
+    facts = {
+        "excluded": excluded,
+        "legal": has_legal,
+        "agency": has_agency,
+        "promise": has_open_promise,
+        "collection": has_staged_overdue,
+        "overdue": has_overdue,
+        "due_soon": has_due_soon,
+    }
+    for status in STATUS_ORDER:
+        if facts.get(status):
+            return status
+    return "ok"
+
+
+def above_threshold(net_balance, threshold):
+    """A customer is dunned only when it owes more than the threshold."""
+    return net_balance > 0 and net_balance >= threshold

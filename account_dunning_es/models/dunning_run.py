@@ -1,0 +1,500 @@
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import logging
+import time
+from collections import defaultdict
+
+from psycopg2 import errors as pg_errors
+
+from odoo import Command, _, api, fields, models
+from odoo.modules import module as odoo_module
+from odoo.tools import split_every
+
+from . import dunning_rules
+
+_logger = logging.getLogger(__name__)
+
+# Key of the PostgreSQL advisory lock that lets one run at a time work on a
+# company's customers (second key: the company id).
+LOCK_KEY = 0x0D077  # "DUNN"
+
+# Errors that mean another transaction claimed the same invoices first.
+CONCURRENCY_ERRORS = (
+    pg_errors.UniqueViolation,
+    pg_errors.SerializationFailure,
+    pg_errors.LockNotAvailable,
+)
+
+
+class DunningRun(models.Model):
+    _name = "dunning.run"
+    _description = "Dunning Run"
+    _inherit = ["mail.thread"]
+    _order = "date desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(compute="_compute_name", store=True)
+    date = fields.Date(required=True, default=fields.Date.context_today, index=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company, index=True
+    )
+    origin = fields.Selection(
+        [("cron", "Scheduled"), ("manual", "Manual")], default="manual", required=True
+    )
+    preview = fields.Boolean(
+        string="Review Before Sending",
+        default=True,
+        help="Prepare draft communications to review, then send them from the run.",
+    )
+    state = fields.Selection(
+        [("draft", "Draft"), ("running", "In Progress"), ("done", "Done")],
+        default="draft",
+        required=True,
+        index=True,
+    )
+    user_id = fields.Many2one("res.users", default=lambda self: self.env.user, readonly=True)
+    last_partner_id = fields.Integer(
+        readonly=True,
+        help="Technical: the run has processed every customer up to this id. An "
+        "interrupted run resumes after it.",
+    )
+    partner_total = fields.Integer(string="Customers to Review", readonly=True)
+    partner_done = fields.Integer(string="Customers Reviewed", readonly=True)
+    communication_ids = fields.One2many("dunning.communication", "run_id")
+    communication_count = fields.Integer(compute="_compute_counts")
+    sent_count = fields.Integer(compute="_compute_counts")
+    draft_count = fields.Integer(compute="_compute_counts")
+    failed_count = fields.Integer(compute="_compute_counts")
+    log = fields.Text(readonly=True)
+
+    @api.depends("date", "company_id")
+    def _compute_name(self):
+        for run in self:
+            run.name = _("Dunning %(date)s", date=run.date) if run.date else _("Dunning")
+
+    def _compute_counts(self):
+        groups = self.env["dunning.communication"]._read_group(
+            [("run_id", "in", self.ids)], ["run_id", "state"], ["__count"]
+        )
+        counts = defaultdict(int)
+        for run, state, count in groups:
+            counts[(run.id, state)] = count
+        for run in self:
+            run.sent_count = counts[(run.id, "sent")]
+            run.draft_count = counts[(run.id, "draft")]
+            run.failed_count = counts[(run.id, "failed")]
+            run.communication_count = sum(
+                counts[(run.id, s)] for s in ("sent", "draft", "failed", "cancelled")
+            )
+
+    # ------------------------------------------------------------------
+    # Entry points
+    # ------------------------------------------------------------------
+    @api.model
+    def _cron_dunning_run(self, max_batches=10):
+        """Daily job: one run per company and day, resumed until done.
+
+        Each call processes at most ``max_batches`` batches and reports its
+        progress, so Odoo calls it again while customers remain; a run that
+        was interrupted is resumed instead of started again.
+        """
+        today = fields.Date.context_today(self)
+        companies = self.env["dunning.policy"].search([]).company_id
+        done = remaining = 0
+        for company in companies:
+            run = self.search(
+                [("company_id", "=", company.id), ("date", "=", today), ("origin", "=", "cron")],
+                limit=1,
+            )
+            if not run:
+                run = self.with_company(company).create(
+                    {
+                        "company_id": company.id,
+                        "date": today,
+                        "origin": "cron",
+                        "preview": company.dunning_review_before_send,
+                    }
+                )
+            if run.state == "done":
+                continue
+            before = run.partner_done
+            run.with_company(company)._execute(max_batches=max_batches)
+            done += run.partner_done - before
+            remaining += max(run.partner_total - run.partner_done, 0) if run.state != "done" else 0
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+
+    def action_run(self):
+        for run in self:
+            run.with_company(run.company_id)._execute()
+        return True
+
+    def action_send_drafts(self):
+        self.communication_ids.filtered(lambda c: c.state == "draft")._issue()
+        return True
+
+    def action_view_communications(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account_dunning_es.dunning_communication_action"
+        )
+        action["domain"] = [("run_id", "=", self.id)]
+        action["context"] = {"search_default_group_by_state": 1}
+        return action
+
+    def _action_show_result(self):
+        if len(self) == 1:
+            return {
+                "type": "ir.actions.act_window",
+                "res_model": "dunning.run",
+                "res_id": self.id,
+                "view_mode": "form",
+                "target": "current",
+            }
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "dunning.run",
+            "domain": [("id", "in", self.ids)],
+            "view_mode": "list,form",
+        }
+
+    # ------------------------------------------------------------------
+    # Engine
+    # ------------------------------------------------------------------
+    @api.model
+    def _can_commit(self):
+        """Commit per batch, except inside a test transaction."""
+        return not odoo_module.current_test and not self.env.context.get("dunning_no_commit")
+
+    def _commit(self):
+        if self._can_commit():
+            self.env.cr.commit()
+        else:
+            self.env.flush_all()
+
+    def _log(self, message):
+        self.ensure_one()
+        stamp = fields.Datetime.now().strftime("%H:%M:%S")
+        self.log = (self.log or "") + f"{stamp} {message}\n"
+
+    def _lookahead_days(self):
+        """Days before the due date of the earliest pre-reminder of the company."""
+        stages = self.env["dunning.stage"].search(
+            [("company_id", "=", self.company_id.id), ("offset_days", "<", 0)],
+            order="offset_days",
+            limit=1,
+        )
+        return -stages.offset_days if stages else 0
+
+    def _candidate_partner_ids(self):
+        """Customers with open invoices due by the lookahead date, by id."""
+        Move = self.env["account.move"].with_context(active_test=False)
+        due_until = fields.Date.add(self.date, days=self._lookahead_days())
+        groups = Move._read_group(
+            Move._dunning_open_domain(self.company_id, due_until), ["commercial_partner_id"]
+        )
+        return sorted(partner.id for (partner,) in groups)
+
+    def _execute(self, max_batches=None, move_ids=None, force=False):
+        """Process the run's customers in batches, committing after each one.
+
+        :param max_batches: stop after so many batches (the cron resumes)
+        :param move_ids: restrict to these invoices (manual "send now")
+        :param force: issue the next stage without waiting for its date
+        """
+        self.ensure_one()
+        started = time.monotonic()
+        company = self.company_id
+        partner_ids = self._candidate_partner_ids()
+        if move_ids:
+            moves = self.env["account.move"].browse(move_ids)
+            partner_ids = sorted(set(moves.commercial_partner_id.ids) & set(partner_ids))
+        if self.state == "draft":
+            self.write({"state": "running", "partner_total": len(partner_ids)})
+            self._log(_("Run started: %(count)s customers to review.", count=len(partner_ids)))
+        todo = [pid for pid in partner_ids if pid > self.last_partner_id]
+        self.partner_total = self.partner_done + len(todo)
+        self._commit()
+        batch_size = max(company.dunning_batch_size or 200, 1)
+        for count, batch in enumerate(split_every(batch_size, todo), start=1):
+            if max_batches and count > max_batches:
+                self._commit()
+                return False
+            if not self._process_batch(list(batch), move_ids=move_ids, force=force):
+                self._log(_("Another run is working on this company: stopped, to be resumed."))
+                self._commit()
+                return False
+        self.state = "done"
+        self._log(
+            _(
+                "Run finished in %(seconds)s s: %(comms)s communications.",
+                seconds=round(time.monotonic() - started, 1),
+                comms=self.communication_count,
+            )
+        )
+        self._commit()
+        return True
+
+    def _process_batch(self, partner_ids, move_ids=None, force=False):
+        """Process one batch of customers atomically; False if another run holds them."""
+        for attempt in (1, 2):
+            try:
+                with self.env.cr.savepoint():
+                    self.env.cr.execute(
+                        "SELECT pg_try_advisory_xact_lock(%s, %s)", (LOCK_KEY, self.company_id.id)
+                    )
+                    if not self.env.cr.fetchone()[0]:
+                        return False
+                    self._plan_and_issue(partner_ids, move_ids=move_ids, force=force)
+                    self.write(
+                        {
+                            "last_partner_id": partner_ids[-1],
+                            "partner_done": self.partner_done + len(partner_ids),
+                        }
+                    )
+                    self.env.flush_all()
+            except CONCURRENCY_ERRORS as error:
+                # Another transaction issued some of these reminders first:
+                # start again from a fresh snapshot, which will see them.
+                _logger.info("Dunning batch conflict (attempt %s): %s", attempt, error)
+                self.env.invalidate_all()
+                if self._can_commit():
+                    self.env.cr.rollback()
+                if attempt == 2:
+                    return False
+                continue
+            self._commit()
+            return True
+        return False
+
+    def _plan_and_issue(self, partner_ids, move_ids=None, force=False):
+        """Decide which invoices reach a new stage, then issue the communications.
+
+        Data is read in a few queries for the whole batch; the decision per
+        invoice is :func:`dunning_rules.next_stage`.
+        """
+        today = self.date
+        company = self.company_id
+        Move = self.env["account.move"].with_context(active_test=False)
+        domain = Move._dunning_open_domain(company) + [("commercial_partner_id", "in", partner_ids)]
+        if move_ids:
+            domain.append(("id", "in", list(move_ids)))
+        moves = Move.search_fetch(
+            domain,
+            [
+                "name",
+                "commercial_partner_id",
+                "partner_id",
+                "invoice_date",
+                "invoice_date_due",
+                "amount_total",
+                "amount_residual",
+                "amount_residual_signed",
+                "currency_id",
+                "payment_reference",
+                "dunning_stage_id",
+                "dunning_last_date",
+                "dunning_cycle",
+            ],
+            order="commercial_partner_id, invoice_date_due, id",
+        )
+        if not moves:
+            return self.env["dunning.communication"]
+        # Lock the invoices: a payment being reconciled on them waits for us,
+        # and one committed since our snapshot makes us start again.
+        self.env.cr.execute(
+            "SELECT id FROM account_move WHERE id IN %s FOR NO KEY UPDATE NOWAIT",
+            (tuple(moves.ids),),
+        )
+        net_balance = self._net_balances(moves.commercial_partner_id)
+        policies = {}
+        stage_infos = {}
+        plan = defaultdict(list)
+        for move in moves:
+            partner = move.commercial_partner_id
+            if partner.id not in policies:
+                policies[partner.id] = partner._dunning_policy(company)
+            policy = policies[partner.id]
+            if not policy:
+                continue
+            # A collector who forces a reminder has looked at the amount already.
+            if not force and not dunning_rules.above_threshold(
+                net_balance.get(partner.id, 0.0), policy.min_amount
+            ):
+                continue
+            if policy.id not in stage_infos:
+                stage_infos[policy.id] = policy._stage_infos()
+            overdue_days = dunning_rules.days_overdue(move.invoice_date_due, today)
+            current = move.dunning_stage_id.sequence if move.dunning_stage_id else None
+            if force:
+                info = dunning_rules.forced_next_stage(stage_infos[policy.id], current, overdue_days)
+            else:
+                last = move.dunning_last_date
+                info = dunning_rules.next_stage(
+                    stage_infos[policy.id],
+                    current,
+                    overdue_days,
+                    (today - last).days if last else None,
+                    policy.min_days_between,
+                    policy.grace_days,
+                )
+            if info:
+                plan[(partner.id, info.id)].append(move)
+        without_policy = [pid for pid, policy in policies.items() if not policy]
+        if without_policy:
+            self._log(
+                _(
+                    "No dunning policy applies to %(count)s customers (set a default policy "
+                    "on the company or a policy on their segment).",
+                    count=len(without_policy),
+                )
+            )
+        return self._create_communications(plan, policies)
+
+    def _net_balances(self, partners):
+        """Open invoices minus unapplied credit notes, per partner, company currency."""
+        Move = self.env["account.move"].with_context(active_test=False)
+        groups = Move._read_group(
+            [
+                ("company_id", "=", self.company_id.id),
+                ("commercial_partner_id", "in", partners.ids),
+                ("move_type", "in", ("out_invoice", "out_refund")),
+                ("state", "=", "posted"),
+                ("payment_state", "in", ("not_paid", "partial")),
+            ],
+            ["commercial_partner_id"],
+            ["amount_residual_signed:sum"],
+        )
+        return {partner.id: amount for partner, amount in groups}
+
+    def _create_communications(self, plan, policies):
+        """One communication per customer, stage and channel, in one create."""
+        Stage = self.env["dunning.stage"]
+        today = self.date
+        vals_list = []
+        stage_moves = defaultdict(lambda: self.env["account.move"])
+        for (partner_id, stage_id), moves in plan.items():
+            stage = Stage.browse(stage_id)
+            partner = moves[0].commercial_partner_id
+            policy = policies[partner_id]
+            recipient_id = partner.address_get(["invoice"])["invoice"]
+            line_vals = [
+                {
+                    "move_id": move.id,
+                    "stage_id": stage.id,
+                    "previous_stage_id": move.dunning_stage_id.id,
+                    "previous_date": move.dunning_last_date,
+                    "cycle": move.dunning_cycle,
+                    "currency_id": move.currency_id.id,
+                    "invoice_date": move.invoice_date,
+                    "date_due": move.invoice_date_due,
+                    "days_overdue": max(dunning_rules.days_overdue(move.invoice_date_due, today), 0),
+                    "amount_total": move.amount_total,
+                    "amount_paid": move.amount_total - move.amount_residual,
+                    "amount_residual": move.amount_residual,
+                    "amount_residual_company": move.amount_residual_signed,
+                    "payment_reference": move.payment_reference or move.name,
+                }
+                for move in moves
+            ]
+            for channel in stage._channels():
+                vals_list.append(
+                    {
+                        "date": today,
+                        "company_id": self.company_id.id,
+                        "partner_id": partner.id,
+                        "recipient_id": recipient_id,
+                        "stage_id": stage.id,
+                        "channel": channel,
+                        "user_id": partner._dunning_collector(policy).id,
+                        "run_id": self.id,
+                        "line_ids": [Command.create(vals) for vals in line_vals],
+                    }
+                )
+            stage_moves[stage] |= self.env["account.move"].union(*moves)
+        comms = (
+            self.env["dunning.communication"]
+            .with_context(tracking_disable=True, mail_create_nolog=True)
+            .create(vals_list)
+        )
+        for stage, moves in stage_moves.items():
+            moves._dunning_write({"dunning_stage_id": stage.id, "dunning_last_date": today})
+            moves._dunning_add_count(1)
+        if not self.preview:
+            comms._issue()
+        return comms
+
+    # ------------------------------------------------------------------
+    # Demo data
+    # ------------------------------------------------------------------
+    @api.model
+    def _demo_populate(self):
+        """Demo customers per segment with invoices due at various dates."""
+        company = self.env.ref("base.main_company")
+        journal = self.env["account.journal"].search(
+            [("type", "=", "sale"), ("company_id", "=", company.id)], limit=1
+        )
+        if not journal:
+            return
+        spain = self.env.ref("base.es")
+        today = fields.Date.context_today(self)
+        customers = [
+            # name, segment, phone, due dates in days from today
+            ("Ayuntamiento de Villanueva", "public", "+34 915 550 101", [-75, -20]),
+            ("Grupo Industrial Ebro SA", "large", "+34 976 550 102", [-45, -8, 10]),
+            ("Talleres Martínez SL", "sme", "+34 612 345 678", [-95, -32, -4, 3]),
+            ("Distribuciones Levante SL", "strategic", "+34 963 550 104", [-12, 2]),
+            ("Lucía Fernández", "mass", "+34 622 000 105", [-18, -2]),
+        ]
+        demo_moves = self.env["account.move"]
+        for name, segment, phone, due_offsets in customers:
+            partner = self.env["res.partner"].create(
+                {
+                    "name": name,
+                    "is_company": segment != "mass",
+                    "email": f"cobros.{segment}@example.com",
+                    "phone": phone,
+                    "street": "Calle Mayor 1",
+                    "zip": "28013",
+                    "city": "Madrid",
+                    "country_id": spain.id,
+                    "lang": "es_ES" if self.env["res.lang"]._lang_get("es_ES") else "en_US",
+                    "dunning_segment_id": self.env.ref(
+                        f"account_dunning_es.dunning_segment_{segment}"
+                    ).id,
+                }
+            )
+            for index, offset in enumerate(due_offsets, start=1):
+                due = fields.Date.add(today, days=offset)
+                invoice = self.env["account.move"].create(
+                    {
+                        "move_type": "out_invoice",
+                        "partner_id": partner.id,
+                        "journal_id": journal.id,
+                        "invoice_date": fields.Date.add(due, days=-30),
+                        "invoice_date_due": due,
+                        "invoice_line_ids": [
+                            Command.create(
+                                {
+                                    "name": f"Servicios de mantenimiento {index}",
+                                    "quantity": 1,
+                                    "price_unit": 450.0 * index,
+                                    "tax_ids": [],
+                                }
+                            )
+                        ],
+                    }
+                )
+                invoice.action_post()
+                demo_moves |= invoice
+        # Replay the daily runs of the last months so that the demo customers
+        # sit at different stages, with a history to look at.
+        start = min(demo_moves.mapped("invoice_date_due"))
+        for days in range((today - start).days, 0, -1):
+            run = self.with_company(company).create(
+                {
+                    "company_id": company.id,
+                    "date": fields.Date.add(today, days=-days),
+                    "origin": "cron",
+                    "preview": False,
+                }
+            )
+            run.with_context(dunning_no_commit=True)._execute()

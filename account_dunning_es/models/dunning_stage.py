@@ -1,0 +1,93 @@
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from odoo import api, fields, models
+
+CHANNELS = [
+    ("email", "Email"),
+    ("letter", "Letter"),
+    ("call", "Phone Call"),
+    ("meeting", "Meeting"),
+    ("agency", "External Agency"),
+    ("legal", "Legal Action"),
+]
+
+
+class DunningStage(models.Model):
+    _name = "dunning.stage"
+    _description = "Dunning Stage"
+    _order = "policy_id, sequence, id"
+
+    name = fields.Char(required=True, translate=True)
+    sequence = fields.Integer(default=10, help="Order of the stage in its policy.")
+    active = fields.Boolean(default=True)
+    policy_id = fields.Many2one("dunning.policy", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="policy_id.company_id", store=True, index=True)
+    offset_days = fields.Integer(
+        string="Days After Due Date",
+        help="Day, relative to the invoice due date, from which the stage is issued. "
+        "Negative: a friendly pre-reminder before the due date.",
+    )
+    tone = fields.Selection(
+        [("friendly", "Friendly"), ("firm", "Firm"), ("final", "Final")],
+        default="friendly",
+        required=True,
+    )
+    send_email = fields.Boolean(string="Email")
+    mail_template_id = fields.Many2one(
+        "mail.template",
+        string="Email Template",
+        domain=[("model", "=", "dunning.communication")],
+    )
+    send_letter = fields.Boolean(
+        string="Letter",
+        help="A demand letter is prepared for printing and kept for the record.",
+    )
+    letter_number = fields.Selection(
+        [("1", "First demand"), ("2", "Second demand"), ("3", "Final demand")],
+        help="Which demand letter this stage issues.",
+    )
+    call_action = fields.Selection(
+        [("call", "Phone Call"), ("meeting", "Meeting")],
+        string="Personal Contact",
+        help="Schedules an activity for the responsible collector.",
+    )
+    call_objective = fields.Selection(
+        [
+            ("remind", "Remind the debt"),
+            ("barriers", "Remove payment barriers"),
+            ("commitment", "Obtain a payment commitment"),
+            ("press", "Press for payment"),
+            ("conditions", "Change payment conditions"),
+        ],
+        string="Contact Objective",
+    )
+    call_delay_days = fields.Integer(
+        string="Activity Due In (Days)", help="Deadline of the call/meeting activity."
+    )
+    handover = fields.Selection(
+        [("agency", "External Collection Agency"), ("legal", "Legal Action")],
+        string="Hand-over",
+        help="The debt leaves ordinary collection: an activity asks the collector to "
+        "hand the file over.",
+    )
+    note = fields.Html(translate=True, help="Instructions for the collector.")
+
+    @api.depends("policy_id", "name")
+    def _compute_display_name(self):
+        for stage in self:
+            stage.display_name = (
+                f"{stage.policy_id.name} / {stage.name}" if stage.policy_id else stage.name
+            )
+
+    def _channels(self):
+        """Channels the stage issues, in the order they are issued."""
+        self.ensure_one()
+        channels = []
+        if self.send_email:
+            channels.append("email")
+        if self.send_letter:
+            channels.append("letter")
+        if self.call_action:
+            channels.append(self.call_action)
+        if self.handover:
+            channels.append(self.handover)
+        return channels

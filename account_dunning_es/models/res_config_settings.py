@@ -1,0 +1,14 @@
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from odoo import fields, models
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    dunning_policy_id = fields.Many2one(
+        related="company_id.dunning_policy_id", readonly=False
+    )
+    dunning_review_before_send = fields.Boolean(
+        related="company_id.dunning_review_before_send", readonly=False
+    )
+    dunning_batch_size = fields.Integer(related="company_id.dunning_batch_size", readonly=False)

@@ -1,0 +1,248 @@
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from collections import defaultdict
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from . import dunning_rules
+
+STATUS_SELECTION = [
+    ("ok", "Up to date"),
+    ("due_soon", "Due soon"),
+    ("overdue", "Overdue"),
+    ("collection", "In collection"),
+    ("promise", "Payment promise"),
+    ("agency", "External agency"),
+    ("legal", "Legal action"),
+    ("excluded", "Excluded"),
+]
+
+# Invoices due within this many days make a customer "due soon".
+DUE_SOON_DAYS = 7
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    dunning_segment_id = fields.Many2one(
+        "dunning.segment",
+        string="Collection Segment",
+        tracking=True,
+        help="Chooses the dunning policy: channels and pace of the reminders.",
+    )
+    dunning_collector_id = fields.Many2one(
+        "res.users",
+        string="Collector",
+        tracking=True,
+        help="Person responsible for collecting this customer's debts. Without one, the "
+        "policy's default collector.",
+    )
+    dunning_excluded = fields.Boolean(string="Excluded from Dunning", tracking=True)
+    dunning_exclusion_reason = fields.Char(tracking=True)
+    dunning_communication_ids = fields.One2many(
+        "dunning.communication", "partner_id", string="Dunning Communications"
+    )
+    dunning_communication_count = fields.Integer(compute="_compute_dunning_communication_count")
+
+    # Account status, computed for the current company in one batch.
+    dunning_status = fields.Selection(
+        STATUS_SELECTION,
+        compute="_compute_dunning_status",
+        search="_search_dunning_status",
+        string="Collection Status",
+    )
+    dunning_stage_id = fields.Many2one(
+        "dunning.stage", compute="_compute_dunning_status", string="Current Dunning Stage"
+    )
+    dunning_overdue_amount = fields.Monetary(
+        compute="_compute_dunning_status",
+        string="Overdue Amount",
+        currency_field="dunning_currency_id",
+    )
+    dunning_currency_id = fields.Many2one("res.currency", compute="_compute_dunning_status")
+    dunning_oldest_due_date = fields.Date(
+        compute="_compute_dunning_status", string="Oldest Due Date"
+    )
+    dunning_days_overdue = fields.Integer(compute="_compute_dunning_status", string="Days Overdue")
+    dunning_next_action_date = fields.Date(
+        compute="_compute_dunning_status", string="Next Dunning Action"
+    )
+    dunning_policy_id = fields.Many2one(
+        "dunning.policy", compute="_compute_dunning_status", string="Dunning Policy"
+    )
+    dunning_responsible_id = fields.Many2one(
+        "res.users",
+        compute="_compute_dunning_status",
+        string="Responsible Collector",
+        help="The partner's collector, else the policy's default collector.",
+    )
+
+    def _compute_dunning_communication_count(self):
+        groups = self.env["dunning.communication"]._read_group(
+            [("partner_id", "in", self.commercial_partner_id.ids)], ["partner_id"], ["__count"]
+        )
+        counts = {partner.id: count for partner, count in groups}
+        for partner in self:
+            partner.dunning_communication_count = counts.get(partner.commercial_partner_id.id, 0)
+
+    def _dunning_policy(self, company):
+        """Policy that applies to this customer in ``company``."""
+        self.ensure_one()
+        segment = self.commercial_partner_id.dunning_segment_id
+        if segment:
+            return segment._policy_for_company(company)
+        return company.dunning_policy_id
+
+    def _dunning_collector(self, policy):
+        self.ensure_one()
+        commercial = self.commercial_partner_id
+        return commercial.dunning_collector_id or policy.collector_id
+
+    @api.depends_context("company", "date")
+    def _compute_dunning_status(self):
+        """Status of each customer's account in the current company.
+
+        One query fetches the open invoices of every partner of the batch;
+        the rest is arithmetic.
+        """
+        company = self.env.company
+        today = fields.Date.context_today(self)
+        commercials = self.commercial_partner_id
+        # sudo: sales reps see the account status of their customers, not the
+        # invoices themselves; the domain keeps to the current company.
+        Move = self.env["account.move"].sudo()
+        moves = Move.search_fetch(
+            Move._dunning_open_domain(company, include_excluded=True)
+            + [("commercial_partner_id", "in", commercials.ids)],
+            [
+                "commercial_partner_id",
+                "invoice_date_due",
+                "amount_residual_signed",
+                "dunning_stage_id",
+                "dunning_last_date",
+                "dunning_excluded",
+            ],
+        )
+        by_partner = defaultdict(lambda: self.env["account.move"])
+        for move in moves:
+            by_partner[move.commercial_partner_id.id] |= move
+        promise_partners = self._dunning_partners_with_open_promise(commercials)
+        for partner in self:
+            commercial = partner.commercial_partner_id
+            policy = commercial._dunning_policy(company)
+            open_moves = by_partner[commercial.id].filtered(lambda m: not m.dunning_excluded)
+            overdue = open_moves.filtered(lambda m: m.invoice_date_due and m.invoice_date_due < today)
+            stages = open_moves.dunning_stage_id
+            staged_overdue = overdue.filtered(lambda m: m.dunning_stage_id)
+            handovers = set(staged_overdue.dunning_stage_id.mapped("handover"))
+            oldest = min(overdue.mapped("invoice_date_due"), default=False)
+            partner.dunning_status = dunning_rules.partner_status(
+                excluded=commercial.dunning_excluded,
+                has_legal="legal" in handovers,
+                has_agency="agency" in handovers,
+                has_open_promise=commercial.id in promise_partners,
+                has_staged_overdue=bool(staged_overdue),
+                has_overdue=bool(overdue),
+                has_due_soon=any(
+                    m.invoice_date_due and m.invoice_date_due <= today + timedelta(days=DUE_SOON_DAYS)
+                    for m in open_moves
+                ),
+            )
+            partner.dunning_stage_id = stages.sorted(lambda s: (s.sequence, s.id))[-1:] if stages else False
+            partner.dunning_overdue_amount = sum(overdue.mapped("amount_residual_signed"))
+            partner.dunning_currency_id = company.currency_id
+            partner.dunning_oldest_due_date = oldest
+            partner.dunning_days_overdue = dunning_rules.days_overdue(oldest, today) if oldest else 0
+            partner.dunning_policy_id = policy
+            partner.dunning_responsible_id = commercial._dunning_collector(policy) if policy else False
+            partner.dunning_next_action_date = self._dunning_next_action_date(
+                open_moves, policy, today
+            ) if policy and not commercial.dunning_excluded else False
+
+    @api.model
+    def _dunning_next_action_date(self, moves, policy, today):
+        stage_infos = policy._stage_infos()
+        days = []
+        for move in moves:
+            wait = dunning_rules.next_action_day(
+                stage_infos,
+                move.dunning_stage_id.sequence if move.dunning_stage_id else None,
+                dunning_rules.days_overdue(move.invoice_date_due, today),
+                (today - move.dunning_last_date).days if move.dunning_last_date else None,
+                policy.min_days_between,
+                policy.grace_days,
+            )
+            if wait is not None:
+                days.append(wait)
+        return today + timedelta(days=min(days)) if days else False
+
+    @api.model
+    def _dunning_partners_with_open_promise(self, partners):
+        """Ids of partners with an open payment promise (see the promises feature)."""
+        return set()
+
+    def _search_dunning_status(self, operator, value):
+        if operator not in ("=", "!=", "in", "not in"):
+            raise UserError(_("Unsupported search on the collection status."))
+        values = {value} if isinstance(value, str) else set(value or [])
+        Move = self.env["account.move"]
+        groups = Move._read_group(
+            Move._dunning_open_domain(self.env.company, include_excluded=True),
+            ["commercial_partner_id"],
+        )
+        partners = self.browse([partner.id for (partner,) in groups])
+        partners |= self.search([("dunning_excluded", "=", True)])
+        if "ok" in values:
+            # Customers with nothing open are up to date: match all but the
+            # customers with open items in another status.
+            others = partners.filtered(lambda p: p.dunning_status not in values)
+            domain = [("id", "not in", others.ids)]
+        else:
+            domain = [("id", "in", partners.filtered(lambda p: p.dunning_status in values).ids)]
+        if operator in ("!=", "not in"):
+            domain = ["!", *domain]
+        return domain
+
+    # ------------------------------------------------------------------
+    # Actions (buttons and server actions)
+    # ------------------------------------------------------------------
+    def action_dunning_send_now(self):
+        """Issue now the next stage of every open invoice of these customers."""
+        company = self.env.company
+        moves = self.env["account.move"].search(
+            self.env["account.move"]._dunning_open_domain(company)
+            + [("commercial_partner_id", "in", self.commercial_partner_id.ids)]
+        )
+        if not moves:
+            raise UserError(_("These customers have no open invoice to claim in %(company)s.",
+                              company=company.name))
+        return moves.action_dunning_send_now()
+
+    def action_dunning_reset(self):
+        moves = self.env["account.move"].search(
+            [
+                ("commercial_partner_id", "in", self.commercial_partner_id.ids),
+                ("move_type", "=", "out_invoice"),
+                ("dunning_stage_id", "!=", False),
+            ]
+        )
+        return moves.action_dunning_reset()
+
+    def action_dunning_exclude(self):
+        return self.env["dunning.exclude.wizard"]._action_open(self.commercial_partner_id)
+
+    def action_dunning_include(self):
+        self.commercial_partner_id.write(
+            {"dunning_excluded": False, "dunning_exclusion_reason": False}
+        )
+        return True
+
+    def action_view_dunning_communications(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account_dunning_es.dunning_communication_action"
+        )
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {"default_partner_id": self.commercial_partner_id.id}
+        return action

@@ -1,0 +1,1 @@
+from . import dunning_exclude_wizard
