@@ -1,5 +1,6 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import logging
+import threading
 import time
 from collections import defaultdict
 
@@ -162,7 +163,8 @@ class DunningRun(models.Model):
     @api.model
     def _can_commit(self):
         """Commit per batch, except inside a test transaction."""
-        return not odoo_module.current_test and not self.env.context.get("dunning_no_commit")
+        testing = odoo_module.current_test or getattr(threading.current_thread(), "testing", False)
+        return not testing and not self.env.context.get("dunning_no_commit")
 
     def _commit(self):
         if self._can_commit():

@@ -1,0 +1,5 @@
+from . import test_dunning_rules
+from . import test_dunning_run
+from . import test_dunning_bad_data
+from . import test_dunning_actions
+from . import test_dunning_security

@@ -1,0 +1,181 @@
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from datetime import date
+
+from freezegun import freeze_time
+
+from odoo import Command, fields
+
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.addons.mail.tests.common import MailCase
+
+
+class DunningCommon(AccountTestInvoicingCommon, MailCase):
+    """A company with a known policy and customers with complete data.
+
+    Stages (days after due date): pre-reminder -5 (email), reminder +1
+    (email), call +10, first letter +20 (email + letter), final letter +60
+    (email + letter), agency +90.
+    """
+
+    today = date(2026, 3, 2)
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._init_mail_gateway()
+        cls._init_mail_servers()
+        cls.env["ir.config_parameter"].set_param("mail.restrict.template.rendering", False)
+        cls.company = cls.company_data["company"]
+        cls.company.write({"email": "cobros@example.com", "phone": "+34 910 000 000"})
+        cls.collector = cls.env["res.users"].create(
+            {
+                "name": "Carmen Cobros",
+                "login": "carmen.cobros",
+                "email": "carmen@example.com",
+                "phone": "+34 910 000 111",
+                "company_id": cls.company.id,
+                "company_ids": [Command.set(cls.company.ids)],
+                "groups_id": [
+                    Command.set(
+                        [
+                            cls.env.ref("base.group_user").id,
+                            cls.env.ref("account_dunning_es.group_dunning_user").id,
+                        ]
+                    )
+                ],
+            }
+        )
+        cls.policy = cls._create_policy(cls.company, "Test policy")
+        cls.stages = cls.policy.stage_ids.sorted("sequence")
+        cls.stage_pre, cls.stage_reminder, cls.stage_call = cls.stages[:3]
+        cls.stage_letter1, cls.stage_final, cls.stage_agency = cls.stages[3:]
+        cls.company.dunning_policy_id = cls.policy
+        cls.customer = cls._create_customer("Talleres Prueba SL")
+        cls.customer_2 = cls._create_customer("Ferretería Ejemplo SL")
+
+    @classmethod
+    def _create_policy(cls, company, name, **values):
+        template = cls.env.ref("account_dunning_es.mail_template_dunning_reminder")
+        email = {"send_email": True, "mail_template_id": template.id}
+        return cls.env["dunning.policy"].create(
+            dict(
+                {
+                    "name": name,
+                    "company_id": company.id,
+                    "min_days_between": 2,
+                    "collector_id": cls.collector.id,
+                    "stage_ids": [
+                        Command.create(dict(name="Pre-reminder", sequence=10, offset_days=-5, **email)),
+                        Command.create(dict(name="Reminder", sequence=20, offset_days=1, **email)),
+                        Command.create(
+                            dict(
+                                name="Call",
+                                sequence=30,
+                                offset_days=10,
+                                call_action="call",
+                                call_objective="commitment",
+                            )
+                        ),
+                        Command.create(
+                            dict(
+                                name="First letter",
+                                sequence=40,
+                                offset_days=20,
+                                tone="firm",
+                                send_letter=True,
+                                letter_number="1",
+                                **email,
+                            )
+                        ),
+                        Command.create(
+                            dict(
+                                name="Final letter",
+                                sequence=50,
+                                offset_days=60,
+                                tone="final",
+                                send_letter=True,
+                                letter_number="3",
+                                **email,
+                            )
+                        ),
+                        Command.create(
+                            dict(name="Agency", sequence=60, offset_days=90, handover="agency")
+                        ),
+                    ],
+                },
+                **values,
+            )
+        )
+
+    @classmethod
+    def _create_customer(cls, name, **values):
+        return cls.env["res.partner"].create(
+            dict(
+                {
+                    "name": name,
+                    "is_company": True,
+                    "email": f"{name.split()[0].lower()}@example.com",
+                    "phone": "+34 612 345 678",
+                    "street": "Calle Mayor 1",
+                    "zip": "28013",
+                    "city": "Madrid",
+                    "country_id": cls.env.ref("base.es").id,
+                },
+                **values,
+            )
+        )
+
+    @classmethod
+    def _invoice(cls, partner, amount, due, move_type="out_invoice", currency=None, company=None,
+                 post=True):
+        company = company or cls.company
+        journal = cls.env["account.journal"].search(
+            [("type", "=", "sale"), ("company_id", "=", company.id)], limit=1
+        )
+        move = cls.env["account.move"].with_company(company).create(
+            {
+                "move_type": move_type,
+                "partner_id": partner.id,
+                "journal_id": journal.id,
+                "invoice_date": fields.Date.subtract(due, days=30),
+                "invoice_date_due": due,
+                "currency_id": (currency or company.currency_id).id,
+                "invoice_line_ids": [
+                    Command.create(
+                        {"name": "Servicio", "quantity": 1, "price_unit": amount, "tax_ids": []}
+                    )
+                ],
+            }
+        )
+        if post:
+            move.action_post()
+        return move
+
+    @classmethod
+    def _due(cls, days_from_today):
+        return fields.Date.add(cls.today, days=days_from_today)
+
+    def _run(self, on_date=None, preview=False, company=None, **execute_kwargs):
+        """A run on a given day, as the accountant or the cron would do it."""
+        company = company or self.company
+        on_date = on_date or self.today
+        with freeze_time(on_date):
+            run = self.env["dunning.run"].with_company(company).create(
+                {"company_id": company.id, "date": on_date, "preview": preview}
+            )
+            run._execute(**execute_kwargs)
+        return run
+
+    def _pay(self, invoice, amount=None, on_date=None):
+        wizard = (
+            self.env["account.payment.register"]
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create({"payment_date": on_date or self.today, **({"amount": amount} if amount else {})})
+        )
+        return wizard._create_payments()
+
+    def _comms(self, partner=None, **domain_values):
+        domain = [(key, "=", value) for key, value in domain_values.items()]
+        if partner:
+            domain.append(("partner_id", "=", partner.id))
+        return self.env["dunning.communication"].search(domain, order="id")

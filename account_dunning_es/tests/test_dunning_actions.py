@@ -1,0 +1,94 @@
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from freezegun import freeze_time
+
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from .common import DunningCommon
+
+
+@tagged("post_install", "-at_install")
+class TestDunningActions(DunningCommon):
+    def test_preview_run_prepares_drafts_then_sends_them(self):
+        invoice = self._invoice(self.customer, 100.0, self._due(-3))
+        with self.mock_mail_gateway():
+            run = self._run(preview=True)
+            comm = self._comms(self.customer)
+            self.assertEqual(comm.state, "draft")
+            self.assertFalse(self._new_mails, "nothing leaves before review")
+            self.assertEqual(run.draft_count, 1)
+            self._run(self._due(1))
+            self.assertEqual(len(self._comms(self.customer)), 1, "a draft holds the stage")
+            run.action_send_drafts()
+        self.assertEqual(comm.state, "sent")
+        self.assertEqual(invoice.dunning_stage_id, self.stage_reminder)
+        self.assertMailMail(self.customer, "outgoing", content=invoice.name)
+
+    def test_cancelling_a_draft_puts_the_invoice_back(self):
+        invoice = self._invoice(self.customer, 100.0, self._due(-3))
+        invoice._dunning_write({"dunning_stage_id": self.stage_pre.id, "dunning_last_date": self._due(-8)})
+        invoice._dunning_add_count(1)
+        self._run(preview=True)
+        comm = self._comms(self.customer)
+        self.assertEqual((invoice.dunning_stage_id, invoice.dunning_count), (self.stage_reminder, 2))
+        comm.action_cancel()
+        self.assertEqual(comm.state, "cancelled")
+        self.assertEqual(invoice.dunning_stage_id, self.stage_pre)
+        self.assertEqual(invoice.dunning_last_date, self._due(-8))
+        self.assertEqual(invoice.dunning_count, 1)
+        with self.assertRaises(UserError):
+            comm.action_send()
+        self._run()
+        self.assertEqual(len(self._comms(self.customer).filtered(lambda c: c.state == "sent")), 1)
+
+    def test_send_now_issues_the_next_stage_at_once(self):
+        invoice = self._invoice(self.customer, 100.0, self._due(-2))
+        self._run()
+        self.assertEqual(invoice.dunning_stage_id, self.stage_reminder)
+        action = self.env.ref("account_dunning_es.action_partner_dunning_send_now")
+        with freeze_time(self.today), self.mock_mail_gateway():
+            result = action.with_context(
+                active_model="res.partner", active_ids=self.customer.ids, active_id=self.customer.id
+            ).run()
+        self.assertEqual(result["res_model"], "dunning.run")
+        self.assertEqual(invoice.dunning_stage_id, self.stage_call, "next stage, date ignored")
+        self.assertEqual(self._comms(self.customer)[-1].channel, "call")
+
+    def test_send_now_on_invoices_only_claims_those(self):
+        first = self._invoice(self.customer, 100.0, self._due(-2))
+        second = self._invoice(self.customer, 100.0, self._due(-2))
+        with freeze_time(self.today), self.mock_mail_gateway():
+            first.action_dunning_send_now()
+        self.assertEqual(self._comms(self.customer).line_ids.move_id, first)
+        self.assertFalse(second.dunning_stage_id)
+
+    def test_excluded_customer_gets_nothing_and_shows_why(self):
+        self._invoice(self.customer, 100.0, self._due(-3))
+        action = self.customer.action_dunning_exclude()
+        wizard = self.env[action["res_model"]].browse(action["res_id"])
+        wizard.reason = "Concurso de acreedores"
+        wizard.action_confirm()
+        self.assertTrue(self.customer.dunning_excluded)
+        self.assertEqual(self.customer.dunning_exclusion_reason, "Concurso de acreedores")
+        self._run()
+        self.assertFalse(self._comms(self.customer))
+        self.assertEqual(self.customer.dunning_status, "excluded")
+        self.customer.action_dunning_include()
+        self._run(self._due(1))
+        self.assertTrue(self._comms(self.customer))
+
+    def test_reset_stage_starts_a_new_cycle(self):
+        invoice = self._invoice(self.customer, 100.0, self._due(-3))
+        self._run()
+        self.customer.action_dunning_reset()
+        self.assertFalse(invoice.dunning_stage_id)
+        self.assertEqual(invoice.dunning_cycle, 1)
+        self._run(self._due(3))
+        reminders = self._comms(self.customer).filtered(lambda c: c.stage_id == self.stage_reminder)
+        self.assertEqual(len(reminders), 2, "the reminder is issued again in the new cycle")
+        self.assertEqual(reminders.line_ids.mapped("cycle"), [0, 1])
+
+    def test_send_now_refuses_non_customer_invoices(self):
+        refund = self._invoice(self.customer, 100.0, self._due(-3), move_type="out_refund")
+        with self.assertRaises(UserError):
+            refund.action_dunning_send_now()

@@ -1,0 +1,71 @@
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from datetime import date
+
+from odoo.tests import TransactionCase, tagged
+
+from ..models import dunning_rules as rules
+from ..models.dunning_rules import StageInfo
+
+STAGES = [
+    StageInfo(1, 10, -5),
+    StageInfo(2, 20, 1),
+    StageInfo(3, 30, 10),
+    StageInfo(4, 40, 20),
+]
+
+
+@tagged("post_install", "-at_install")
+class TestDunningRules(TransactionCase):
+    def test_days_overdue_counts_from_due_date(self):
+        self.assertEqual(rules.days_overdue(date(2026, 3, 1), date(2026, 3, 11)), 10)
+        self.assertEqual(rules.days_overdue(date(2026, 3, 11), date(2026, 3, 6)), -5)
+        self.assertEqual(rules.days_overdue(False, date(2026, 3, 6)), 0)
+
+    def test_pre_reminder_from_five_days_before_due_date(self):
+        self.assertIsNone(rules.next_stage(STAGES, None, -6, None, 2))
+        self.assertEqual(rules.next_stage(STAGES, None, -5, None, 2).id, 1)
+        self.assertEqual(rules.next_stage(STAGES, None, 0, None, 2).id, 1)
+
+    def test_pre_reminder_passed_over_once_overdue(self):
+        self.assertEqual(rules.next_stage(STAGES, None, 3, None, 2).id, 2)
+
+    def test_late_first_run_climbs_one_stage_at_a_time(self):
+        # 45 days overdue and never reminded: the reminder first, not the letter.
+        self.assertEqual(rules.next_stage(STAGES, None, 45, None, 2).id, 2)
+        # The next stage waits for the minimum gap...
+        self.assertIsNone(rules.next_stage(STAGES, 20, 46, 1, 2))
+        # ...then follows in order.
+        self.assertEqual(rules.next_stage(STAGES, 20, 47, 2, 2).id, 3)
+        self.assertEqual(rules.next_stage(STAGES, 30, 49, 2, 2).id, 4)
+        self.assertIsNone(rules.next_stage(STAGES, 40, 200, 50, 2))
+
+    def test_grace_days_delay_only_stages_after_due_date(self):
+        self.assertIsNone(rules.next_stage(STAGES, 10, 3, 8, 2, grace_days=3))
+        self.assertEqual(rules.next_stage(STAGES, 10, 4, 9, 2, grace_days=3).id, 2)
+        self.assertEqual(rules.next_stage(STAGES, None, -5, None, 2, grace_days=3).id, 1)
+
+    def test_forced_stage_ignores_dates_not_order(self):
+        self.assertEqual(rules.forced_next_stage(STAGES, 20, 2).id, 3)
+        self.assertEqual(rules.forced_next_stage(STAGES, None, -20).id, 1)
+        self.assertIsNone(rules.forced_next_stage(STAGES, 10, -20))
+        self.assertIsNone(rules.forced_next_stage(STAGES, 40, 100))
+
+    def test_next_action_day(self):
+        self.assertEqual(rules.next_action_day(STAGES, 20, 4, 3, 2), 6)
+        self.assertEqual(rules.next_action_day(STAGES, 20, 12, 0, 2), 2)
+        self.assertIsNone(rules.next_action_day(STAGES, 40, 30, 1, 2))
+
+    def test_partner_status_most_serious_wins(self):
+        self.assertEqual(rules.partner_status(), "ok")
+        self.assertEqual(rules.partner_status(has_due_soon=True), "due_soon")
+        self.assertEqual(rules.partner_status(has_overdue=True, has_due_soon=True), "overdue")
+        self.assertEqual(
+            rules.partner_status(has_staged_overdue=True, has_overdue=True), "collection"
+        )
+        self.assertEqual(rules.partner_status(has_agency=True, has_staged_overdue=True), "agency")
+        self.assertEqual(rules.partner_status(excluded=True, has_legal=True), "excluded")
+
+    def test_threshold_on_net_balance(self):
+        self.assertFalse(rules.above_threshold(5.0, 10.0))
+        self.assertTrue(rules.above_threshold(10.0, 10.0))
+        self.assertFalse(rules.above_threshold(-50.0, 0.0))

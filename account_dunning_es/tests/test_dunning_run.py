@@ -1,0 +1,280 @@
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from unittest.mock import patch
+
+import psycopg2
+from freezegun import freeze_time
+
+from odoo import fields
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from .common import DunningCommon
+
+
+@tagged("post_install", "-at_install")
+class TestDunningRun(DunningCommon):
+    def test_pre_reminder_email_lists_invoice_before_due_date(self):
+        invoice = self._invoice(self.customer, 1210.0, self._due(4))
+        with self.mock_mail_gateway():
+            run = self._run()
+        comm = self._comms(self.customer)
+        self.assertEqual(comm.stage_id, self.stage_pre)
+        self.assertEqual((comm.channel, comm.state), ("email", "sent"))
+        self.assertEqual(invoice.dunning_stage_id, self.stage_pre)
+        self.assertEqual(invoice.dunning_count, 1)
+        self.assertEqual(invoice.dunning_last_date, self.today)
+        self.assertEqual(run.state, "done")
+        self.assertMailMail(self.customer, "outgoing", content=invoice.name)
+        body = self._new_mails.body_html
+        self.assertIn("will soon be due", body)
+        self.assertIn("1,210.00", body)
+        self.assertIn("Carmen Cobros", body, "the responsible collector is named")
+        self.assertIn("+34 910 000 111", body, "with the collector's phone")
+
+    def test_one_email_per_customer_and_stage_lists_all_its_invoices(self):
+        invoices = (
+            self._invoice(self.customer, 100.0, self._due(-3))
+            + self._invoice(self.customer, 200.0, self._due(-7))
+            + self._invoice(self.customer, 300.0, self._due(-9))
+        )
+        with self.mock_mail_gateway():
+            self._run()
+        comm = self._comms(self.customer)
+        self.assertEqual(len(comm), 1, "one communication, not one per invoice")
+        self.assertEqual(comm.stage_id, self.stage_reminder)
+        self.assertEqual(comm.line_ids.move_id, invoices)
+        self.assertAlmostEqual(comm.amount_residual, 600.0)
+        self.assertEqual(len(self._new_mails), 1)
+        for invoice in invoices:
+            self.assertIn(invoice.name, self._new_mails.body_html)
+        self.assertEqual(
+            sorted(comm.line_ids.mapped("days_overdue")), [3, 7, 9], "days overdue per invoice"
+        )
+
+    def test_repeating_a_run_the_same_day_sends_nothing_twice(self):
+        self._invoice(self.customer, 100.0, self._due(-3))
+        with self.mock_mail_gateway():
+            self._run()
+            self._run()
+            self.env["dunning.run"].with_company(self.company).search([]).action_run()
+        self.assertEqual(len(self._comms(self.customer)), 1)
+        self.assertEqual(len(self._new_mails), 1)
+
+    def test_daily_cron_climbs_the_stages_in_order(self):
+        invoice = self._invoice(self.customer, 500.0, self._due(0))
+        cron = self.env.ref("account_dunning_es.ir_cron_dunning_run")
+        issued = {}
+        with self.mock_mail_gateway():
+            for day in range(-6, 95):
+                on_date = self._due(day)
+                with freeze_time(on_date):
+                    cron.method_direct_trigger()
+                if invoice.dunning_stage_id and invoice.dunning_stage_id not in issued:
+                    issued[invoice.dunning_stage_id] = (on_date - invoice.invoice_date_due).days
+        self.assertEqual(
+            [(stage.name, days) for stage, days in issued.items()],
+            [
+                ("Pre-reminder", -5),
+                ("Reminder", 1),
+                ("Call", 10),
+                ("First letter", 20),
+                ("Final letter", 60),
+                ("Agency", 90),
+            ],
+        )
+        comms = self._comms(self.customer)
+        self.assertEqual(
+            comms.mapped("channel"),
+            ["email", "email", "call", "email", "letter", "email", "letter", "agency"],
+        )
+        call = comms.filtered(lambda c: c.channel == "call")
+        self.assertEqual(call.activity_id.user_id, self.collector)
+        self.assertEqual(call.activity_id.activity_type_id, self.env.ref("mail.mail_activity_data_call"))
+        self.assertIn("Obtain a payment commitment", str(call.activity_id.note))
+        self.assertEqual(self.customer.dunning_status, "agency")
+        self.assertEqual(len(self.env["dunning.run"].search([("origin", "=", "cron")])), 101)
+
+    def test_customer_who_pays_between_runs_is_not_reminded(self):
+        invoice = self._invoice(self.customer, 400.0, self._due(-2))
+        with self.mock_mail_gateway():
+            self._run()
+        self.assertEqual(self.customer.with_context(date=self.today).dunning_status, "collection")
+        self._pay(invoice)
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        with self.mock_mail_gateway():
+            self._run(self._due(15))
+        self.assertEqual(len(self._comms(self.customer)), 1, "no reminder after payment")
+        self.assertFalse(self._new_mails)
+        self.customer.invalidate_recordset()
+        self.assertEqual(self.customer.dunning_status, "ok")
+        self.assertEqual(self.customer.dunning_overdue_amount, 0.0)
+
+    def test_partially_paid_invoice_is_claimed_for_its_residual(self):
+        invoice = self._invoice(self.customer, 1000.0, self._due(-3))
+        self._pay(invoice, amount=300.0)
+        self.assertEqual(invoice.payment_state, "partial")
+        with self.mock_mail_gateway():
+            self._run()
+        line = self._comms(self.customer).line_ids
+        self.assertEqual((line.amount_total, line.amount_paid, line.amount_residual), (1000.0, 300.0, 700.0))
+        self.assertIn("700.00", self._new_mails.body_html)
+
+    def test_credit_notes_drafts_and_excluded_invoices_are_never_dunned(self):
+        self._invoice(self.customer, 100.0, self._due(-3), move_type="out_refund")
+        self._invoice(self.customer, 100.0, self._due(-3), post=False)
+        excluded = self._invoice(self.customer, 100.0, self._due(-3))
+        excluded.dunning_excluded = True
+        self._run()
+        self.assertFalse(self._comms(self.customer))
+
+    def test_open_credit_note_counts_against_the_threshold(self):
+        self.policy.min_amount = 50.0
+        self._invoice(self.customer, 100.0, self._due(-3))
+        self._invoice(self.customer, 80.0, self._due(-3), move_type="out_refund")
+        self._run()
+        self.assertFalse(self._comms(self.customer), "net 20 is under the 50 threshold")
+        self._invoice(self.customer, 100.0, self._due(-3))
+        self._run(self._due(1))
+        self.assertTrue(self._comms(self.customer), "net 120 is over the threshold")
+
+    def test_foreign_currency_invoice_shows_its_own_currency(self):
+        usd = self.setup_other_currency("USD", rates=[("2026-01-01", 1.25)])
+        invoice = self._invoice(self.customer, 250.0, self._due(-3), currency=usd)
+        with self.mock_mail_gateway():
+            self._run()
+        comm = self._comms(self.customer)
+        self.assertEqual(comm.line_ids.currency_id, usd)
+        self.assertEqual(comm.line_ids.amount_residual, 250.0)
+        self.assertAlmostEqual(comm.amount_residual, invoice.amount_residual_signed)
+        self.assertIn("$", comm.amount_display)
+        self.assertIn("250.00", self._new_mails.body_html)
+
+    def test_interrupted_run_resumes_without_duplicates_or_gaps(self):
+        self.company.dunning_batch_size = 1
+        customers = [self._create_customer(f"Cliente{i} SL") for i in range(4)]
+        for customer in customers:
+            self._invoice(customer, 100.0, self._due(-3))
+        original = type(self.env["dunning.run"])._plan_and_issue
+        calls = []
+
+        def crash_on_third_batch(run, partner_ids, **kwargs):
+            calls.append(partner_ids)
+            result = original(run, partner_ids, **kwargs)
+            if len(calls) == 3:
+                raise RuntimeError("worker killed")
+            return result
+
+        with freeze_time(self.today), self.mock_mail_gateway():
+            run = self.env["dunning.run"].create({"date": self.today, "preview": False})
+            # Not assertRaises: Odoo's rolls back to a savepoint, and the
+            # batches done before the crash must stay, as if committed.
+            with patch.object(type(run), "_plan_and_issue", crash_on_third_batch):
+                try:
+                    run._execute()
+                except RuntimeError:
+                    crashed = True
+            self.assertTrue(crashed)
+            self.assertEqual(run.state, "running")
+            self.assertEqual(len(self._comms(partner=None).partner_id & self.env["res.partner"].union(*customers)), 2)
+            run._execute()
+        self.assertEqual(run.state, "done")
+        for customer in customers:
+            self.assertEqual(len(self._comms(customer)), 1, customer.name)
+        # The mail of the crashed batch was rolled back with it: four remain.
+        self.assertEqual(len(self._new_mails.exists()), 4)
+
+    def test_database_refuses_the_same_stage_twice_for_an_invoice(self):
+        invoice = self._invoice(self.customer, 100.0, self._due(-3))
+        self._run()
+        comm = self._comms(self.customer)
+        with mute_logger("odoo.sql_db"), self.assertRaises(psycopg2.errors.UniqueViolation):
+            with self.env.cr.savepoint():
+                comm.copy({"line_ids": [(0, 0, {
+                    "move_id": invoice.id, "stage_id": self.stage_reminder.id, "cycle": 0,
+                    "currency_id": invoice.currency_id.id,
+                })]})
+                self.env.flush_all()
+
+    def test_run_takes_no_more_queries_with_more_invoices(self):
+        def measure(invoices_per_customer, day):
+            customers = [
+                self._create_customer(f"Q{invoices_per_customer}x{i} SL") for i in range(3)
+            ]
+            for customer in customers:
+                for n in range(invoices_per_customer):
+                    self._invoice(customer, 100.0 + n, self._due(-3 - n))
+            self.env.flush_all()
+            self.env.invalidate_all()
+            with freeze_time(self.today):
+                run = self.env["dunning.run"].create({"date": self.today, "preview": False})
+                run.invalidate_recordset()
+                start = self.env.cr.sql_log_count
+                run._execute()
+                count = self.env.cr.sql_log_count - start
+            # Exclude the customers from the next measure.
+            self.env["res.partner"].union(*customers).dunning_excluded = True
+            return count
+
+        with self.mock_mail_gateway():
+            few = measure(1, 0)
+            many = measure(8, 1)
+        self.assertLessEqual(many, few + 5, f"1 invoice each: {few} queries; 8 each: {many}")
+
+    def test_multi_company_runs_stay_in_their_company(self):
+        company_b = self.setup_other_company(name="Empresa B")["company"]
+        policy_b = self._create_policy(company_b, "Policy B")
+        company_b.dunning_policy_id = policy_b
+        invoice_a = self._invoice(self.customer, 100.0, self._due(-3))
+        invoice_b = self._invoice(self.customer, 900.0, self._due(-3), company=company_b)
+        run = self._run()
+        comm = self._comms(self.customer)
+        self.assertEqual(comm.line_ids.move_id, invoice_a)
+        self.assertEqual(comm.stage_id.policy_id, self.policy)
+        self.assertFalse(invoice_b.dunning_stage_id)
+        self.assertEqual(run.company_id, self.company)
+        run_b = self._run(company=company_b)
+        comm_b = self._comms(self.customer, company_id=company_b.id)
+        self.assertEqual(comm_b.line_ids.move_id, invoice_b)
+        self.assertEqual(comm_b.stage_id.policy_id, policy_b)
+        self.assertEqual(run_b.communication_ids, comm_b)
+        # A collector of company A does not see company B's history.
+        visible = self._comms(self.customer).with_user(self.collector).search(
+            [("partner_id", "=", self.customer.id)]
+        )
+        self.assertEqual(visible, comm)
+
+    def test_segment_policy_chooses_the_channels(self):
+        segment = self.env.ref("account_dunning_es.dunning_segment_strategic")
+        strategic = self._create_policy(self.company, "Strategic test")
+        strategic.stage_ids.filtered(lambda s: s.name == "Reminder").write(
+            {"send_email": False, "call_action": "meeting", "call_objective": "barriers"}
+        )
+        segment.with_company(self.company).policy_id = strategic
+        self.customer.dunning_segment_id = segment
+        self._invoice(self.customer, 100.0, self._due(-3))
+        self._run()
+        comm = self._comms(self.customer)
+        self.assertEqual(comm.stage_id.policy_id, strategic)
+        self.assertEqual(comm.channel, "meeting")
+        self.assertEqual(comm.activity_id.activity_type_id, self.env.ref("mail.mail_activity_data_meeting"))
+        self.assertEqual(self.customer.dunning_policy_id, strategic)
+
+    def test_partner_status_fields(self):
+        self._invoice(self.customer, 100.0, self._due(-12))
+        self._invoice(self.customer, 50.0, self._due(3))
+        with freeze_time(self.today):
+            partner = self.customer.with_context(date=self.today)
+            partner.invalidate_recordset()
+            self.assertEqual(partner.dunning_status, "overdue")
+            self.assertEqual(partner.dunning_overdue_amount, 100.0)
+            self.assertEqual(partner.dunning_days_overdue, 12)
+            self.assertEqual(partner.dunning_oldest_due_date, self._due(-12))
+            self.assertEqual(partner.dunning_next_action_date, self.today)
+            self.assertEqual(partner.dunning_responsible_id, self.collector)
+            self.assertIn(partner, self.env["res.partner"].search([("dunning_status", "=", "overdue")]))
+            self._run()
+            partner.invalidate_recordset()
+            self.assertEqual(partner.dunning_status, "collection")
+            self.assertEqual(partner.dunning_stage_id, self.stage_reminder)
+            self.assertEqual(partner.dunning_next_action_date, fields.Date.add(self.today, days=2))
+            self.assertNotIn(partner, self.env["res.partner"].search([("dunning_status", "=", "ok")]))
