@@ -1,0 +1,15 @@
+# Copyright 2026 account_dunning_es authors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+{
+    "name": "Spanish Dunning: SMS reminders",
+    "summary": "Send dunning reminders by SMS through Odoo's SMS pipeline",
+    "version": "18.0.1.0.0",
+    "category": "Accounting/Accounting",
+    "license": "AGPL-3",
+    "author": "account_dunning_es authors",
+    "website": "https://github.com/account-dunning-es/account-dunning-es",
+    "depends": ["account_dunning_es", "sms", "phone_validation"],
+    "external_dependencies": {"python": ["phonenumbers"]},
+    "data": [],
+    "installable": True,
+}
