@@ -4,7 +4,7 @@ from collections import defaultdict
 
 from markupsafe import Markup
 
-from odoo import _, api, fields, models
+from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_amount
 
@@ -195,40 +195,47 @@ class DunningCommunication(models.Model):
         )
 
     def _issue_email(self):
-        """Post one email per communication on the customer's chatter.
+        """Queue one email per communication, logged on the customer's chatter.
 
-        Messages are queued (mail.mail), not sent within the transaction: if the
-        run is interrupted before it commits, nothing has left.
+        The emails are created as one batch of ``mail.mail`` (each carries its
+        ``mail.message`` on the customer, so the chatter shows it) and leave
+        with the mail queue after the run commits: if the run is interrupted
+        before, nothing has left.
         """
         by_template = defaultdict(lambda: self.browse())
         for comm in self:
             by_template[comm.stage_id.mail_template_id or self._default_template()] |= comm
+        comment = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment")
         for template, comms in by_template.items():
             if not template:
                 comms.write(
                     {"state": "failed", "failure_reason": _("The stage has no email template.")}
                 )
                 continue
-            rendered = template._generate_template(
-                comms.ids, ("subject", "body_html", "email_from", "lang")
+            rendered = template._generate_template(comms.ids, ("subject", "body_html", "email_from"))
+            mails = self.env["mail.mail"].sudo().create(
+                [
+                    {
+                        "model": "res.partner",
+                        "res_id": comm.partner_id.id,
+                        "record_name": comm.partner_id.display_name,
+                        "message_type": "email_outgoing",
+                        "subtype_id": comment,
+                        "author_id": (comm.user_id.partner_id or comm.company_id.partner_id).id,
+                        "email_from": rendered[comm.id].get("email_from")
+                        or comm.company_id.email_formatted,
+                        "subject": rendered[comm.id].get("subject"),
+                        "body_html": rendered[comm.id].get("body_html") or "",
+                        "body": rendered[comm.id].get("body_html") or "",
+                        "recipient_ids": [Command.link((comm.recipient_id or comm.partner_id).id)],
+                        "auto_delete": False,
+                        "state": "outgoing",
+                    }
+                    for comm in comms
+                ]
             )
-            for comm in comms:
-                values = rendered[comm.id]
-                recipient = comm.recipient_id or comm.partner_id
-                message = (
-                    comm.partner_id.with_context(mail_notify_force_send=False, mail_post_autofollow=False)
-                    .message_post(
-                        body=values.get("body_html") or "",
-                        subject=values.get("subject"),
-                        email_from=values.get("email_from") or None,
-                        author_id=(comm.user_id.partner_id or comm.company_id.partner_id).id,
-                        partner_ids=recipient.ids,
-                        message_type="comment",
-                        subtype_xmlid="mail.mt_comment",
-                        email_layout_xmlid="mail.mail_notification_light",
-                    )
-                )
-                comm._mark_issued(message_id=message.id)
+            for comm, mail in zip(comms, mails, strict=True):
+                comm._mark_issued(message_id=mail.mail_message_id.id)
 
     def _issue_letter(self):
         """A letter is issued for the record: printing and posting are recorded on it."""

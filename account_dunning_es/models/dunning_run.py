@@ -372,6 +372,7 @@ class DunningRun(models.Model):
         Stage = self.env["dunning.stage"]
         today = self.date
         vals_list = []
+        lines_per_comm = []
         stage_moves = defaultdict(lambda: self.env["account.move"])
         for (partner_id, stage_id), moves in plan.items():
             stage = Stage.browse(stage_id)
@@ -408,14 +409,22 @@ class DunningRun(models.Model):
                         "channel": channel,
                         "user_id": partner._dunning_collector(policy).id,
                         "run_id": self.id,
-                        "line_ids": [Command.create(vals) for vals in line_vals],
                     }
                 )
+                lines_per_comm.append(line_vals)
             stage_moves[stage] |= self.env["account.move"].union(*moves)
         comms = (
             self.env["dunning.communication"]
             .with_context(tracking_disable=True, mail_create_nolog=True)
             .create(vals_list)
+        )
+        # All the lines of the batch in one create.
+        self.env["dunning.communication.line"].create(
+            [
+                dict(line, communication_id=comm.id)
+                for comm, lines in zip(comms, lines_per_comm, strict=True)
+                for line in lines
+            ]
         )
         for stage, moves in stage_moves.items():
             moves._dunning_write({"dunning_stage_id": stage.id, "dunning_last_date": today})

@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""Time and memory of one full dunning run on a large ledger.
+
+    python3 tests/benchmarks/bench_dunning_run.py --customers 5000 --invoices 50000 --overdue 20000
+
+Builds (once) a database without demo data, a seeded ledger, then runs the
+dunning of one day as the daily job does (commit per batch) and prints the
+figures. Run it again with --fresh to rebuild everything.
+"""
+
+import os
+import sys
+from datetime import date
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import common  # noqa: E402
+import ledger  # noqa: E402
+
+
+def main():
+    parser = common.base_parser(__doc__)
+    parser.add_argument("--customers", type=int, default=5000)
+    parser.add_argument("--invoices", type=int, default=50000)
+    parser.add_argument("--overdue", type=int, default=20000)
+    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--date", default="2026-06-15")
+    args = parser.parse_args()
+    common.ensure_database(args)
+    registry = common.open_registry(args)
+    from odoo import api, SUPERUSER_ID
+
+    today = date.fromisoformat(args.date)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        existing = env["account.move"].search_count([("name", "=like", "BENCH/%")])
+        if existing != args.invoices:
+            with common.measure(f"ledger of {args.customers} customers, {args.invoices} invoices"):
+                partners = ledger.create_customers(env, args.customers)
+                ledger.create_invoices(env, partners, args.invoices, today, args.overdue)
+                cr.commit()
+        # Start every benchmark from the same state.
+        cr.execute("DELETE FROM dunning_communication")
+        cr.execute("DELETE FROM dunning_run")
+        cr.execute("DELETE FROM mail_mail")
+        cr.execute(
+            "UPDATE account_move SET dunning_stage_id = NULL, dunning_last_date = NULL, "
+            "dunning_count = 0 WHERE dunning_stage_id IS NOT NULL"
+        )
+        env.company.dunning_batch_size = args.batch_size
+        cr.commit()
+        env.invalidate_all()
+        run = env["dunning.run"].create({"date": today, "preview": False, "origin": "cron"})
+        cr.commit()
+        with common.measure(f"dunning run of {today}", args.trace_memory) as figures:
+            run._execute()
+        cr.execute("SELECT count(*), count(DISTINCT move_id) FROM dunning_communication_line")
+        lines, moves = cr.fetchone()
+        print(
+            f"  {run.partner_done} customers reviewed, {run.communication_count} communications "
+            f"({run.sent_count} issued, {run.failed_count} failed), {lines} invoice lines on "
+            f"{moves} invoices; {figures['seconds'] / max(args.invoices / 1000, 1):.2f} s per "
+            "1,000 open invoices"
+        )
+        print("  " + run.log.strip().replace("\n", "\n  "))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""Shared set-up of the benchmarks: configuration, database, measures."""
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import time
+import tracemalloc
+from contextlib import contextmanager
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+
+
+def base_parser(description):
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--db", default="dunning_bench")
+    parser.add_argument("--db-host", default=os.environ.get("ODOO_DB_HOST", "localhost"))
+    parser.add_argument("--db-user", default=os.environ.get("ODOO_DB_USER", "odoo"))
+    parser.add_argument("--db-password", default=os.environ.get("ODOO_DB_PASSWORD", "odoo"))
+    parser.add_argument("--extra-addons", default="", help="more addons folders, comma separated")
+    parser.add_argument("--modules", default="account_dunning_es")
+    parser.add_argument("--fresh", action="store_true", help="drop and rebuild the database")
+    parser.add_argument("--trace-memory", action="store_true",
+                        help="also trace Python allocations (slow: times not comparable)")
+    return parser
+
+
+def addons_path(extra=""):
+    import odoo
+
+    root = os.path.dirname(os.path.abspath(odoo.__file__))
+    paths = [os.path.join(root, "addons"), os.path.abspath(os.path.join(root, "..", "addons"))]
+    paths = [p for p in paths if os.path.isdir(p)] + [REPO]
+    return ",".join(paths + [p for p in extra.split(",") if p])
+
+
+def odoo_args(args):
+    return [
+        f"--db_host={args.db_host}",
+        f"--db_user={args.db_user}",
+        f"--db_password={args.db_password}",
+        f"--addons-path={addons_path(args.extra_addons)}",
+        "--log-level=warn",
+    ]
+
+
+def ensure_database(args):
+    """Build the benchmark database (no demo data) unless it exists."""
+    env = dict(os.environ, PGPASSWORD=args.db_password)
+    exists = subprocess.run(
+        ["psql", "-h", args.db_host, "-U", args.db_user, "-d", "postgres", "-Atc",
+         f"SELECT 1 FROM pg_database WHERE datname = '{args.db}'"],
+        capture_output=True, text=True, env=env, check=True,
+    ).stdout.strip()
+    if exists and not args.fresh:
+        return False
+    subprocess.run(["dropdb", "-h", args.db_host, "-U", args.db_user, "--if-exists", args.db],
+                   env=env, check=True)
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "odoo", *odoo_args(args), "-d", args.db, "-i", args.modules,
+         "--without-demo=all", "--stop-after-init"],
+        check=True,
+    )
+    print(f"database {args.db} built in {time.perf_counter() - started:.0f} s")
+    return True
+
+
+def open_registry(args):
+    import odoo
+
+    odoo.tools.config.parse_config([*odoo_args(args), "-d", args.db])
+    return odoo.modules.registry.Registry(args.db)
+
+
+def sql_count():
+    from odoo import sql_db
+
+    return sql_db.sql_counter
+
+
+@contextmanager
+def measure(label, trace_memory=False):
+    """Print wall time, SQL queries and memory of the block.
+
+    Memory is the process's peak resident size; with ``trace_memory`` also the
+    peak of Python allocations in the block (tracemalloc, which slows Python
+    down several times: the time is then not comparable).
+    """
+    figures = {"peak_mib": 0.0}
+    if trace_memory:
+        tracemalloc.start()
+    queries = sql_count()
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    try:
+        yield figures
+    finally:
+        figures["seconds"] = time.perf_counter() - started
+        figures["queries"] = sql_count() - queries
+        if trace_memory:
+            figures["peak_mib"] = tracemalloc.get_traced_memory()[1] / 2**20
+            tracemalloc.stop()
+        figures["rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        traced = f", Python allocations peak {figures['peak_mib']:.0f} MiB" if trace_memory else ""
+        print(
+            f"{label}: {figures['seconds']:.1f} s, {figures['queries']} SQL queries, "
+            f"process peak RSS {figures['rss_mib']:.0f} MiB (was {rss_before / 1024:.0f} MiB "
+            f"before){traced}"
+        )
