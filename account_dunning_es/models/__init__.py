@@ -1,5 +1,6 @@
 from . import dunning_rules
 from . import res_company
+from . import dunning_interest_rate
 from . import res_config_settings
 from . import dunning_segment
 from . import dunning_policy
@@ -10,3 +11,4 @@ from . import dunning_run
 from . import res_partner
 from . import account_move
 from . import mail_activity
+from . import ir_actions_report

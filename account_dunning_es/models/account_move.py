@@ -104,6 +104,22 @@ class AccountMove(models.Model):
         self.invalidate_recordset([*vals, "write_date", "write_uid"])
         return True
 
+    def _dunning_payments(self):
+        """{invoice id: [(date, amount in invoice currency)]} of its payments, in one query."""
+        receivable = self.line_ids.filtered(
+            lambda l: l.account_id.account_type == "asset_receivable"
+        )
+        partials = self.env["account.partial.reconcile"].search_fetch(
+            [("debit_move_id", "in", receivable.ids)],
+            ["debit_move_id", "debit_amount_currency", "max_date"],
+        )
+        result = defaultdict(list)
+        for partial in partials:
+            result[partial.debit_move_id.move_id.id].append(
+                (partial.max_date, partial.debit_amount_currency)
+            )
+        return result
+
     def _dunning_add_count(self, delta):
         """Add ``delta`` to the reminder counters in one statement."""
         if not self:

@@ -6,8 +6,9 @@ from markupsafe import Markup
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import format_amount
+from odoo.tools import format_amount, split_every
 
+from . import dunning_rules
 from .dunning_stage import CHANNELS
 
 _logger = logging.getLogger(__name__)
@@ -91,6 +92,29 @@ class DunningCommunication(models.Model):
         help="How a letter was delivered.",
     )
     sending_reference = fields.Char(help="Certified post or burofax reference.")
+    sending_date = fields.Date(help="Day the letter was posted or delivered.")
+    letter_number = fields.Selection(related="stage_id.letter_number")
+    letter_attachment_id = fields.Many2one(
+        "ir.attachment", readonly=True, copy=False, ondelete="set null",
+        help="The PDF of the letter as issued.",
+    )
+    letter_deadline = fields.Date(
+        compute="_compute_letter_deadline", store=True,
+        help="Date by which the customer must pay after this letter.",
+    )
+    bureau_notice_date = fields.Date(
+        readonly=True, copy=False,
+        help="Day the customer was warned, in this letter, that the debt may be reported "
+        "to a credit information system (LOPDGDD art. 20): kept as evidence.",
+    )
+
+    @api.depends("date", "stage_id.policy_id.letter_deadline_days", "channel")
+    def _compute_letter_deadline(self):
+        for comm in self:
+            days = comm.stage_id.policy_id.letter_deadline_days or 10
+            comm.letter_deadline = (
+                dunning_rules.letter_deadline(comm.date, days) if comm.date else False
+            )
 
     @api.depends("line_ids.move_id")
     def _compute_move_ids(self):
@@ -238,20 +262,69 @@ class DunningCommunication(models.Model):
                 comm._mark_issued(message_id=mail.mail_message_id.id)
 
     def _issue_letter(self):
-        """A letter is issued for the record: printing and posting are recorded on it."""
+        """Issue letters: the PDF is rendered after the run, in batches.
+
+        Rendering through wkhtmltopdf takes about a second a letter, so the
+        run only records the letter and wakes the letter job up, which
+        renders, attaches to the communication and posts on the customer's
+        chatter.
+        """
         for comm in self:
+            comm._mark_issued(bureau_notice_date=comm.date if comm._warns_bureau() else False)
+        cron = self.env.ref("account_dunning_es.ir_cron_dunning_letters", raise_if_not_found=False)
+        if cron:
+            cron._trigger()
+
+    def _warns_bureau(self):
+        self.ensure_one()
+        return bool(
+            self.channel == "letter"
+            and self.stage_id.policy_id.report_to_bureau
+            and self.tone in ("firm", "final")
+        )
+
+    @api.model
+    def _cron_generate_letters(self, limit=50):
+        """Render the PDF of issued letters that have none yet, in batches."""
+        letters = self.search(
+            [("channel", "=", "letter"), ("state", "=", "sent"), ("letter_attachment_id", "=", False)],
+            order="id",
+        )
+        done = 0
+        for batch in split_every(limit, letters.ids, self.browse):
+            batch._generate_letter_pdf()
+            done += len(batch)
+            self.env["dunning.run"]._commit()
+        self.env["ir.cron"]._notify_progress(done=done, remaining=0)
+
+    def _generate_letter_pdf(self):
+        """Render, attach to the communication and post on the customer's chatter."""
+        report = self.env.ref("account_dunning_es.action_report_dunning_letter")
+        # Odoo saves one attachment per letter (the report's attachment
+        # expression), which is then linked to each letter.
+        report._render_qweb_pdf(report, res_ids=self.ids)
+        attachments = self.env["ir.attachment"].search(
+            [("res_model", "=", self._name), ("res_id", "in", self.ids), ("mimetype", "=", "application/pdf")]
+        )
+        by_comm = {att.res_id: att for att in attachments}
+        for comm in self:
+            attachment = by_comm.get(comm.id)
+            if not attachment:
+                continue
+            comm.letter_attachment_id = attachment
             comm.partner_id.message_post(
                 body=Markup("<p>%s</p>")
                 % _(
-                    "%(stage)s: demand letter %(ref)s issued for %(amount)s.",
+                    "%(stage)s: demand letter %(ref)s for %(amount)s, to pay by %(deadline)s.",
                     stage=comm.stage_id.name,
                     ref=comm.name,
                     amount=comm.amount_display,
+                    deadline=comm.letter_deadline,
                 ),
+                attachment_ids=attachment.ids,
                 message_type="comment",
                 subtype_xmlid="mail.mt_note",
             )
-        self._mark_issued()
 
     def _activity_note(self):
         self.ensure_one()
@@ -325,9 +398,140 @@ class DunningCommunication(models.Model):
         return True
 
     def action_mark_letter_sent(self):
-        for comm in self.filtered(lambda c: c.channel == "letter" and not c.sending_method):
-            comm.sending_method = "post"
-        return True
+        """Record how the selected letters were delivered (wizard)."""
+        letters = self.filtered(lambda c: c.channel == "letter" and c.state == "sent")
+        if not letters:
+            raise UserError(_("Select issued letters to record their delivery."))
+        return self.env["dunning.letter.send.wizard"]._action_open(letters)
+
+    def _send_letter_by_email(self):
+        """Email each letter's PDF to its customer (rendered first if needed)."""
+        missing = self.filtered(lambda c: not c.letter_attachment_id)
+        if missing:
+            missing._generate_letter_pdf()
+        problems = [(c, c._issue_problem() or self._email_problem(c)) for c in self]
+        problems = [(c, p) for c, p in problems if p]
+        if problems:
+            raise UserError("\n".join(p for _c, p in problems))
+        self.env["mail.mail"].sudo().create(
+            [
+                {
+                    "model": "res.partner",
+                    "res_id": comm.partner_id.id,
+                    "message_type": "email_outgoing",
+                    "author_id": (comm.user_id.partner_id or comm.company_id.partner_id).id,
+                    "email_from": comm.user_id.email_formatted or comm.company_id.email_formatted,
+                    "subject": _("%(company)s: %(ref)s", company=comm.company_id.name, ref=comm.name),
+                    "body_html": Markup("<p>%s</p>")
+                    % _("Please find attached our letter %(ref)s.", ref=comm.name),
+                    "recipient_ids": [Command.link((comm.recipient_id or comm.partner_id).id)],
+                    "attachment_ids": [Command.link(comm.letter_attachment_id.id)],
+                    "auto_delete": False,
+                    "state": "outgoing",
+                }
+                for comm in self
+            ]
+        )
+
+    @api.model
+    def _email_problem(self, comm):
+        recipient = comm.recipient_id or comm.partner_id
+        if not recipient.email:
+            return _("%(name)s has no email address.", name=recipient.display_name)
+        if not comm.letter_attachment_id:
+            return _("The letter %(ref)s could not be rendered.", ref=comm.name)
+        return ""
+
+    # ------------------------------------------------------------------
+    # Letter content
+    # ------------------------------------------------------------------
+    def _is_consumer(self):
+        """Consumers (natural persons) are outside Ley 3/2004."""
+        self.ensure_one()
+        return not self.partner_id.commercial_partner_id.is_company
+
+    def _letter_values(self, rate_table=None, payments=None):
+        """Everything a demand letter shows, computed once, for the template.
+
+        :param rate_table: legal rates [(start, end, rate)] (read when None)
+        :param payments: {move id: [(date, amount)]} (read when None)
+        """
+        self.ensure_one()
+        policy = self.stage_id.policy_id
+        company = self.company_id
+        consumer = self._is_consumer()
+        if rate_table is None:
+            rate_table = self.env["dunning.interest.rate"]._rate_table()
+        if payments is None:
+            payments = self.line_ids.move_id._dunning_payments()
+        if consumer:
+            rates = (
+                [(fields.Date.to_date("1900-01-01"), fields.Date.to_date("2999-12-31"),
+                  policy.consumer_interest_rate)]
+                if policy.consumer_interest_rate
+                else []
+            )
+            claim_interest = bool(policy.consumer_interest_rate)
+            claim_compensation = False
+        else:
+            rates = rate_table
+            claim_interest = policy.apply_late_interest
+            claim_compensation = policy.apply_compensation
+        eur = self.env.ref("base.EUR")
+        compensation = eur._convert(
+            dunning_rules.COMPENSATION_EUR, company.currency_id, company, self.date
+        )
+        rows = []
+        totals = defaultdict(lambda: defaultdict(float))
+        missing_any = False
+        for line in self.line_ids:
+            periods, missing = ([], [])
+            if claim_interest:
+                periods, missing = dunning_rules.late_payment_interest(
+                    line.amount_total,
+                    line.date_due,
+                    self.date,
+                    rates,
+                    payments.get(line.move_id.id, []),
+                )
+            currency = line.currency_id
+            interest = currency.round(sum(p.interest for p in periods))
+            row_compensation = compensation if claim_compensation and line.days_overdue > 0 else 0.0
+            missing_any = missing_any or bool(missing)
+            rows.append(
+                {
+                    "line": line,
+                    "currency": currency,
+                    "periods": periods,
+                    "missing": missing,
+                    "interest": interest,
+                    "compensation": row_compensation,
+                }
+            )
+            total = totals[currency]
+            total["total"] += line.amount_total
+            total["paid"] += line.amount_paid
+            total["residual"] += line.amount_residual
+            total["interest"] += interest
+        compensation_total = sum(row["compensation"] for row in rows)
+        return {
+            "consumer": consumer,
+            "claim_interest": claim_interest,
+            "claim_compensation": claim_compensation and compensation_total > 0,
+            "consumer_rate": policy.consumer_interest_rate if consumer else 0.0,
+            "rows": rows,
+            "totals": [(currency, dict(values)) for currency, values in totals.items()],
+            "compensation_total": compensation_total,
+            "company_currency": company.currency_id,
+            "missing_rates": missing_any,
+            "deadline": self.letter_deadline,
+            "banks": self._bank_accounts(),
+            "contact": self._collector_contact(),
+            "bureau_notice": self._warns_bureau(),
+            "bureau_name": policy.bureau_name,
+            "agency_name": policy.agency_name,
+            "place": company.city or "",
+        }
 
     def action_view_invoices(self):
         self.ensure_one()

@@ -39,6 +39,48 @@ class DunningPolicy(models.Model):
     )
     segment_count = fields.Integer(compute="_compute_segment_count")
 
+    # Demand letters
+    letter_deadline_days = fields.Integer(
+        string="Days to Pay After a Letter",
+        default=10,
+        help="Deadline given in a demand letter, counted with the postal time (7 to 14 days).",
+    )
+    apply_late_interest = fields.Boolean(
+        string="Claim Late-Payment Interest",
+        default=True,
+        help="Ley 3/2004: interest at the legal rate of each semester, from the day after "
+        "the due date, for business and public-administration customers.",
+    )
+    apply_compensation = fields.Boolean(
+        string="Claim 40 EUR Compensation",
+        default=True,
+        help="Ley 3/2004, art. 8: a fixed 40 EUR per invoice for collection costs, for "
+        "business and public-administration customers.",
+    )
+    consumer_interest_rate = fields.Float(
+        string="Consumers: Legal Interest of Money (%)",
+        digits=(5, 2),
+        help="Consumers are not covered by Ley 3/2004. When set, their letters claim the "
+        "legal interest of money at this annual rate; when zero, no interest.",
+    )
+    report_to_bureau = fields.Boolean(
+        string="Notify Credit Bureau Reporting",
+        help="Letters of firm and final tone warn that the debt may be reported to a "
+        "credit information system (LOPDGDD art. 20); the date of that notice is kept.",
+    )
+    bureau_name = fields.Char(string="Credit Bureau", default="ASNEF-Equifax")
+    agency_name = fields.Char(
+        string="External Collection Agency", help="Named in the final demand letter."
+    )
+
+    _sql_constraints = [
+        (
+            "letter_deadline_days_range",
+            "CHECK(letter_deadline_days BETWEEN 7 AND 14)",
+            "The deadline of a demand letter is between 7 and 14 days.",
+        ),
+    ]
+
     @api.depends("company_id")
     def _compute_segment_count(self):
         segments = self.env["dunning.segment"].search([])

@@ -130,3 +130,101 @@ def partner_status(
 def above_threshold(net_balance, threshold):
     """A customer is dunned only when it owes more than the threshold."""
     return net_balance > 0 and net_balance >= threshold
+
+
+# ----------------------------------------------------------------------
+# Ley 3/2004: late-payment interest and compensation for collection costs
+# ----------------------------------------------------------------------
+# Rate periods as (date_start, date_end, annual rate in %), e.g. the legal
+# rate of a semester. Payments as (date, amount).
+InterestPeriod = namedtuple("InterestPeriod", "date_start date_end days principal rate interest")
+MissingPeriod = namedtuple("MissingPeriod", "date_start date_end days principal")
+
+COMPENSATION_EUR = 40.0  # Ley 3/2004, art. 8: fixed, per invoice
+
+
+def _principal_steps(principal, due_date, payments):
+    """[(from_date, principal)] after each payment made after the due date.
+
+    Payments on or before the due date reduce the principal from the start.
+    """
+    from datetime import timedelta
+
+    amount = principal
+    later = []
+    for pay_date, pay_amount in sorted(payments or []):
+        if pay_date <= due_date:
+            amount -= pay_amount
+        else:
+            later.append((pay_date, pay_amount))
+    steps = [(due_date + timedelta(days=1), max(amount, 0.0))]
+    for pay_date, pay_amount in later:
+        amount = max(amount - pay_amount, 0.0)
+        # Interest runs up to the day of payment included.
+        steps.append((pay_date + timedelta(days=1), amount))
+    return steps
+
+
+def late_payment_interest(principal, due_date, until, rates, payments=None, year_days=365):
+    """Interest owed on an invoice from the day after its due date to ``until``.
+
+    :param principal: amount of the invoice (before payments)
+    :param due_date: due date; interest runs from the next day
+    :param until: last day counted (the date of the letter)
+    :param rates: [(date_start, date_end, rate %)], e.g. semesters
+    :param payments: [(date, amount)] received for the invoice
+    :return: (periods, missing): InterestPeriod with the interest of each
+        stretch where a rate applies, MissingPeriod for stretches without a
+        published rate (never invented).
+    """
+    from datetime import timedelta
+
+    periods, missing = [], []
+    if not due_date or until <= due_date:
+        return periods, missing
+    steps = _principal_steps(principal, due_date, payments)
+    # Stretches of constant principal, cut by rate boundaries.
+    boundaries = {step_from for step_from, _amount in steps}
+    for start, end, _rate in rates:
+        boundaries.add(start)
+        boundaries.add(end + timedelta(days=1))
+    first = due_date + timedelta(days=1)
+    cuts = sorted(b for b in boundaries if first <= b <= until)
+    if not cuts or cuts[0] != first:
+        cuts.insert(0, first)
+    cuts.append(until + timedelta(days=1))
+    for start, next_start in zip(cuts, cuts[1:]):
+        end = next_start - timedelta(days=1)
+        if end < start:
+            continue
+        amount = [a for step_from, a in steps if step_from <= start][-1]
+        if amount <= 0:
+            continue
+        days = (end - start).days + 1
+        rate = next((r for r_start, r_end, r in rates if r_start <= start <= r_end), None)
+        if rate is None:
+            _merge(missing, MissingPeriod(start, end, days, amount))
+            continue
+        interest = amount * rate / 100.0 * days / year_days
+        periods.append(InterestPeriod(start, end, days, amount, rate, interest))
+    return periods, missing
+
+
+def _merge(missing, period):
+    """Join consecutive missing stretches with the same principal."""
+    from datetime import timedelta
+
+    if missing and missing[-1].date_end + timedelta(days=1) == period.date_start and (
+        missing[-1].principal == period.principal
+    ):
+        last = missing.pop()
+        period = MissingPeriod(last.date_start, period.date_end, last.days + period.days,
+                               period.principal)
+    missing.append(period)
+
+
+def letter_deadline(letter_date, deadline_days):
+    """Date by which the customer must pay after receiving the letter."""
+    from datetime import timedelta
+
+    return letter_date + timedelta(days=deadline_days)

@@ -69,3 +69,60 @@ class TestDunningRules(TransactionCase):
         self.assertFalse(rules.above_threshold(5.0, 10.0))
         self.assertTrue(rules.above_threshold(10.0, 10.0))
         self.assertFalse(rules.above_threshold(-50.0, 0.0))
+
+
+RATES = [
+    (date(2024, 7, 1), date(2024, 12, 31), 12.25),
+    (date(2025, 1, 1), date(2025, 6, 30), 11.15),
+    (date(2025, 7, 1), date(2025, 12, 31), 10.15),
+]
+
+
+@tagged("post_install", "-at_install")
+class TestLatePaymentInterest(TransactionCase):
+    def test_interest_runs_from_the_day_after_due_date(self):
+        periods, missing = rules.late_payment_interest(1000.0, date(2025, 3, 10), date(2025, 4, 9), RATES)
+        self.assertEqual(missing, [])
+        self.assertEqual([(p.date_start, p.date_end, p.days) for p in periods],
+                         [(date(2025, 3, 11), date(2025, 4, 9), 30)])
+        # 1000 x 11.15 % x 30 / 365
+        self.assertAlmostEqual(periods[0].interest, 9.1644, places=4)
+
+    def test_interest_across_a_semester_boundary_uses_each_rate(self):
+        periods, _missing = rules.late_payment_interest(
+            2000.0, date(2024, 12, 16), date(2025, 1, 14), RATES
+        )
+        self.assertEqual([(p.days, p.rate) for p in periods], [(15, 12.25), (14, 11.15)])
+        expected = 2000 * 0.1225 * 15 / 365 + 2000 * 0.1115 * 14 / 365
+        self.assertAlmostEqual(sum(p.interest for p in periods), expected, places=6)
+
+    def test_partial_payment_reduces_the_principal_after_it(self):
+        periods, _missing = rules.late_payment_interest(
+            1000.0, date(2025, 7, 31), date(2025, 9, 29), RATES,
+            payments=[(date(2025, 8, 30), 600.0), (date(2025, 7, 1), 100.0)],
+        )
+        # 100 paid before the due date: 900 owed from 1 Aug; 300 after 30 Aug.
+        self.assertEqual([(p.principal, p.days) for p in periods], [(900.0, 30), (300.0, 30)])
+        self.assertAlmostEqual(
+            sum(p.interest for p in periods), 900 * 0.1015 * 30 / 365 + 300 * 0.1015 * 30 / 365
+        )
+
+    def test_period_without_published_rate_is_reported_not_invented(self):
+        periods, missing = rules.late_payment_interest(
+            500.0, date(2025, 12, 21), date(2026, 2, 9), RATES
+        )
+        self.assertEqual([(p.date_start, p.date_end) for p in periods],
+                         [(date(2025, 12, 22), date(2025, 12, 31))])
+        self.assertEqual([(m.date_start, m.date_end, m.days) for m in missing],
+                         [(date(2026, 1, 1), date(2026, 2, 9), 40)])
+
+    def test_no_interest_before_or_on_due_date_nor_once_paid(self):
+        self.assertEqual(rules.late_payment_interest(500.0, date(2025, 5, 1), date(2025, 5, 1), RATES),
+                         ([], []))
+        periods, _missing = rules.late_payment_interest(
+            500.0, date(2025, 5, 1), date(2025, 6, 1), RATES, payments=[(date(2025, 5, 1), 500.0)]
+        )
+        self.assertEqual(periods, [])
+
+    def test_letter_deadline(self):
+        self.assertEqual(rules.letter_deadline(date(2025, 10, 1), 10), date(2025, 10, 11))

@@ -1,1 +1,2 @@
 from . import dunning_exclude_wizard
+from . import dunning_letter_send_wizard

@@ -1,0 +1,165 @@
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import re
+from datetime import date
+
+from freezegun import freeze_time
+
+from odoo.tests import tagged
+
+from .common import DunningCommon
+
+
+@tagged("post_install", "-at_install")
+class TestDunningLetter(DunningCommon):
+    """Letters rendered as HTML (what the PDF is made of) on known cases."""
+
+    today = date(2025, 10, 15)
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.euro = cls.env.ref("base.EUR")
+        cls.policy.write({"agency_name": "Recobros Ibéricos SL", "report_to_bureau": True})
+        bank = cls.env["res.bank"].create({"name": "Banco Ejemplo"})
+        cls.env["res.partner.bank"].create(
+            {"acc_number": "ES91 2100 0418 4502 0005 1332", "partner_id": cls.company.partner_id.id,
+             "bank_id": bank.id}
+        )
+
+    def _letter(self, partner, invoices_due, stage, on_date=None, amounts=None):
+        invoices = self.env["account.move"]
+        for n, due in enumerate(invoices_due):
+            invoices |= self._invoice(partner, (amounts or [1000.0] * 10)[n], due)
+        invoices._dunning_write({"dunning_stage_id": self.stages.filtered(
+            lambda s: s.sequence == stage.sequence - 10).id})
+        self._run(on_date or self.today)
+        comm = self._comms(partner).filtered(lambda c: c.channel == "letter")
+        self.assertEqual(len(comm), 1)
+        html = self.env["ir.actions.report"]._render_qweb_html(
+            "account_dunning_es.action_report_dunning_letter", comm.ids
+        )[0].decode()
+        return comm, invoices, html
+
+    @staticmethod
+    def _text(html):
+        """The letter as a reader sees it: no tags, spaces folded."""
+        return " ".join(re.sub(r"<[^>]+>", " ", html).replace("\xa0", " ").split())
+
+    def assertInLetter(self, text, html):
+        self.assertTrue(text in self._text(html), f"{text!r} is not in the letter")
+
+    def assertNotInLetter(self, text, html):
+        self.assertFalse(text in self._text(html), f"{text!r} is in the letter")
+
+    def test_letter_lists_every_invoice_with_amounts_interest_and_compensation(self):
+        self.company.currency_id = self.euro
+        comm, invoices, html = self._letter(
+            self.customer, [date(2025, 7, 31), date(2025, 8, 15)], self.stage_letter1,
+            amounts=[1000.0, 500.0],
+        )
+        for invoice in invoices:
+            self.assertInLetter(invoice.name, html)
+        self.assertInLetter("First demand for payment", html)
+        self.assertInLetter("Late-payment interest (Ley 3/2004)", html)
+        # 1000 x 10.15 % x 76 days / 365 = 21.13 ; 500 x 10.15 % x 61 / 365 = 8.48
+        letter = self.env["report.account_dunning_es.report_dunning_letter"]._letters(comm)[comm.id]
+        self.assertEqual([row["interest"] for row in letter["rows"]], [21.13, 8.48])
+        self.assertEqual(letter["totals"][0][1]["residual"], 1500.0)
+        self.assertEqual(letter["compensation_total"], 80.0)
+        self.assertInLetter("Compensation for collection costs (Ley 3/2004, art. 8)", html)
+        self.assertInLetter("2 × 40.00 €", html)
+        self.assertInLetter("ES91 2100 0418 4502 0005 1332", html)
+        self.assertInLetter("Carmen Cobros", html)
+        self.assertInLetter("+34 910 000 111", html)
+        self.assertEqual(comm.letter_deadline, date(2025, 10, 25))
+        self.assertInLetter("10/25/2025", html)
+
+    def test_partial_payment_shows_paid_amount_and_reduces_interest(self):
+        invoice = self._invoice(self.customer, 1000.0, date(2025, 7, 31))
+        self._pay(invoice, amount=600.0, on_date=date(2025, 8, 30))
+        invoice._dunning_write({"dunning_stage_id": self.stage_call.id})
+        self._run()
+        comm = self._comms(self.customer).filtered(lambda c: c.channel == "letter")
+        letter = self.env["report.account_dunning_es.report_dunning_letter"]._letters(comm)[comm.id]
+        row = letter["rows"][0]
+        self.assertEqual((row["line"].amount_paid, row["line"].amount_residual), (600.0, 400.0))
+        self.assertEqual([(p.principal, p.days) for p in row["periods"]], [(1000.0, 30), (400.0, 46)])
+        self.assertAlmostEqual(row["interest"], round(1000 * .1015 * 30 / 365 + 400 * .1015 * 46 / 365, 2))
+
+    def test_consumer_gets_no_ley_3_2004_interest_nor_compensation(self):
+        consumer = self._create_customer("Lucía Fernández", is_company=False)
+        comm, _invoices, html = self._letter(consumer, [date(2025, 8, 1)], self.stage_letter1)
+        self.assertNotInLetter("Late-payment interest (Ley 3/2004)", html)
+        self.assertNotInLetter("Compensation for collection costs", html)
+        self.assertInLetter("As a consumer, no late-payment interest is claimed", html)
+
+    def test_consumer_gets_legal_interest_of_money_when_the_policy_says_so(self):
+        self.policy.consumer_interest_rate = 3.25
+        consumer = self._create_customer("Lucía Fernández", is_company=False)
+        comm, _invoices, html = self._letter(consumer, [date(2025, 8, 1)], self.stage_letter1)
+        self.assertInLetter("Legal interest of money", html)
+        letter = self.env["report.account_dunning_es.report_dunning_letter"]._letters(comm)[comm.id]
+        self.assertAlmostEqual(letter["rows"][0]["interest"], round(1000 * .0325 * 75 / 365, 2))
+        self.assertEqual(letter["compensation_total"], 0.0)
+
+    def test_period_without_published_rate_is_stated(self):
+        comm, _invoices, html = self._letter(
+            self.customer, [date(2025, 11, 20)], self.stage_letter1, on_date=date(2026, 1, 20)
+        )
+        self.assertInLetter("No legal rate published for this period yet", html)
+
+    def test_final_letter_names_agency_and_warns_of_bureau_with_date_kept(self):
+        comm, _invoices, html = self._letter(self.customer, [date(2025, 7, 1)], self.stage_final)
+        self.assertInLetter("Final demand for payment", html)
+        self.assertInLetter("Recobros Ibéricos SL", html)
+        self.assertInLetter("procedimiento monitorio", html)
+        self.assertInLetter("LOPDGDD", html)
+        self.assertEqual(comm.bureau_notice_date, self.today)
+
+    def test_switching_off_interest_and_compensation_per_policy(self):
+        self.policy.write({"apply_late_interest": False, "apply_compensation": False})
+        _comm, _invoices, html = self._letter(self.customer, [date(2025, 8, 1)], self.stage_letter1)
+        self.assertNotInLetter("Late-payment interest", html)
+        self.assertNotInLetter("Compensation for collection costs", html)
+
+    def test_spanish_customer_gets_the_letter_in_spanish(self):
+        self.env["res.lang"]._activate_lang("es_ES")
+        self.env["ir.module.module"]._load_module_terms(["account_dunning_es"], ["es_ES"], overwrite=True)
+        self.customer.lang = "es_ES"
+        _comm, _invoices, html = self._letter(self.customer, [date(2025, 8, 1)], self.stage_letter1)
+        self.assertInLetter("Primer requerimiento de pago", html)
+        self.assertInLetter("Intereses de demora (Ley 3/2004)", html)
+
+    def test_customer_letter_from_the_contact_lists_its_overdue_invoices(self):
+        first = self._invoice(self.customer, 300.0, date(2025, 8, 1))
+        second = self._invoice(self.customer, 200.0, date(2025, 9, 1))
+        future = self._invoice(self.customer, 900.0, date(2025, 12, 1))
+        with freeze_time(self.today):
+            html = self.env["ir.actions.report"]._render_qweb_html(
+                "account_dunning_es.action_report_dunning_letter_partner", self.customer.ids
+            )[0].decode()
+        self.assertInLetter(first.name, html)
+        self.assertInLetter(second.name, html)
+        self.assertNotInLetter(future.name, html)
+
+    def test_dossier_bundles_letter_invoices_and_history(self):
+        invoice = self._invoice(self.customer, 1000.0, date(2025, 7, 1))
+        for day in (date(2025, 7, 2), date(2025, 7, 11), date(2025, 7, 21), date(2025, 8, 30), date(2025, 9, 29)):
+            self._run(day)
+        handover = self._comms(self.customer).filtered(lambda c: c.channel == "agency")
+        self.assertEqual(len(handover), 1)
+        html = self.env["ir.actions.report"]._render_qweb_html(
+            "account_dunning_es.action_report_dunning_dossier", handover.ids
+        )[0].decode()
+        self.assertInLetter("Final demand for payment", html)
+        self.assertInLetter("Collection dossier", html)
+        self.assertInLetter(invoice.name, html)
+        self.assertEqual(html.count('class="o_dunning_history"'), len(self._comms(self.customer)))
+
+    def test_recording_delivery_by_certified_post(self):
+        comm, _invoices, _html = self._letter(self.customer, [date(2025, 8, 1)], self.stage_letter1)
+        action = comm.action_mark_letter_sent()
+        wizard = self.env[action["res_model"]].browse(action["res_id"])
+        wizard.write({"sending_method": "certified", "sending_reference": "BUROFAX-123"})
+        wizard.action_confirm()
+        self.assertEqual((comm.sending_method, comm.sending_reference), ("certified", "BUROFAX-123"))
