@@ -278,3 +278,18 @@ class TestDunningRun(DunningCommon):
             self.assertEqual(partner.dunning_stage_id, self.stage_reminder)
             self.assertEqual(partner.dunning_next_action_date, fields.Date.add(self.today, days=2))
             self.assertNotIn(partner, self.env["res.partner"].search([("dunning_status", "=", "ok")]))
+
+    def test_spanish_customer_gets_the_reminder_in_spanish(self):
+        self.env["res.lang"]._activate_lang("es_ES")
+        self.env["ir.module.module"]._load_module_terms(["account_dunning_es"], ["es_ES"], overwrite=True)
+        self.customer.lang = "es_ES"
+        invoice = self._invoice(self.customer, 100.0, self._due(-3))
+        with self.mock_mail_gateway():
+            self._run()
+        body = self._new_mails.body_html
+        self.assertIn("Según nuestros registros, las siguientes facturas están vencidas", body)
+        self.assertIn("Días de retraso", body)
+        self.assertIn(invoice.name, body)
+        # The message is on the customer's chatter.
+        self.assertEqual(self._new_mails.mail_message_id.res_id, self.customer.id)
+        self.assertIn(self._new_mails.mail_message_id, self.customer.message_ids)
