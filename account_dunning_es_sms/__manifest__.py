@@ -10,6 +10,11 @@
     "website": "https://github.com/account-dunning-es/account-dunning-es",
     "depends": ["account_dunning_es", "sms", "phone_validation"],
     "external_dependencies": {"python": ["phonenumbers"]},
-    "data": [],
+    "data": [
+        "data/sms_template_data.xml",
+        "data/ir_cron_data.xml",
+        "data/dunning_policy_data.xml",
+        "views/dunning_stage_views.xml",
+    ],
     "installable": True,
 }

@@ -190,7 +190,7 @@ class DunningCommunication(models.Model):
         one communication marks it failed with its reason and never stops the
         others.
         """
-        todo = self.filtered(lambda c: c.state in ("draft", "failed"))
+        todo = self.filtered(lambda c: c.state in self._issuable_states())
         failed = self.browse()
         for comm in todo:
             problem = comm._issue_problem()
@@ -204,6 +204,11 @@ class DunningCommunication(models.Model):
         for channel, comms in by_channel.items():
             getattr(comms, f"_issue_{channel}", comms._issue_activity)()
         return todo
+
+    @api.model
+    def _issuable_states(self):
+        """States from which a communication may be issued."""
+        return ("draft", "failed")
 
     def _mark_issued(self, **extra):
         self.write(

@@ -155,11 +155,11 @@ class DunningCommon(AccountTestInvoicingCommon, MailCase):
     def _due(cls, days_from_today):
         return fields.Date.add(cls.today, days=days_from_today)
 
-    def _run(self, on_date=None, preview=False, company=None, **execute_kwargs):
-        """A run on a given day, as the accountant or the cron would do it."""
+    def _run(self, on_date=None, preview=False, company=None, at=None, **execute_kwargs):
+        """A run on a given day (at midnight, or at the moment ``at``)."""
         company = company or self.company
         on_date = on_date or self.today
-        with freeze_time(on_date):
+        with freeze_time(at or on_date):
             run = self.env["dunning.run"].with_company(company).create(
                 {"company_id": company.id, "date": on_date, "preview": preview}
             )

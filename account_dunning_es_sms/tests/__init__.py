@@ -1,0 +1,2 @@
+from . import test_sms_rules
+from . import test_dunning_sms
