@@ -8,7 +8,10 @@ from . import dunning_stage
 from . import dunning_communication
 from . import dunning_communication_line
 from . import dunning_run
+from . import dunning_promise
+from . import dunning_promise_instalment
 from . import res_partner
 from . import account_move
+from . import account_partial_reconcile
 from . import mail_activity
 from . import ir_actions_report

@@ -6,6 +6,21 @@ from odoo.exceptions import UserError
 
 from . import dunning_rules
 
+REASONS = [
+    ("forgotten", "Forgotten"),
+    ("missing_document", "Missing document or data on our side"),
+    ("dispute", "Dispute / quality claim"),
+    ("financial", "Financial difficulty"),
+    ("unwilling", "Unwilling / suspected fraud"),
+    ("other", "Other"),
+]
+# What a reason asks of the collector: the type of the activity to schedule
+REASON_ACTIVITIES = {
+    "dispute": "mail.mail_activity_data_todo",
+    "missing_document": "mail.mail_activity_data_todo",
+    "financial": "mail.mail_activity_data_call",
+}
+
 
 class AccountMove(models.Model):
     _inherit = "account.move"
@@ -26,6 +41,23 @@ class AccountMove(models.Model):
     dunning_exclusion_reason = fields.Char(copy=False)
     dunning_line_ids = fields.One2many(
         "dunning.communication.line", "move_id", string="Dunning History"
+    )
+    dunning_reason = fields.Selection(
+        REASONS,
+        string="Non-payment Reason",
+        copy=False,
+        tracking=True,
+        help="Why the customer has not paid, as learnt from a call. A dispute pauses "
+        "dunning; suspected fraud goes straight to the final letter.",
+    )
+    dunning_reason_note = fields.Char(string="Reason Details", copy=False)
+    dunning_promise_ids = fields.Many2many(
+        "dunning.promise",
+        "dunning_promise_account_move_rel",
+        "move_id",
+        "promise_id",
+        string="Payment Promises",
+        copy=False,
     )
     dunning_days_overdue = fields.Integer(
         string="Days Overdue", compute="_compute_dunning_days_overdue"
@@ -132,6 +164,39 @@ class AccountMove(models.Model):
         )
         self.invalidate_recordset(["dunning_count"])
 
+    def write(self, vals):
+        res = super().write(vals)
+        if vals.get("dunning_reason"):
+            self._dunning_reason_activities()
+        return res
+
+    def _dunning_reason_activities(self):
+        """A dispute, a missing document or financial difficulty asks for action."""
+        summaries = {
+            "dispute": _("Resolve the dispute"),
+            "missing_document": _("Send the missing document or data"),
+            "financial": _("Propose a payment plan"),
+        }
+        for move in self:
+            activity_type = REASON_ACTIVITIES.get(move.dunning_reason)
+            if not activity_type:
+                continue
+            policy = move.commercial_partner_id._dunning_policy(move.company_id)
+            user = (
+                move.commercial_partner_id._dunning_collector(policy) if policy else False
+            ) or move.invoice_user_id or self.env.user
+            move.activity_schedule(
+                activity_type,
+                summary=summaries[move.dunning_reason],
+                note=move.dunning_reason_note or "",
+                user_id=user.id,
+            )
+
+    @api.model
+    def _dunning_effective_reason(self, move):
+        """The invoice's own reason, else its customer's."""
+        return move.dunning_reason or move.commercial_partner_id.dunning_reason
+
     # ------------------------------------------------------------------
     # Actions (buttons and server actions)
     # ------------------------------------------------------------------
@@ -169,6 +234,16 @@ class AccountMove(models.Model):
 
     def action_dunning_exclude(self):
         return self.env["dunning.exclude.wizard"]._action_open(self)
+
+    def action_dunning_register_promise(self):
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Register a Payment Promise"),
+            "res_model": "dunning.promise.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"active_model": "account.move", "active_ids": self.ids},
+        }
 
     def action_dunning_include(self):
         self.write({"dunning_excluded": False, "dunning_exclusion_reason": False})

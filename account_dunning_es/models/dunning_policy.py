@@ -73,6 +73,40 @@ class DunningPolicy(models.Model):
         string="External Collection Agency", help="Named in the final demand letter."
     )
 
+    # Promises and behaviour
+    promise_grace_days = fields.Integer(
+        default=2, help="Days after an instalment date before a promise counts as broken."
+    )
+    promise_reminder = fields.Boolean(
+        string="Remind Instalments",
+        default=True,
+        help="A friendly email the day before each instalment of a payment promise.",
+    )
+    promise_broken_stage_id = fields.Many2one(
+        "dunning.stage",
+        string="Stage After a Broken Promise",
+        domain="[('policy_id', '=', id)]",
+        help="Stage issued at once when a promise is broken; without one, the next stage.",
+    )
+    chronic_policy_id = fields.Many2one(
+        "dunning.policy",
+        string="Policy for Chronic Late Payers",
+        domain="[('company_id', '=', company_id), ('id', '!=', id)]",
+        help="Customers classified as chronic late payers or promise breakers follow this "
+        "(usually faster) policy instead.",
+    )
+    thank_you = fields.Boolean(
+        string="Thank After Full Payment",
+        help="When a customer in collection pays everything, thank them.",
+    )
+    thank_you_template_id = fields.Many2one(
+        "mail.template",
+        domain=[("model", "=", "res.partner")],
+        default=lambda self: self.env.ref(
+            "account_dunning_es.mail_template_thank_you", raise_if_not_found=False
+        ),
+    )
+
     _sql_constraints = [
         (
             "letter_deadline_days_range",
@@ -88,6 +122,13 @@ class DunningPolicy(models.Model):
             policy.segment_count = len(
                 segments.filtered(lambda s, p=policy: s.with_company(p.company_id).policy_id == p)
             )
+
+    def _for_behaviour(self, behaviour):
+        """The policy that applies to a customer with this payment behaviour."""
+        self.ensure_one()
+        if behaviour in ("chronic", "promise_breaker") and self.chronic_policy_id:
+            return self.chronic_policy_id
+        return self
 
     def _stage_infos(self):
         """StageInfo of the active stages, for the rules."""

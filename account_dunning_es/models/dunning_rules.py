@@ -85,6 +85,25 @@ def forced_next_stage(stages, current_sequence, overdue_days):
     return pending[0] if pending else None
 
 
+def shortcut_to_final(stages, final_ids, current_sequence, overdue_days, days_since_last, min_gap):
+    """Next stage of a customer suspected of unwillingness or fraud.
+
+    The first final-tone stage after the current one, as soon as the invoice
+    is overdue and the minimum gap since the last reminder has passed: the
+    intermediate reminders are skipped.
+    """
+    if overdue_days <= 0:
+        return None
+    ordered = sorted(stages, key=lambda s: (s.sequence, s.id))
+    pending = [s for s in ordered if current_sequence is None or s.sequence > current_sequence]
+    target = next((s for s in pending if s.id in final_ids), None)
+    if target is None:
+        return next_stage(stages, current_sequence, overdue_days, days_since_last, min_gap)
+    if days_since_last is not None and days_since_last < min_gap:
+        return None
+    return target
+
+
 def next_action_day(stages, current_sequence, overdue_days, days_since_last, min_gap, grace_days=0):
     """Days from today until the invoice's next stage is due (0 = today).
 
@@ -228,3 +247,65 @@ def letter_deadline(letter_date, deadline_days):
     from datetime import timedelta
 
     return letter_date + timedelta(days=deadline_days)
+
+
+# ----------------------------------------------------------------------
+# Payment promises and payment behaviour
+# ----------------------------------------------------------------------
+PromiseEvaluation = namedtuple("PromiseEvaluation", "state paid broken_on next_due")
+
+
+def evaluate_promise(instalments, payments, today, grace_days=0, tolerance=0.01):
+    """State of a payment promise from its instalments and the payments since.
+
+    :param instalments: [(date, amount)] (one for a simple promise)
+    :param payments: [(date, amount)] received on the covered invoices since
+        the promise was made
+    :param grace_days: days after an instalment date before it is late
+    :return: PromiseEvaluation(state, paid, broken_on, next_due) where state
+        is "kept" (everything paid), "broken" (an instalment date plus the
+        grace passed without the amounts due by then) or "open"; broken_on
+        is the instalment date that was missed; next_due the next unpaid
+        instalment date.
+    """
+    from datetime import timedelta
+
+    ordered = sorted(instalments)
+    total = sum(amount for _date, amount in ordered)
+    paid = sum(amount for _date, amount in payments)
+    if paid >= total - tolerance:
+        return PromiseEvaluation("kept", paid, None, None)
+    due_so_far = 0.0
+    next_due = None
+    for inst_date, amount in ordered:
+        due_so_far += amount
+        deadline = inst_date + timedelta(days=grace_days)
+        paid_by_deadline = sum(a for d, a in payments if d <= deadline)
+        if paid_by_deadline >= due_so_far - tolerance:
+            continue
+        if today > deadline:
+            return PromiseEvaluation("broken", paid, inst_date, None)
+        next_due = next_due or inst_date
+    return PromiseEvaluation("open", paid, None, next_due)
+
+
+BEHAVIOURS = ("on_time", "occasional", "chronic", "promise_breaker")
+
+
+def payment_behaviour(paid_invoices, broken_promises, late_days=5):
+    """Classify a customer from its paid invoices and broken promises.
+
+    :param paid_invoices: [(due date, last payment date)] of the last year
+    :param broken_promises: number of broken promises in that time
+    """
+    if broken_promises >= 2:
+        return "promise_breaker"
+    if not paid_invoices:
+        return "on_time"
+    late = [(paid - due).days for due, paid in paid_invoices if (paid - due).days > late_days]
+    share = len(late) / len(paid_invoices)
+    if share > 0.5 or (late and sum(late) / len(late) > 30):
+        return "chronic"
+    if late or broken_promises:
+        return "occasional"
+    return "on_time"

@@ -107,6 +107,7 @@ class DunningRun(models.Model):
                 limit=1,
             )
             if not run:
+                self.with_company(company)._daily_preparation(company, today)
                 run = self.with_company(company).create(
                     {
                         "company_id": company.id,
@@ -122,6 +123,21 @@ class DunningRun(models.Model):
             done += run.partner_done - before
             remaining += max(run.partner_total - run.partner_done, 0) if run.state != "done" else 0
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+
+    @api.model
+    def _daily_preparation(self, company, today):
+        """Before the first run of the day: promises and payment behaviour.
+
+        Promises are evaluated first, so that a broken one escalates today,
+        and instalments due tomorrow get their friendly reminder.
+        """
+        promises = self.env["dunning.promise"].search(
+            [("company_id", "=", company.id), ("state", "=", "open")]
+        )
+        promises._evaluate(today)
+        promises._send_instalment_reminders(today)
+        self.env["res.partner"]._dunning_update_behaviour(company)
+        self._commit()
 
     def action_run(self):
         for run in self:
@@ -195,12 +211,13 @@ class DunningRun(models.Model):
         )
         return sorted(partner.id for (partner,) in groups)
 
-    def _execute(self, max_batches=None, move_ids=None, force=False):
+    def _execute(self, max_batches=None, move_ids=None, force=False, broken_promise=False):
         """Process the run's customers in batches, committing after each one.
 
         :param max_batches: stop after so many batches (the cron resumes)
         :param move_ids: restrict to these invoices (manual "send now")
         :param force: issue the next stage without waiting for its date
+        :param broken_promise: escalation after a broken promise (force too)
         """
         self.ensure_one()
         started = time.monotonic()
@@ -220,7 +237,9 @@ class DunningRun(models.Model):
             if max_batches and count > max_batches:
                 self._commit()
                 return False
-            if not self._process_batch(list(batch), move_ids=move_ids, force=force):
+            if not self._process_batch(
+                list(batch), move_ids=move_ids, force=force, broken_promise=broken_promise
+            ):
                 self._log(_("Another run is working on this company: stopped, to be resumed."))
                 self._commit()
                 return False
@@ -235,7 +254,7 @@ class DunningRun(models.Model):
         self._commit()
         return True
 
-    def _process_batch(self, partner_ids, move_ids=None, force=False):
+    def _process_batch(self, partner_ids, move_ids=None, force=False, broken_promise=False):
         """Process one batch of customers atomically; False if another run holds them."""
         for attempt in (1, 2):
             try:
@@ -245,7 +264,9 @@ class DunningRun(models.Model):
                     )
                     if not self.env.cr.fetchone()[0]:
                         return False
-                    self._plan_and_issue(partner_ids, move_ids=move_ids, force=force)
+                    self._plan_and_issue(
+                        partner_ids, move_ids=move_ids, force=force, broken_promise=broken_promise
+                    )
                     self.write(
                         {
                             "last_partner_id": partner_ids[-1],
@@ -267,7 +288,7 @@ class DunningRun(models.Model):
             return True
         return False
 
-    def _plan_and_issue(self, partner_ids, move_ids=None, force=False):
+    def _plan_and_issue(self, partner_ids, move_ids=None, force=False, broken_promise=False):
         """Decide which invoices reach a new stage, then issue the communications.
 
         Data is read in a few queries for the whole batch; the decision per
@@ -295,6 +316,7 @@ class DunningRun(models.Model):
                 "dunning_stage_id",
                 "dunning_last_date",
                 "dunning_cycle",
+                "dunning_reason",
             ],
             order="commercial_partner_id, invoice_date_due, id",
         )
@@ -307,6 +329,13 @@ class DunningRun(models.Model):
             (tuple(moves.ids),),
         )
         net_balance = self._net_balances(moves.commercial_partner_id)
+        # Invoices under an open promise are paused (a broken promise has been
+        # closed before its escalation, so it pauses nothing).
+        promised = set(
+            self.env["dunning.promise"]
+            .search([("state", "=", "open"), ("move_ids", "in", moves.ids)])
+            .move_ids.ids
+        )
         policies = {}
         stage_infos = {}
         plan = defaultdict(list)
@@ -322,19 +351,35 @@ class DunningRun(models.Model):
                 net_balance.get(partner.id, 0.0), policy.min_amount
             ):
                 continue
+            reason = move.dunning_reason or partner.dunning_reason
+            if move.id in promised or reason == "dispute":
+                continue
             if policy.id not in stage_infos:
                 stage_infos[policy.id] = policy._stage_infos()
             overdue_days = dunning_rules.days_overdue(move.invoice_date_due, today)
             current = move.dunning_stage_id.sequence if move.dunning_stage_id else None
-            if force:
+            last = move.dunning_last_date
+            since_last = (today - last).days if last else None
+            designated = policy.promise_broken_stage_id
+            if broken_promise and designated and (current is None or designated.sequence > current):
+                info = dunning_rules.StageInfo(designated.id, designated.sequence, designated.offset_days)
+            elif force:
                 info = dunning_rules.forced_next_stage(stage_infos[policy.id], current, overdue_days)
+            elif reason == "unwilling":
+                info = dunning_rules.shortcut_to_final(
+                    stage_infos[policy.id],
+                    set(policy.stage_ids.filtered(lambda s: s.tone == "final").ids),
+                    current,
+                    overdue_days,
+                    since_last,
+                    policy.min_days_between,
+                )
             else:
-                last = move.dunning_last_date
                 info = dunning_rules.next_stage(
                     stage_infos[policy.id],
                     current,
                     overdue_days,
-                    (today - last).days if last else None,
+                    since_last,
                     policy.min_days_between,
                     policy.grace_days,
                 )

@@ -6,6 +6,7 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 
 from . import dunning_rules
+from .account_move import REASONS
 
 STATUS_SELECTION = [
     ("ok", "Up to date"),
@@ -40,6 +41,29 @@ class ResPartner(models.Model):
     )
     dunning_excluded = fields.Boolean(string="Excluded from Dunning", tracking=True)
     dunning_exclusion_reason = fields.Char(tracking=True)
+    dunning_reason = fields.Selection(
+        REASONS,
+        string="Non-payment Reason",
+        tracking=True,
+        help="Applies to all the customer's invoices that have no reason of their own.",
+    )
+    dunning_reason_note = fields.Char(string="Reason Details")
+    dunning_behaviour = fields.Selection(
+        [
+            ("on_time", "Pays on time"),
+            ("occasional", "Occasional delays"),
+            ("chronic", "Chronic late payer"),
+            ("promise_breaker", "Breaks promises"),
+        ],
+        string="Payment Behaviour",
+        readonly=True,
+        help="From the last year of payments and promises; updated by the daily run.",
+    )
+    dunning_promise_ids = fields.One2many("dunning.promise", "partner_id", string="Payment Promises")
+    dunning_promise_count = fields.Integer(compute="_compute_dunning_promise_counts")
+    dunning_broken_promise_count = fields.Integer(
+        string="Broken Promises", compute="_compute_dunning_promise_counts"
+    )
     dunning_communication_ids = fields.One2many(
         "dunning.communication", "partner_id", string="Dunning Communications"
     )
@@ -86,13 +110,69 @@ class ResPartner(models.Model):
         for partner in self:
             partner.dunning_communication_count = counts.get(partner.commercial_partner_id.id, 0)
 
+    def _compute_dunning_promise_counts(self):
+        groups = self.env["dunning.promise"]._read_group(
+            [("partner_id", "in", self.commercial_partner_id.ids)],
+            ["partner_id", "state"],
+            ["__count"],
+        )
+        counts = defaultdict(int)
+        broken = defaultdict(int)
+        for partner, state, count in groups:
+            counts[partner.id] += count
+            if state == "broken":
+                broken[partner.id] += count
+        for partner in self:
+            partner.dunning_promise_count = counts[partner.commercial_partner_id.id]
+            partner.dunning_broken_promise_count = broken[partner.commercial_partner_id.id]
+
     def _dunning_policy(self, company):
-        """Policy that applies to this customer in ``company``."""
+        """Policy that applies to this customer in ``company``.
+
+        The segment's policy (else the company's default), or its policy for
+        chronic late payers when the customer is one.
+        """
         self.ensure_one()
-        segment = self.commercial_partner_id.dunning_segment_id
-        if segment:
-            return segment._policy_for_company(company)
-        return company.dunning_policy_id
+        commercial = self.commercial_partner_id
+        segment = commercial.dunning_segment_id
+        policy = segment._policy_for_company(company) if segment else company.dunning_policy_id
+        return policy._for_behaviour(commercial.dunning_behaviour) if policy else policy
+
+    @api.model
+    def _dunning_update_behaviour(self, company):
+        """Classify every customer with invoices paid or promises in the last year."""
+        since = fields.Date.subtract(fields.Date.context_today(self), years=1)
+        Move = self.env["account.move"]
+        paid = Move.search_fetch(
+            [
+                ("company_id", "=", company.id),
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"),
+                ("payment_state", "in", ("paid", "in_payment")),
+                ("invoice_date_due", ">=", since),
+            ],
+            ["commercial_partner_id", "invoice_date_due"],
+        )
+        payments = paid._dunning_payments()
+        history = defaultdict(list)
+        for move in paid:
+            dates = [pay_date for pay_date, _amount in payments.get(move.id, [])]
+            if dates:
+                history[move.commercial_partner_id.id].append((move.invoice_date_due, max(dates)))
+        broken = defaultdict(int)
+        for partner, count in self.env["dunning.promise"]._read_group(
+            [("company_id", "=", company.id), ("state", "=", "broken"), ("broken_date", ">=", since)],
+            ["partner_id"],
+            ["__count"],
+        ):
+            broken[partner.id] = count
+        by_behaviour = defaultdict(list)
+        for partner_id in set(history) | set(broken):
+            by_behaviour[dunning_rules.payment_behaviour(history[partner_id], broken[partner_id])].append(
+                partner_id
+            )
+        for behaviour, partner_ids in by_behaviour.items():
+            self.browse(partner_ids).write({"dunning_behaviour": behaviour})
 
     def _dunning_collector(self, policy):
         self.ensure_one()
@@ -179,8 +259,50 @@ class ResPartner(models.Model):
 
     @api.model
     def _dunning_partners_with_open_promise(self, partners):
-        """Ids of partners with an open payment promise (see the promises feature)."""
-        return set()
+        """Ids of the partners with an open payment promise, in one query."""
+        groups = self.env["dunning.promise"].sudo()._read_group(
+            [("partner_id", "in", partners.ids), ("state", "=", "open")], ["partner_id"]
+        )
+        return {partner.id for (partner,) in groups}
+
+    @api.model
+    def _dunning_thank_payers(self, invoices):
+        """Thank the customers in collection who have just paid everything.
+
+        Only customers for whom one of the paid invoices had reached a stage,
+        and who have nothing open and overdue left, where the policy says so.
+        """
+        staged = invoices.filtered(
+            lambda m: m.dunning_stage_id and m.payment_state in ("paid", "in_payment")
+        )
+        if not staged:
+            return self.browse()
+        today = fields.Date.context_today(self)
+        Move = self.env["account.move"]
+        still_open = Move._read_group(
+            Move._dunning_open_domain(include_excluded=True)
+            + [
+                ("commercial_partner_id", "in", staged.commercial_partner_id.ids),
+                ("invoice_date_due", "<", today),
+            ],
+            ["commercial_partner_id", "company_id"],
+        )
+        open_keys = {(partner.id, company.id) for partner, company in still_open}
+        thanked = self.browse()
+        for (partner, company), _moves in staged.grouped(
+            lambda m: (m.commercial_partner_id, m.company_id)
+        ).items():
+            if (partner.id, company.id) in open_keys:
+                continue
+            policy = partner._dunning_policy(company)
+            if policy and policy.thank_you and policy.thank_you_template_id:
+                partner.with_company(company).with_context(
+                    mail_notify_force_send=False
+                ).message_post_with_source(
+                    policy.thank_you_template_id, subtype_xmlid="mail.mt_comment"
+                )
+                thanked |= partner
+        return thanked
 
     def _search_dunning_status(self, operator, value):
         if operator not in ("=", "!=", "in", "not in"):
@@ -231,6 +353,23 @@ class ResPartner(models.Model):
 
     def action_dunning_exclude(self):
         return self.env["dunning.exclude.wizard"]._action_open(self.commercial_partner_id)
+
+    def action_dunning_register_promise(self):
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Register a Payment Promise"),
+            "res_model": "dunning.promise.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"active_model": "res.partner", "active_ids": self.commercial_partner_id.ids},
+        }
+
+    def action_view_dunning_promises(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("account_dunning_es.dunning_promise_action")
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {"default_partner_id": self.commercial_partner_id.id}
+        return action
 
     def action_dunning_include(self):
         self.commercial_partner_id.write(

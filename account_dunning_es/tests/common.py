@@ -167,12 +167,15 @@ class DunningCommon(AccountTestInvoicingCommon, MailCase):
         return run
 
     def _pay(self, invoice, amount=None, on_date=None):
-        wizard = (
-            self.env["account.payment.register"]
-            .with_context(active_model="account.move", active_ids=invoice.ids)
-            .create({"payment_date": on_date or self.today, **({"amount": amount} if amount else {})})
-        )
-        return wizard._create_payments()
+        """Register a payment as the accountant would, on that day."""
+        on_date = on_date or self.today
+        with freeze_time(on_date):
+            wizard = (
+                self.env["account.payment.register"]
+                .with_context(active_model="account.move", active_ids=invoice.ids)
+                .create({"payment_date": on_date, **({"amount": amount} if amount else {})})
+            )
+            return wizard._create_payments()
 
     def _comms(self, partner=None, **domain_values):
         domain = [(key, "=", value) for key, value in domain_values.items()]

@@ -1,2 +1,3 @@
 from . import dunning_exclude_wizard
 from . import dunning_letter_send_wizard
+from . import dunning_promise_wizard

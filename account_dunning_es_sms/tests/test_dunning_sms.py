@@ -174,3 +174,13 @@ class TestDunningSms(DunningCommon, SMSCase):
             [("partner_id", "=", self.customer.id)], ["channel"], ["__count"]
         )
         self.assertEqual(groups, [("sms", 1)])
+
+    def test_thank_you_sms_after_full_payment(self):
+        self.policy.write({"thank_you": True, "thank_you_sms": True})
+        invoice = self._invoice(self.customer, 100.0, date(2026, 2, 27))
+        self._sms_run()
+        with freeze_time(MONDAY_NOON), self.mockSMSGateway(), self.mock_mail_gateway():
+            self._pay(invoice, on_date=date(2026, 3, 2))
+            self.env["sms.sms"].sudo()._process_queue()
+            self.assertEqual(len(self._new_mails), 1, "the thank-you email")
+        self.assertSMSIapSent(["+34612345678"], content="Thank you!")

@@ -1,0 +1,24 @@
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from odoo import api, models
+
+
+class AccountPartialReconcile(models.Model):
+    _inherit = "account.partial.reconcile"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        partials = super().create(vals_list)
+        partials._dunning_after_payment()
+        return partials
+
+    def _dunning_after_payment(self):
+        """A payment on a claimed invoice: update its promises, thank full payers."""
+        invoices = (self.debit_move_id.move_id | self.credit_move_id.move_id).filtered(
+            lambda m: m.move_type == "out_invoice"
+        )
+        if not invoices:
+            return
+        self.env["dunning.promise"].search(
+            [("state", "=", "open"), ("move_ids", "in", invoices.ids)]
+        )._evaluate()
+        self.env["res.partner"]._dunning_thank_payers(invoices)

@@ -1,0 +1,228 @@
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from datetime import date
+
+from freezegun import freeze_time
+
+from odoo import Command
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import new_test_user, tagged
+
+from ..models import dunning_rules as rules
+from .common import DunningCommon
+
+
+@tagged("post_install", "-at_install")
+class TestPromiseRules(DunningCommon):
+    def test_evaluation_states_on_known_inputs(self):
+        plan = [(date(2026, 3, 10), 300.0), (date(2026, 4, 10), 700.0)]
+        self.assertEqual(rules.evaluate_promise(plan, [], date(2026, 3, 5)).state, "open")
+        on_time = [(date(2026, 3, 9), 300.0)]
+        self.assertEqual(rules.evaluate_promise(plan, on_time, date(2026, 3, 20)).next_due, date(2026, 4, 10))
+        late = rules.evaluate_promise(plan, on_time, date(2026, 4, 13), grace_days=2)
+        self.assertEqual((late.state, late.broken_on), ("broken", date(2026, 4, 10)))
+        self.assertEqual(rules.evaluate_promise(plan, on_time, date(2026, 4, 12), grace_days=2).state, "open")
+        self.assertEqual(rules.evaluate_promise(plan, [(date(2026, 3, 1), 1000.0)], date(2026, 3, 2)).state, "kept")
+
+    def test_payment_behaviour(self):
+        d = date
+        self.assertEqual(rules.payment_behaviour([(d(2026, 1, 1), d(2026, 1, 3))] * 4, 0), "on_time")
+        self.assertEqual(
+            rules.payment_behaviour([(d(2026, 1, 1), d(2026, 1, 20))] + [(d(2026, 1, 1), d(2026, 1, 1))] * 3, 0),
+            "occasional",
+        )
+        self.assertEqual(rules.payment_behaviour([(d(2026, 1, 1), d(2026, 3, 1))] * 3, 0), "chronic")
+        self.assertEqual(rules.payment_behaviour([], 2), "promise_breaker")
+
+
+@tagged("post_install", "-at_install")
+class TestDunningPromise(DunningCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.policy.promise_grace_days = 2
+
+    def _promise(self, invoices, instalments, on_date=None):
+        with freeze_time(on_date or self.today):
+            wizard = self.env["dunning.promise.wizard"].with_context(
+                active_model="account.move", active_ids=invoices.ids
+            ).create({"date": instalments[0][0]})
+            action = wizard.action_confirm()
+            promise = self.env["dunning.promise"].browse(action["res_id"])
+            if len(instalments) > 1:
+                promise.instalment_ids = [Command.clear()] + [
+                    Command.create({"date": d, "amount": a}) for d, a in instalments
+                ]
+        return promise
+
+    def test_promise_registered_from_the_customer_covers_its_overdue_invoices(self):
+        overdue = self._invoice(self.customer, 300.0, self._due(-10)) + self._invoice(
+            self.customer, 200.0, self._due(-3)
+        )
+        self._invoice(self.customer, 900.0, self._due(20))
+        with freeze_time(self.today):
+            action = self.customer.action_dunning_register_promise()
+            wizard = self.env[action["res_model"]].with_context(action["context"]).create(
+                {"date": self._due(5), "channel": "phone"}
+            )
+            promise = self.env["dunning.promise"].browse(wizard.action_confirm()["res_id"])
+        self.assertEqual(promise.move_ids, overdue)
+        self.assertEqual(promise.amount, 500.0)
+        self.assertEqual(promise.instalment_ids.mapped("date"), [self._due(5)])
+        self.assertEqual((promise.state, promise.next_date), ("open", self._due(5)))
+        self.assertEqual(self.customer.dunning_status, "promise")
+
+    def test_promise_kept_when_paid_by_the_date(self):
+        invoice = self._invoice(self.customer, 500.0, self._due(-10))
+        promise = self._promise(invoice, [(self._due(5), 500.0)])
+        with freeze_time(self._due(4)):
+            self._pay(invoice, on_date=self._due(4))
+        self.assertEqual((promise.state, promise.amount_paid), ("kept", 500.0))
+        self.assertEqual(promise.instalment_ids.state, "paid")
+
+    def test_partial_payment_keeps_the_promise_open_and_shows_it(self):
+        invoice = self._invoice(self.customer, 500.0, self._due(-10))
+        promise = self._promise(invoice, [(self._due(5), 500.0)])
+        self._pay(invoice, amount=200.0, on_date=self._due(2))
+        self.assertEqual((promise.state, promise.amount_paid, promise.paid_percent), ("open", 200.0, 40.0))
+        self.assertEqual(promise.instalment_ids.state, "partial")
+
+    def test_payment_plan_breaks_on_the_missed_instalment(self):
+        invoice = self._invoice(self.customer, 900.0, self._due(-10))
+        promise = self._promise(invoice, [(self._due(5), 300.0), (self._due(35), 300.0), (self._due(65), 300.0)])
+        self.assertEqual(promise.date_due, self._due(65))
+        self._pay(invoice, amount=300.0, on_date=self._due(5))
+        with freeze_time(self._due(37)):
+            promise._evaluate(self._due(37))
+        self.assertEqual(promise.state, "open", "within the grace days")
+        with freeze_time(self._due(38)):
+            promise._evaluate(self._due(38))
+        self.assertEqual((promise.state, promise.broken_date), ("broken", self._due(35)))
+        self.assertEqual(promise.instalment_ids.mapped("state"), ["paid", "pending", "pending"])
+
+    def test_instalments_must_add_up_to_the_promised_amount(self):
+        invoice = self._invoice(self.customer, 900.0, self._due(-10))
+        promise = self._promise(invoice, [(self._due(5), 900.0)])
+        with self.assertRaises(ValidationError):
+            promise.instalment_ids = [Command.create({"date": self._due(30), "amount": 100.0})]
+        promise.action_split_instalments(3, 30)
+        self.assertEqual(promise.instalment_ids.mapped("amount"), [300.0, 300.0, 300.0])
+
+    def test_open_promise_pauses_escalation(self):
+        invoice = self._invoice(self.customer, 500.0, self._due(-3))
+        self._run()
+        self.assertEqual(invoice.dunning_stage_id, self.stage_reminder)
+        self._promise(invoice, [(self._due(20), 500.0)])
+        cron = self.env.ref("account_dunning_es.ir_cron_dunning_run")
+        for day in range(1, 20):
+            with freeze_time(self._due(day)):
+                cron.method_direct_trigger()
+        self.assertEqual(invoice.dunning_stage_id, self.stage_reminder, "no call while promised")
+        self.assertEqual(len(self._comms(self.customer)), 1)
+
+    def test_broken_promise_escalates_through_the_daily_run(self):
+        invoice = self._invoice(self.customer, 500.0, self._due(-3))
+        self._run()
+        promise = self._promise(invoice, [(self._due(5), 500.0)])
+        cron = self.env.ref("account_dunning_es.ir_cron_dunning_run")
+        with freeze_time(self._due(8)):
+            cron.method_direct_trigger()
+        self.assertEqual(promise.state, "broken")
+        self.assertEqual(invoice.dunning_stage_id, self.stage_call, "at once, the next stage")
+        call = self._comms(self.customer).filtered(lambda c: c.channel == "call")
+        self.assertEqual(call.date, self._due(8))
+        todo = promise.activity_ids.filtered(lambda a: a.summary == "Broken payment promise")
+        self.assertEqual(todo.user_id, self.env.user)
+        self.customer.invalidate_recordset()
+        self.assertEqual(self.customer.dunning_broken_promise_count, 1)
+
+    def test_broken_promise_goes_to_the_stage_the_policy_designates(self):
+        self.policy.promise_broken_stage_id = self.stage_final
+        invoice = self._invoice(self.customer, 500.0, self._due(-3))
+        self._run()
+        promise = self._promise(invoice, [(self._due(5), 500.0)])
+        with freeze_time(self._due(8)):
+            promise._evaluate(self._due(8))
+        self.assertEqual(invoice.dunning_stage_id, self.stage_final)
+
+    def test_friendly_reminder_the_day_before_an_instalment(self):
+        invoice = self._invoice(self.customer, 500.0, self._due(-3))
+        promise = self._promise(invoice, [(self._due(5), 200.0), (self._due(35), 300.0)])
+        with self.mock_mail_gateway():
+            for day in (3, 4, 4):
+                with freeze_time(self._due(day)):
+                    promise._send_instalment_reminders(self._due(day))
+        self.assertEqual(len(self._new_mails), 1, "once, the day before")
+        self.assertIn("tomorrow an instalment", self._new_mails.body_html)
+        self.assertTrue(promise.instalment_ids[0].reminder_sent)
+
+    def test_dispute_pauses_dunning_of_that_invoice_and_asks_for_action(self):
+        disputed = self._invoice(self.customer, 500.0, self._due(-3))
+        other = self._invoice(self.customer, 100.0, self._due(-3))
+        disputed.write({"dunning_reason": "dispute", "dunning_reason_note": "Material defectuoso"})
+        activity = disputed.activity_ids
+        self.assertEqual(activity.summary, "Resolve the dispute")
+        self.assertEqual(activity.user_id, self.collector)
+        self._run()
+        self.assertEqual(self._comms(self.customer).line_ids.move_id, other)
+        self.assertFalse(disputed.dunning_stage_id)
+        disputed.dunning_reason = False
+        self._run(self._due(1))
+        self.assertEqual(disputed.dunning_stage_id, self.stage_reminder, "resumes once resolved")
+
+    def test_missing_document_and_financial_difficulty_ask_for_action(self):
+        first = self._invoice(self.customer, 500.0, self._due(-3))
+        second = self._invoice(self.customer, 500.0, self._due(-3))
+        first.dunning_reason = "missing_document"
+        second.dunning_reason = "financial"
+        self.assertEqual(first.activity_ids.summary, "Send the missing document or data")
+        self.assertEqual(second.activity_ids.summary, "Propose a payment plan")
+        self.assertEqual(second.activity_ids.activity_type_id, self.env.ref("mail.mail_activity_data_call"))
+
+    def test_suspected_fraud_shortens_the_path_to_the_final_letter(self):
+        invoice = self._invoice(self.customer, 500.0, self._due(-3))
+        self._run()
+        self.customer.dunning_reason = "unwilling"
+        self._run(self._due(2))
+        self.assertEqual(invoice.dunning_stage_id, self.stage_final)
+
+    def test_chronic_late_payer_follows_the_faster_policy(self):
+        fast = self._create_policy(self.company, "Fast")
+        fast.stage_ids.filtered(lambda s: s.name == "Reminder").offset_days = 0
+        self.policy.chronic_policy_id = fast
+        for n in range(3):
+            paid = self._invoice(self.customer, 100.0, self._due(-90 + n))
+            self._pay(paid, on_date=self._due(-30 + n))
+        with freeze_time(self.today):
+            self.env["res.partner"]._dunning_update_behaviour(self.company)
+        self.assertEqual(self.customer.dunning_behaviour, "chronic")
+        self.assertEqual(self.customer.dunning_policy_id, fast)
+        self._invoice(self.customer, 100.0, self._due(0))
+        self._run()
+        self.assertEqual(self._comms(self.customer).stage_id.policy_id, fast)
+
+    def test_thank_you_after_paying_everything(self):
+        self.policy.thank_you = True
+        first = self._invoice(self.customer, 300.0, self._due(-3))
+        second = self._invoice(self.customer, 200.0, self._due(-5))
+        self._run()
+        with self.mock_mail_gateway():
+            self._pay(first)
+            self.assertFalse(self._new_mails, "one invoice is still open")
+            self._pay(second)
+        self.assertEqual(len(self._new_mails), 1)
+        self.assertIn("thank you for your payment", self._new_mails.subject)
+        self.assertEqual(self.customer.dunning_status, "ok")
+
+    def test_sales_reads_promises_collector_registers_them(self):
+        invoice = self._invoice(self.customer, 500.0, self._due(-3))
+        promise = self._promise(invoice, [(self._due(5), 500.0)])
+        salesman = new_test_user(self.env, login="vendedor2", groups="base.group_user,sales_team.group_sale_salesman",
+                                 company_id=self.company.id, company_ids=self.company.ids)
+        self.assertEqual(promise.with_user(salesman).state, "open")
+        with self.assertRaises(AccessError):
+            promise.with_user(salesman).note = "x"
+        wizard = self.env["dunning.promise.wizard"].with_user(self.collector).with_context(
+            active_model="account.move", active_ids=invoice.ids
+        ).create({"date": self._due(9)})
+        second = self.env["dunning.promise"].browse(wizard.action_confirm()["res_id"])
+        self.assertEqual(second.user_id, self.collector)
