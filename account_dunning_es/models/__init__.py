@@ -10,6 +10,8 @@ from . import dunning_communication_line
 from . import dunning_run
 from . import dunning_promise
 from . import dunning_promise_instalment
+from . import dunning_effectiveness
+from . import dunning_effectiveness_report
 from . import res_partner
 from . import account_move
 from . import account_partial_reconcile

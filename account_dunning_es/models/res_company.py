@@ -16,6 +16,12 @@ class ResCompany(models.Model):
         help="Scheduled runs prepare draft communications that an accountant "
         "reviews and sends, instead of sending them at once.",
     )
+    dunning_effect_days = fields.Integer(
+        string="Effect Window (Days)",
+        default=30,
+        help="A payment counts as the effect of a reminder when it arrives at most this "
+        "many days after it.",
+    )
     dunning_batch_size = fields.Integer(
         default=200,
         help="Customers processed per database transaction by a dunning run.",

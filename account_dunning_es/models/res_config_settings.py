@@ -12,3 +12,4 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.dunning_review_before_send", readonly=False
     )
     dunning_batch_size = fields.Integer(related="company_id.dunning_batch_size", readonly=False)
+    dunning_effect_days = fields.Integer(related="company_id.dunning_effect_days", readonly=False)

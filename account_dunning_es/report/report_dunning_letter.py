@@ -68,3 +68,38 @@ class ReportDunningDossier(models.AbstractModel):
             "dossiers": dossiers,
             "letters": self.env["report.account_dunning_es.report_dunning_letter"]._letters(letters),
         }
+
+
+class ReportDunningManagement(models.AbstractModel):
+    _name = "report.account_dunning_es.report_dunning_management"
+    _description = "Dunning Management Report"
+
+    @api.model
+    def _chart(self, rows):
+        """Bars of "paid after contact" per group over the period, as SVG data."""
+        totals = {}
+        for row in rows:
+            total = totals.setdefault(row["label"], [0, 0])
+            total[0] += row["paid"]
+            total[1] += row["contacted"]
+        bars = [
+            {"label": str(label), "ratio": paid / contacted if contacted else 0.0}
+            for label, (paid, contacted) in sorted(totals.items(), key=lambda item: str(item[0]))
+        ]
+        for index, bar in enumerate(bars):
+            bar["y"] = 10 + index * 28
+            bar["width"] = round(bar["ratio"] * 400, 1)
+        return {"bars": bars, "height": 20 + len(bars) * 28}
+
+    @api.model
+    def _get_report_values(self, docids, data=None):
+        wizards = self.env["dunning.report.wizard"].browse(docids)
+        figures = {wizard.id: wizard._figures() for wizard in wizards}
+        return {
+            "doc_ids": docids,
+            "doc_model": "dunning.report.wizard",
+            "docs": wizards,
+            "figures": figures,
+            "charts": {wid: self._chart(fig["rows"]) for wid, fig in figures.items()},
+            "bucket_labels": wizards[:1]._bucket_labels() if wizards else {},
+        }
