@@ -11,9 +11,10 @@ from . import dunning_run
 from . import dunning_promise
 from . import dunning_promise_instalment
 from . import dunning_effectiveness
-from . import dunning_effectiveness_report
 from . import res_partner
 from . import account_move
 from . import account_partial_reconcile
 from . import mail_activity
 from . import ir_actions_report
+# Last: this SQL view reads columns the models above add.
+from . import dunning_effectiveness_report

@@ -20,6 +20,19 @@ class DunningEffectivenessReport(models.Model):
     _auto = False
     _order = "date desc"
     _rec_name = "partner_id"
+    # Create the view after the columns it reads (fresh installs).
+    _depends = {
+        "dunning.communication": [
+            "date", "company_id", "partner_id", "channel", "stage_id", "policy_id", "user_id",
+            "amount_residual", "state",
+        ],
+        "dunning.communication.line": ["communication_id", "move_id"],
+        "res.partner": ["dunning_segment_id"],
+        "res.company": ["currency_id", "dunning_effect_days"],
+        "account.partial.reconcile": ["debit_move_id", "credit_move_id", "max_date", "amount"],
+        "account.move.line": ["move_id"],
+        "account.move": ["move_type"],
+    }
 
     date = fields.Date(string="Contact Date", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)

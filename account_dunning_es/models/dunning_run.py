@@ -500,7 +500,16 @@ class DunningRun(models.Model):
             ("Distribuciones Levante SL", "strategic", "+34 963 550 104", [-12, 2]),
             ("Lucía Fernández", "mass", "+34 622 000 105", [-18, -2]),
         ]
+        # Payments the customers make during the replay: (customer, invoice
+        # index, days after its due date, share of the amount).
+        demo_payments = [
+            ("Grupo Industrial Ebro SA", 0, 12, 1.0),
+            ("Talleres Martínez SL", 1, 25, 0.5),
+            ("Lucía Fernández", 0, 6, 1.0),
+            ("Ayuntamiento de Villanueva", 0, 40, 1.0),
+        ]
         demo_moves = self.env["account.move"]
+        by_customer = {}
         for name, segment, phone, due_offsets in customers:
             partner = self.env["res.partner"].create(
                 {
@@ -541,10 +550,24 @@ class DunningRun(models.Model):
                 )
                 invoice.action_post()
                 demo_moves |= invoice
+                by_customer.setdefault(name, []).append(invoice)
+        to_pay = {}
+        for name, index, days, share in demo_payments:
+            invoice = by_customer[name][index]
+            to_pay.setdefault(fields.Date.add(invoice.invoice_date_due, days=days), []).append(
+                (invoice, share)
+            )
         # Replay the daily runs of the last months so that the demo customers
         # sit at different stages, with a history to look at.
         start = min(demo_moves.mapped("invoice_date_due"))
         for days in range((today - start).days, 0, -1):
+            day = fields.Date.add(today, days=-days)
+            for invoice, share in to_pay.get(day, []):
+                self.env["account.payment.register"].with_context(
+                    active_model="account.move", active_ids=invoice.ids
+                ).create(
+                    {"payment_date": day, "amount": invoice.amount_residual * share}
+                )._create_payments()
             run = self.with_company(company).create(
                 {
                     "company_id": company.id,
