@@ -178,7 +178,13 @@ class DunningRun(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def _can_commit(self):
-        """Commit per batch, except inside a test transaction."""
+        """Commit per batch, except inside a test transaction.
+
+        The context key ``dunning_commit`` decides explicitly (scripts and the
+        robustness tests, which run real concurrent transactions).
+        """
+        if "dunning_commit" in self.env.context:
+            return bool(self.env.context["dunning_commit"])
         testing = odoo_module.current_test or getattr(threading.current_thread(), "testing", False)
         return not testing and not self.env.context.get("dunning_no_commit")
 
