@@ -8,10 +8,10 @@ demo data). The demo customers were created with months of replayed runs.
 from collections import Counter
 from datetime import timedelta
 
+from e2e_case import CrossModuleCase
 from freezegun import freeze_time
 
 from odoo import fields
-from e2e_case import CrossModuleCase
 
 
 class TestTwoWeeksOfDunning(CrossModuleCase):

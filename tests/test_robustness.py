@@ -19,7 +19,7 @@ from collections import Counter
 from datetime import timedelta
 
 import odoo
-from odoo import Command, SUPERUSER_ID, api, fields
+from odoo import SUPERUSER_ID, Command, api, fields
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -151,7 +151,7 @@ def test_killed_run_process_restarts_without_loss_or_duplicate():
         assert max(partial.values(), default=1) == 1, "a killed run left a duplicate"
     log.seek(0)
     assert kills >= 1, f"the process was never killed mid-run: {log.read()[-2000:]}"
-    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=True)
     assert "completed" in done.stdout
     claims = _claims(move_ids)
     assert max(claims.values()) == 1

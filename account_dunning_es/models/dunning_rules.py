@@ -7,6 +7,7 @@ them with data they fetched in batches.
 """
 
 from collections import namedtuple
+from datetime import timedelta
 
 # What a rule needs to know of a stage: its id, its order in the policy and
 # the day, relative to the due date, from which it may be issued.
@@ -167,8 +168,6 @@ def _principal_steps(principal, due_date, payments):
 
     Payments on or before the due date reduce the principal from the start.
     """
-    from datetime import timedelta
-
     amount = principal
     later = []
     for pay_date, pay_amount in sorted(payments or []):
@@ -196,8 +195,6 @@ def late_payment_interest(principal, due_date, until, rates, payments=None, year
         stretch where a rate applies, MissingPeriod for stretches without a
         published rate (never invented).
     """
-    from datetime import timedelta
-
     periods, missing = [], []
     if not due_date or until <= due_date:
         return periods, missing
@@ -212,7 +209,7 @@ def late_payment_interest(principal, due_date, until, rates, payments=None, year
     if not cuts or cuts[0] != first:
         cuts.insert(0, first)
     cuts.append(until + timedelta(days=1))
-    for start, next_start in zip(cuts, cuts[1:]):
+    for start, next_start in zip(cuts, cuts[1:], strict=False):
         end = next_start - timedelta(days=1)
         if end < start:
             continue
@@ -231,8 +228,6 @@ def late_payment_interest(principal, due_date, until, rates, payments=None, year
 
 def _merge(missing, period):
     """Join consecutive missing stretches with the same principal."""
-    from datetime import timedelta
-
     if missing and missing[-1].date_end + timedelta(days=1) == period.date_start and (
         missing[-1].principal == period.principal
     ):
@@ -244,8 +239,6 @@ def _merge(missing, period):
 
 def letter_deadline(letter_date, deadline_days):
     """Date by which the customer must pay after receiving the letter."""
-    from datetime import timedelta
-
     return letter_date + timedelta(days=deadline_days)
 
 
@@ -268,8 +261,6 @@ def evaluate_promise(instalments, payments, today, grace_days=0, tolerance=0.01)
         is the instalment date that was missed; next_due the next unpaid
         instalment date.
     """
-    from datetime import timedelta
-
     ordered = sorted(instalments)
     total = sum(amount for _date, amount in ordered)
     paid = sum(amount for _date, amount in payments)
@@ -348,8 +339,6 @@ def effectiveness_table(contacts, payments, new_debts, window_days):
     ratios compare with the customers and amount that became overdue in
     the month.
     """
-    from datetime import timedelta
-
     groups = {}
     for day, channel, partner, claimed in sorted(contacts, key=lambda c: c[0]):
         group = groups.setdefault(

@@ -4,7 +4,6 @@ from datetime import date
 from freezegun import freeze_time
 
 from odoo import Command, fields
-
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.addons.mail.tests.common import MailCase
 

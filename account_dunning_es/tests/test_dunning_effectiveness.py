@@ -140,7 +140,7 @@ class TestDunningEffectiveness(DunningCommon):
         book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(attachment.datas)))
         sheet = book["Effectiveness"]
         header = [cell.value for cell in sheet[1]]
-        rows = {r[1]: dict(zip(header, r)) for r in sheet.iter_rows(min_row=2, values_only=True)}
+        rows = {r[1]: dict(zip(header, r, strict=True)) for r in sheet.iter_rows(min_row=2, values_only=True)}
         expected = {row["label"]: row for row in wizard._figures()["rows"]}
         self.assertEqual(set(rows), set(expected))
         for label, row in expected.items():

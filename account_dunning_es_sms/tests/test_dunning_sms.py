@@ -3,10 +3,9 @@ from datetime import date, datetime
 
 from freezegun import freeze_time
 
-from odoo.tests import tagged
-
 from odoo.addons.account_dunning_es.tests.common import DunningCommon
 from odoo.addons.sms.tests.common import SMSCase
+from odoo.tests import tagged
 
 MONDAY_NOON = datetime(2026, 3, 2, 11, 0)  # 12:00 in Madrid
 MONDAY_NIGHT = datetime(2026, 3, 2, 21, 30)  # 22:30 in Madrid

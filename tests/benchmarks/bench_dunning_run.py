@@ -29,7 +29,7 @@ def main():
     args = parser.parse_args()
     common.ensure_database(args)
     registry = common.open_registry(args)
-    from odoo import api, SUPERUSER_ID
+    from odoo import SUPERUSER_ID, api
 
     today = date.fromisoformat(args.date)
     with registry.cursor() as cr:
