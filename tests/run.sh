@@ -95,7 +95,7 @@ fi
 # 5. The pytest-odoo suite (cross-module and end-to-end tests) on that database.
 echo "== pytest-odoo suite"
 (cd "$here" && "$py" -m pytest tests --ignore=tests/benchmarks -p no:cacheprovider \
-  --odoo-config="$conf" --odoo-database="$db" -q)
+  --odoo-config="$conf" --odoo-database="$db" --odoo-http -q)
 pytest_rc=$?
 if [ "$pytest_rc" -eq 5 ]; then
   fail "pytest collected no test."
