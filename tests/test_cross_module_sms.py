@@ -7,7 +7,6 @@ from e2e_case import CrossModuleCase
 from freezegun import freeze_time
 
 from odoo import Command
-
 from odoo.addons.mail.tests.common import MailCase
 from odoo.addons.sms.tests.common import SMSCase
 

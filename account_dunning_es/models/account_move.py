@@ -136,6 +136,22 @@ class AccountMove(models.Model):
         self.invalidate_recordset([*vals, "write_date", "write_uid"])
         return True
 
+    def _dunning_snapshot(self, today):
+        """What a communication line keeps of the invoice on the day it is claimed."""
+        self.ensure_one()
+        return {
+            "move_id": self.id,
+            "currency_id": self.currency_id.id,
+            "invoice_date": self.invoice_date,
+            "date_due": self.invoice_date_due,
+            "days_overdue": max(dunning_rules.days_overdue(self.invoice_date_due, today), 0),
+            "amount_total": self.amount_total,
+            "amount_paid": self.amount_total - self.amount_residual,
+            "amount_residual": self.amount_residual,
+            "amount_residual_company": self.amount_residual_signed,
+            "payment_reference": self.payment_reference or self.name,
+        }
+
     def _dunning_payments(self):
         """{invoice id: [(date, amount in invoice currency)]} of its payments, in one query."""
         receivable = self.line_ids.filtered(

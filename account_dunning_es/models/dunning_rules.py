@@ -38,6 +38,19 @@ def effective_offset(offset, grace_days):
     return offset + grace_days if offset > 0 else offset
 
 
+def pending_stages(stages, current_sequence, overdue_days=None):
+    """Stages after the current one, in order.
+
+    Once the invoice is overdue (``overdue_days`` > 0), the pre-reminders
+    (negative offset) are passed over: they make no sense any more.
+    """
+    ordered = sorted(stages, key=lambda s: (s.sequence, s.id))
+    pending = [s for s in ordered if current_sequence is None or s.sequence > current_sequence]
+    if overdue_days is not None and overdue_days > 0:
+        pending = [s for s in pending if s.offset >= 0]
+    return pending
+
+
 def next_stage(stages, current_sequence, overdue_days, days_since_last, min_gap, grace_days=0):
     """Return the StageInfo an invoice must be issued now, or None.
 
@@ -56,10 +69,7 @@ def next_stage(stages, current_sequence, overdue_days, days_since_last, min_gap,
     friendly pre-reminder (negative offset), which makes no sense once the
     invoice is overdue and is passed over then.
     """
-    ordered = sorted(stages, key=lambda s: (s.sequence, s.id))
-    pending = [s for s in ordered if current_sequence is None or s.sequence > current_sequence]
-    if overdue_days > 0:
-        pending = [s for s in pending if s.offset >= 0]
+    pending = pending_stages(stages, current_sequence, overdue_days)
     if not pending:
         return None
     candidate = pending[0]
@@ -77,11 +87,8 @@ def forced_next_stage(stages, current_sequence, overdue_days):
     one. Before the due date only a pre-reminder may be forced; after it,
     pre-reminders are passed over.
     """
-    ordered = sorted(stages, key=lambda s: (s.sequence, s.id))
-    pending = [s for s in ordered if current_sequence is None or s.sequence > current_sequence]
-    if overdue_days > 0:
-        pending = [s for s in pending if s.offset >= 0]
-    else:
+    pending = pending_stages(stages, current_sequence, overdue_days)
+    if overdue_days <= 0:
         pending = [s for s in pending if s.offset < 0]
     return pending[0] if pending else None
 
@@ -95,8 +102,7 @@ def shortcut_to_final(stages, final_ids, current_sequence, overdue_days, days_si
     """
     if overdue_days <= 0:
         return None
-    ordered = sorted(stages, key=lambda s: (s.sequence, s.id))
-    pending = [s for s in ordered if current_sequence is None or s.sequence > current_sequence]
+    pending = pending_stages(stages, current_sequence)
     target = next((s for s in pending if s.id in final_ids), None)
     if target is None:
         return next_stage(stages, current_sequence, overdue_days, days_since_last, min_gap)
@@ -110,10 +116,7 @@ def next_action_day(stages, current_sequence, overdue_days, days_since_last, min
 
     None when the invoice has no stage left.
     """
-    ordered = sorted(stages, key=lambda s: (s.sequence, s.id))
-    pending = [s for s in ordered if current_sequence is None or s.sequence > current_sequence]
-    if overdue_days > 0:
-        pending = [s for s in pending if s.offset >= 0]
+    pending = pending_stages(stages, current_sequence, overdue_days)
     if not pending:
         return None
     wait = effective_offset(pending[0].offset, grace_days) - overdue_days

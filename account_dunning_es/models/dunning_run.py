@@ -431,22 +431,13 @@ class DunningRun(models.Model):
             policy = policies[partner_id]
             recipient_id = partner.address_get(["invoice"])["invoice"]
             line_vals = [
-                {
-                    "move_id": move.id,
-                    "stage_id": stage.id,
-                    "previous_stage_id": move.dunning_stage_id.id,
-                    "previous_date": move.dunning_last_date,
-                    "cycle": move.dunning_cycle,
-                    "currency_id": move.currency_id.id,
-                    "invoice_date": move.invoice_date,
-                    "date_due": move.invoice_date_due,
-                    "days_overdue": max(dunning_rules.days_overdue(move.invoice_date_due, today), 0),
-                    "amount_total": move.amount_total,
-                    "amount_paid": move.amount_total - move.amount_residual,
-                    "amount_residual": move.amount_residual,
-                    "amount_residual_company": move.amount_residual_signed,
-                    "payment_reference": move.payment_reference or move.name,
-                }
+                dict(
+                    move._dunning_snapshot(today),
+                    stage_id=stage.id,
+                    previous_stage_id=move.dunning_stage_id.id,
+                    previous_date=move.dunning_last_date,
+                    cycle=move.dunning_cycle,
+                )
                 for move in moves
             ]
             for channel in stage._channels():

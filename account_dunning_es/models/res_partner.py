@@ -419,23 +419,7 @@ class ResPartner(models.Model):
                     "state": "draft",
                     "user_id": partner._dunning_collector(policy).id,
                     "line_ids": [
-                        Command.create(
-                            {
-                                "move_id": move.id,
-                                "stage_id": stage.id,
-                                "currency_id": move.currency_id.id,
-                                "invoice_date": move.invoice_date,
-                                "date_due": move.invoice_date_due,
-                                "days_overdue": max(
-                                    dunning_rules.days_overdue(move.invoice_date_due, today), 0
-                                ),
-                                "amount_total": move.amount_total,
-                                "amount_paid": move.amount_total - move.amount_residual,
-                                "amount_residual": move.amount_residual,
-                                "amount_residual_company": move.amount_residual_signed,
-                                "payment_reference": move.payment_reference or move.name,
-                            }
-                        )
+                        Command.create(dict(move._dunning_snapshot(today), stage_id=stage.id))
                         for move in partner_moves
                     ],
                 }
