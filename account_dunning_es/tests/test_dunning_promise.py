@@ -226,3 +226,22 @@ class TestDunningPromise(DunningCommon):
         ).create({"date": self._due(9)})
         second = self.env["dunning.promise"].browse(wizard.action_confirm()["res_id"])
         self.assertEqual(second.user_id, self.collector)
+
+    def test_promise_registered_from_the_call_activity(self):
+        invoice = self._invoice(self.customer, 500.0, self._due(-12))
+        invoice._dunning_write({"dunning_stage_id": self.stage_reminder.id,
+                                "dunning_last_date": self._due(-10)})
+        self._run()
+        call = self._comms(self.customer).filtered(lambda c: c.channel == "call")
+        activity = call.activity_id
+        self.assertTrue(activity)
+        action = self.env.ref("account_dunning_es.action_activity_register_promise")
+        with freeze_time(self.today):
+            wizard = self.env[action.res_model].with_context(
+                active_model="mail.activity", active_ids=activity.ids
+            ).create({"date": self._due(7), "channel": "phone"})
+            promise = self.env["dunning.promise"].browse(wizard.action_confirm()["res_id"])
+        self.assertEqual(promise.partner_id, self.customer)
+        self.assertEqual(promise.communication_id, call)
+        self.assertEqual(promise.move_ids, invoice)
+        self.assertEqual(promise.amount, 500.0)

@@ -40,10 +40,14 @@ class DunningPromiseWizard(models.TransientModel):
         model, ids = context.get("active_model"), context.get("active_ids") or []
         records = self.env[model].browse(ids) if model and ids else None
         if model == "mail.activity" and records:
-            records = self.env[records[0].res_model].browse(records[0].res_id)
-            model = records._name
-            comm = records.env["mail.activity"].browse(ids[0]).dunning_communication_id
-            values["communication_id"] = comm.id
+            # A collection activity: the invoices of its communication, else
+            # the overdue invoices of the record it is about.
+            comm = records[0].dunning_communication_id
+            if comm:
+                model, records = comm._name, comm
+            else:
+                records = self.env[records[0].res_model].browse(records[0].res_id)
+                model = records._name
         if model == "dunning.communication" and records:
             values["communication_id"] = records[0].id
             values["partner_id"] = records[0].partner_id.id
