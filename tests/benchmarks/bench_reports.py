@@ -48,7 +48,7 @@ def main():
                     paid = claimed.filtered(lambda m: rng.random() < 0.15)
                     # A payment a few days after the reminder: the residual
                     # drops and a partial reconcile row records the date.
-                    for move in paid[:300]:
+                    for move in paid[:150]:
                         pay_day = day + timedelta(days=rng.randint(1, 40))
                         env["account.payment.register"].with_context(
                             active_model="account.move", active_ids=move.ids
