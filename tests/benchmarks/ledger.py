@@ -90,6 +90,9 @@ def create_invoices(env, partners, count, today, overdue, seed=2, company=None, 
     rng = random.Random(seed)
     company = company or env.company
     template = _template_invoice(env, company, partners[0], currency)
+    # The clones copy the template's rows: everything the ORM still holds
+    # (the journal items' parent_state, for one) must be in the table first.
+    env.flush_all()
     rate = abs(template.amount_total_signed / template.amount_total) if template.amount_total else 1
     cr = env.cr
     rows = []
