@@ -145,10 +145,36 @@ class DunningCommunication(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        for vals in vals_list:
-            if vals.get("name", "/") == "/":
-                vals["name"] = self.env["ir.sequence"].next_by_code("dunning.communication") or "/"
+        unnamed = [vals for vals in vals_list if vals.get("name", "/") == "/"]
+        for vals, reference in zip(unnamed, self._next_references(len(unnamed)), strict=True):
+            vals["name"] = reference
         return super().create(vals_list)
+
+    @api.model
+    def _next_references(self, count):
+        """``count`` references from the communication sequence.
+
+        A run creates thousands of communications: with Odoo's standard
+        (PostgreSQL) implementation the numbers are drawn in one query
+        instead of one query each; other implementations go one by one.
+        """
+        if not count:
+            return []
+        # sudo: references come from a technical sequence, whoever runs.
+        sequence = self.env["ir.sequence"].sudo().search(
+            [("code", "=", "dunning.communication"), ("company_id", "in", [self.env.company.id, False])],
+            order="company_id",
+            limit=1,
+        )
+        if not sequence:
+            return ["/"] * count
+        if sequence.implementation != "standard" or sequence.use_date_range:
+            return [sequence.next_by_id() for _ in range(count)]
+        self.env.cr.execute(
+            "SELECT nextval(%s) FROM generate_series(1, %s)",
+            ["ir_sequence_%03d" % sequence.id, count],
+        )
+        return [sequence.get_next_char(number) for (number,) in self.env.cr.fetchall()]
 
     # ------------------------------------------------------------------
     # Checks: what would stop a communication from reaching the customer

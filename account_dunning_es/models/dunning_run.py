@@ -425,11 +425,14 @@ class DunningRun(models.Model):
         vals_list = []
         lines_per_comm = []
         stage_moves = defaultdict(lambda: self.env["account.move"])
+        invoice_contacts = (
+            self.env["res.partner"].browse({pid for pid, _stage in plan})._dunning_invoice_contacts()
+        )
         for (partner_id, stage_id), moves in plan.items():
             stage = Stage.browse(stage_id)
             partner = moves[0].commercial_partner_id
             policy = policies[partner_id]
-            recipient_id = partner.address_get(["invoice"])["invoice"]
+            recipient_id = invoice_contacts[partner_id]
             line_vals = [
                 dict(
                     move._dunning_snapshot(today),

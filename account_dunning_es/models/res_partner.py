@@ -174,6 +174,16 @@ class ResPartner(models.Model):
         for behaviour, partner_ids in by_behaviour.items():
             self.browse(partner_ids).write({"dunning_behaviour": behaviour})
 
+    def _dunning_invoice_contacts(self):
+        """{customer id: id of its invoice address contact, else itself}, in one query."""
+        contacts = self.search_fetch(
+            [("parent_id", "in", self.ids), ("type", "=", "invoice")], ["parent_id"], order="id desc"
+        )
+        result = {partner.id: partner.id for partner in self}
+        for contact in contacts:  # the oldest invoice contact is written last and wins
+            result[contact.parent_id.id] = contact.id
+        return result
+
     def _dunning_collector(self, policy):
         self.ensure_one()
         commercial = self.commercial_partner_id
