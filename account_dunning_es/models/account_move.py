@@ -252,14 +252,7 @@ class AccountMove(models.Model):
         return self.env["dunning.exclude.wizard"]._action_open(self)
 
     def action_dunning_register_promise(self):
-        return {
-            "type": "ir.actions.act_window",
-            "name": _("Register a Payment Promise"),
-            "res_model": "dunning.promise.wizard",
-            "view_mode": "form",
-            "target": "new",
-            "context": {"active_model": "account.move", "active_ids": self.ids},
-        }
+        return self.env["dunning.promise.wizard"]._action_open(self)
 
     def action_dunning_include(self):
         self.write({"dunning_excluded": False, "dunning_exclusion_reason": False})

@@ -365,14 +365,7 @@ class ResPartner(models.Model):
         return self.env["dunning.exclude.wizard"]._action_open(self.commercial_partner_id)
 
     def action_dunning_register_promise(self):
-        return {
-            "type": "ir.actions.act_window",
-            "name": _("Register a Payment Promise"),
-            "res_model": "dunning.promise.wizard",
-            "view_mode": "form",
-            "target": "new",
-            "context": {"active_model": "res.partner", "active_ids": self.commercial_partner_id.ids},
-        }
+        return self.env["dunning.promise.wizard"]._action_open(self.commercial_partner_id)
 
     def action_view_dunning_promises(self):
         self.ensure_one()

@@ -69,6 +69,18 @@ class DunningPromiseWizard(models.TransientModel):
             values["move_ids"] = [Command.set(overdue.ids)]
         return values
 
+    @api.model
+    def _action_open(self, records):
+        """The registration dialog for these customers, invoices or communications."""
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Register a Payment Promise"),
+            "res_model": self._name,
+            "view_mode": "form",
+            "target": "new",
+            "context": {"active_model": records._name, "active_ids": records.ids},
+        }
+
     @api.depends("move_ids")
     def _compute_amount(self):
         for wizard in self:

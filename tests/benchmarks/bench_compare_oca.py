@@ -20,7 +20,6 @@ from datetime import date
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import common  # noqa: E402
-import ledger  # noqa: E402
 
 
 def main():
@@ -38,17 +37,10 @@ def main():
     today = date.fromisoformat(args.date)
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {"dunning_commit": True})
-        if env["account.move"].search_count([("name", "=like", "BENCH/%")]) != args.invoices:
-            with common.measure(f"ledger of {args.customers} customers, {args.invoices} invoices"):
-                partners = ledger.create_customers(env, args.customers)
-                ledger.create_invoices(env, partners, args.invoices, today, args.overdue)
-                cr.commit()
-        cr.execute("DELETE FROM dunning_communication")
-        cr.execute("DELETE FROM dunning_run")
+        common.ensure_ledger(env, args, today)
+        common.reset_dunning(env)
         cr.execute("DELETE FROM credit_control_line")
         cr.execute("DELETE FROM credit_control_run")
-        cr.execute("DELETE FROM mail_mail")
-        cr.execute("UPDATE account_move SET dunning_stage_id = NULL, dunning_last_date = NULL")
         env.company.dunning_batch_size = 500
         policy = env.ref("account_credit_control.credit_control_3_time")
         receivable = env["account.account"].search(
@@ -65,11 +57,7 @@ def main():
         with common.measure("account_dunning_es: review run (decide and record)") as ours:
             review._execute()
         print(f"  {review.communication_count} draft communications for {review.partner_done} customers")
-        cr.execute("DELETE FROM dunning_communication")
-        cr.execute("DELETE FROM dunning_run")
-        cr.execute("UPDATE account_move SET dunning_stage_id = NULL, dunning_last_date = NULL")
-        cr.commit()
-        env.invalidate_all()
+        common.reset_dunning(env)
         run = env["dunning.run"].create({"date": today, "preview": False, "origin": "cron"})
         cr.commit()
         with common.measure("account_dunning_es: full run (decide, record, render and queue)") as full:

@@ -16,7 +16,6 @@ from datetime import date
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import common  # noqa: E402
-import ledger  # noqa: E402
 
 
 def main():
@@ -34,23 +33,10 @@ def main():
     today = date.fromisoformat(args.date)
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
-        existing = env["account.move"].search_count([("name", "=like", "BENCH/%")])
-        if existing != args.invoices:
-            with common.measure(f"ledger of {args.customers} customers, {args.invoices} invoices"):
-                partners = ledger.create_customers(env, args.customers)
-                ledger.create_invoices(env, partners, args.invoices, today, args.overdue)
-                cr.commit()
-        # Start every benchmark from the same state.
-        cr.execute("DELETE FROM dunning_communication")
-        cr.execute("DELETE FROM dunning_run")
-        cr.execute("DELETE FROM mail_mail")
-        cr.execute(
-            "UPDATE account_move SET dunning_stage_id = NULL, dunning_last_date = NULL, "
-            "dunning_count = 0 WHERE dunning_stage_id IS NOT NULL"
-        )
+        common.ensure_ledger(env, args, today)
+        common.reset_dunning(env)
         env.company.dunning_batch_size = args.batch_size
         cr.commit()
-        env.invalidate_all()
         run = env["dunning.run"].create({"date": today, "preview": False, "origin": "cron"})
         cr.commit()
         with common.measure(f"dunning run of {today}", args.trace_memory) as figures:

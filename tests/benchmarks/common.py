@@ -111,3 +111,28 @@ def measure(label, trace_memory=False):
             f"process peak RSS {figures['rss_mib']:.0f} MiB (was {rss_before / 1024:.0f} MiB "
             f"before){traced}"
         )
+
+
+def ensure_ledger(env, args, today):
+    """The seeded ledger of --customers and --invoices (--overdue past due), once."""
+    import ledger
+
+    if env["account.move"].search_count([("name", "=like", "BENCH/%")]) == args.invoices:
+        return
+    with measure(f"ledger of {args.customers} customers, {args.invoices} invoices"):
+        partners = ledger.create_customers(env, args.customers)
+        ledger.create_invoices(env, partners, args.invoices, today, args.overdue)
+        env.cr.commit()
+
+
+def reset_dunning(env):
+    """Forget every dunning run and communication: each benchmark starts clean."""
+    env.cr.execute("DELETE FROM dunning_communication")
+    env.cr.execute("DELETE FROM dunning_run")
+    env.cr.execute("DELETE FROM mail_mail")
+    env.cr.execute(
+        "UPDATE account_move SET dunning_stage_id = NULL, dunning_last_date = NULL, "
+        "dunning_count = 0 WHERE dunning_stage_id IS NOT NULL"
+    )
+    env.cr.commit()
+    env.invalidate_all()
