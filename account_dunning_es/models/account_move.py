@@ -136,6 +136,32 @@ class AccountMove(models.Model):
         self.invalidate_recordset([*vals, "write_date", "write_uid"])
         return True
 
+    @api.model
+    def _dunning_claim(self, stage_by_move, today):
+        """Record that invoices reached a stage today: ``{invoice id: stage id}``.
+
+        Stage, date and counter of every invoice of a batch in one UPDATE
+        (see :meth:`_dunning_write` for why not ``write()``).
+        """
+        if not stage_by_move:
+            return
+        fnames = ["dunning_stage_id", "dunning_last_date", "dunning_count"]
+        moves = self.browse(list(stage_by_move))
+        moves.flush_recordset(fnames)
+        cr = self.env.cr
+        values = ",".join(
+            cr.mogrify("(%s, %s)", (move_id, stage_id)).decode()
+            for move_id, stage_id in stage_by_move.items()
+        )
+        cr.execute(
+            "UPDATE account_move m SET dunning_stage_id = v.stage_id, dunning_last_date = %s, "
+            "dunning_count = COALESCE(m.dunning_count, 0) + 1, "
+            "write_date = now() at time zone 'UTC', write_uid = %s "
+            f"FROM (VALUES {values}) AS v(id, stage_id) WHERE m.id = v.id",
+            (today, self.env.uid),
+        )
+        moves.invalidate_recordset([*fnames, "write_date", "write_uid"])
+
     def _dunning_snapshot(self, today):
         """What a communication line keeps of the invoice on the day it is claimed."""
         self.ensure_one()

@@ -67,11 +67,18 @@ class DunningCommunication(models.Model):
     move_ids = fields.Many2many(
         "account.move", string="Invoices Claimed", compute="_compute_move_ids"
     )
-    invoice_count = fields.Integer(compute="_compute_amounts", store=True)
+    # Precomputed and not readonly (for the ORM; the views show them read
+    # only): a run gives both values to create(), as it inserts the lines in
+    # bulk afterwards, and Odoo keeps given values of such fields.
+    invoice_count = fields.Integer(
+        compute="_compute_amounts", store=True, precompute=True, readonly=False
+    )
     amount_residual = fields.Monetary(
         string="Amount Claimed",
         compute="_compute_amounts",
         store=True,
+        precompute=True,
+        readonly=False,
         currency_field="currency_id",
         help="Residual of the claimed invoices on the day of the communication, in "
         "company currency.",
@@ -174,7 +181,13 @@ class DunningCommunication(models.Model):
             "SELECT nextval(%s) FROM generate_series(1, %s)",
             ["ir_sequence_%03d" % sequence.id, count],
         )
-        return [sequence.get_next_char(number) for (number,) in self.env.cr.fetchall()]
+        # The same prefix and suffix for all (as get_next_char() would
+        # interpolate them, once instead of once per number).
+        prefix, suffix = sequence._get_prefix_suffix()
+        return [
+            f"{prefix}{number:0{sequence.padding}d}{suffix}"
+            for (number,) in self.env.cr.fetchall()
+        ]
 
     # ------------------------------------------------------------------
     # Checks: what would stop a communication from reaching the customer

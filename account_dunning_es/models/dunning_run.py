@@ -303,7 +303,12 @@ class DunningRun(models.Model):
         today = self.date
         company = self.company_id
         Move = self.env["account.move"].with_context(active_test=False)
-        domain = Move._dunning_open_domain(company) + [("commercial_partner_id", "in", partner_ids)]
+        # Invoices due after the lookahead reach no stage today, unless a
+        # collector picked them (a pre-reminder may be forced at any time).
+        due_until = None if move_ids else fields.Date.add(today, days=self._lookahead_days())
+        domain = Move._dunning_open_domain(company, due_until) + [
+            ("commercial_partner_id", "in", partner_ids)
+        ]
         if move_ids:
             domain.append(("id", "in", list(move_ids)))
         moves = Move.search_fetch(
@@ -419,12 +424,18 @@ class DunningRun(models.Model):
         return {partner.id: amount for partner, amount in groups}
 
     def _create_communications(self, plan, policies):
-        """One communication per customer, stage and channel, in one create."""
+        """One communication per customer, stage and channel.
+
+        The communications of the batch are created in one ``create()``; their
+        invoice lines, several per communication, in bulk
+        (:meth:`~.dunning_communication_line._bulk_create`), and the invoices'
+        stages in one UPDATE.
+        """
         Stage = self.env["dunning.stage"]
         today = self.date
         vals_list = []
         lines_per_comm = []
-        stage_moves = defaultdict(lambda: self.env["account.move"])
+        stage_by_move = {}
         invoice_contacts = (
             self.env["res.partner"].browse({pid for pid, _stage in plan})._dunning_invoice_contacts()
         )
@@ -443,6 +454,7 @@ class DunningRun(models.Model):
                 )
                 for move in moves
             ]
+            amount = sum(line["amount_residual_company"] for line in line_vals)
             for channel in stage._channels():
                 vals_list.append(
                     {
@@ -454,26 +466,35 @@ class DunningRun(models.Model):
                         "channel": channel,
                         "user_id": partner._dunning_collector(policy).id,
                         "run_id": self.id,
+                        "invoice_count": len(line_vals),
+                        "amount_residual": amount,
                     }
                 )
                 lines_per_comm.append(line_vals)
-            stage_moves[stage] |= self.env["account.move"].union(*moves)
+            stage_by_move.update((move.id, stage.id) for move in moves)
         comms = (
             self.env["dunning.communication"]
             .with_context(tracking_disable=True, mail_create_nolog=True)
             .create(vals_list)
         )
-        # All the lines of the batch in one create.
-        self.env["dunning.communication.line"].create(
+        comms.flush_recordset()
+        self.env["dunning.communication.line"]._bulk_create(
             [
-                dict(line, communication_id=comm.id)
+                dict(
+                    line,
+                    communication_id=comm.id,
+                    company_id=comm.company_id.id,
+                    partner_id=comm.partner_id.id,
+                    channel=comm.channel,
+                    state=comm.state,
+                    date=comm.date,
+                )
                 for comm, lines in zip(comms, lines_per_comm, strict=True)
                 for line in lines
             ]
         )
-        for stage, moves in stage_moves.items():
-            moves._dunning_write({"dunning_stage_id": stage.id, "dunning_last_date": today})
-            moves._dunning_add_count(1)
+        comms.invalidate_recordset(["line_ids", "move_ids"])
+        self.env["account.move"]._dunning_claim(stage_by_move, today)
         if not self.preview:
             comms._issue()
         return comms

@@ -51,6 +51,35 @@ class TestDunningRun(DunningCommon):
             sorted(comm.line_ids.mapped("days_overdue")), [3, 7, 9], "days overdue per invoice"
         )
 
+    def test_run_lines_carry_their_communication_and_follow_it(self):
+        """Lines are written in bulk by a run: the same values as the ORM's."""
+        invoices = self._invoice(self.customer, 100.0, self._due(-3)) + self._invoice(
+            self.customer, 250.0, self._due(-6)
+        )
+        self._pay(invoices[1], 50.0)
+        self._run(preview=True)
+        comm = self._comms(self.customer)
+        self.assertEqual((comm.invoice_count, comm.amount_residual), (2, 300.0))
+        self.assertEqual(comm.move_ids, invoices)
+        for line in comm.line_ids:
+            self.assertEqual(
+                (line.company_id, line.partner_id, line.channel, line.state, line.date),
+                (comm.company_id, comm.partner_id, "email", "draft", self.today),
+            )
+            self.assertEqual(line.create_uid, self.env.user)
+        line = comm.line_ids.filtered(lambda line: line.move_id == invoices[1])
+        self.assertEqual(
+            (line.amount_total, line.amount_paid, line.amount_residual, line.days_overdue),
+            (250.0, 50.0, 200.0, 6),
+        )
+        self.assertEqual(invoices.mapped("dunning_count"), [1, 1])
+        self.assertEqual(invoices.dunning_stage_id, self.stage_reminder)
+        # The stored copies of the communication's fields follow it.
+        comm.action_cancel()
+        self.assertEqual(set(comm.line_ids.mapped("state")), {"cancelled"})
+        self.assertEqual(invoices.mapped("dunning_count"), [0, 0])
+        self.assertFalse(invoices.dunning_stage_id)
+
     def test_repeating_a_run_the_same_day_sends_nothing_twice(self):
         self._invoice(self.customer, 100.0, self._due(-3))
         with self.mock_mail_gateway():
