@@ -265,10 +265,13 @@ class DunningCommunication(models.Model):
     def _issue_email(self):
         """Queue one email per communication, logged on the customer's chatter.
 
-        The emails are created as one batch of ``mail.mail`` (each carries its
-        ``mail.message`` on the customer, so the chatter shows it) and leave
-        with the mail queue after the run commits: if the run is interrupted
-        before, nothing has left.
+        Each email is a ``mail.message`` on the customer (the chatter shows
+        it) and the ``mail.mail`` that carries it; they leave with the mail
+        queue after the run commits: if the run is interrupted before, nothing
+        has left. Messages and mails are created in one batch each, with the
+        Reply-To computed per sender for the batch (``mail.message`` would
+        look it up once per message), and the HTML body is sanitised once, by
+        the message (a mail creating its own message sanitises it again).
         """
         by_template = defaultdict(lambda: self.browse())
         for comm in self:
@@ -281,7 +284,21 @@ class DunningCommunication(models.Model):
                 )
                 continue
             rendered = template._generate_template(comms.ids, ("subject", "body_html", "email_from"))
-            mails = self.env["mail.mail"].sudo().create(
+            senders = {
+                comm.id: rendered[comm.id].get("email_from") or comm.company_id.email_formatted
+                for comm in comms
+            }
+            partners_by_sender = defaultdict(set)
+            for comm in comms:
+                partners_by_sender[senders[comm.id]].add(comm.partner_id.id)
+            reply_to = {}
+            for sender, partner_ids in partners_by_sender.items():
+                replies = (
+                    self.env["res.partner"].sudo().browse(partner_ids)
+                    ._notify_get_reply_to(default=sender)
+                )
+                reply_to.update({(sender, pid): value for pid, value in replies.items()})
+            messages = self.env["mail.message"].sudo().create(
                 [
                     {
                         "model": "res.partner",
@@ -290,20 +307,29 @@ class DunningCommunication(models.Model):
                         "message_type": "email_outgoing",
                         "subtype_id": comment,
                         "author_id": (comm.user_id.partner_id or comm.company_id.partner_id).id,
-                        "email_from": rendered[comm.id].get("email_from")
-                        or comm.company_id.email_formatted,
+                        "email_from": senders[comm.id],
+                        "reply_to": reply_to.get((senders[comm.id], comm.partner_id.id)),
                         "subject": rendered[comm.id].get("subject"),
-                        "body_html": rendered[comm.id].get("body_html") or "",
                         "body": rendered[comm.id].get("body_html") or "",
-                        "recipient_ids": [Command.link((comm.recipient_id or comm.partner_id).id)],
-                        "auto_delete": False,
-                        "state": "outgoing",
                     }
                     for comm in comms
                 ]
             )
-            for comm, mail in zip(comms, mails, strict=True):
-                comm._mark_issued(message_id=mail.mail_message_id.id)
+            self.env["mail.mail"].sudo().create(
+                [
+                    {
+                        "mail_message_id": message.id,
+                        "is_notification": False,
+                        "body_html": message.body or "",
+                        "recipient_ids": [Command.link((comm.recipient_id or comm.partner_id).id)],
+                        "auto_delete": False,
+                        "state": "outgoing",
+                    }
+                    for comm, message in zip(comms, messages, strict=True)
+                ]
+            )
+            for comm, message in zip(comms, messages, strict=True):
+                comm._mark_issued(message_id=message.id)
 
     def _issue_letter(self):
         """Issue letters: the PDF is rendered after the run, in batches.
