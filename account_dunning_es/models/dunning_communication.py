@@ -157,6 +157,29 @@ class DunningCommunication(models.Model):
             vals["name"] = reference
         return super().create(vals_list)
 
+    def write(self, vals):
+        was_cancelled = self.filtered(lambda c: c.state == "cancelled") if "state" in vals else None
+        result = super().write(vals)
+        if "state" in vals and (vals["state"] == "cancelled" or was_cancelled):
+            self._sync_lines_cancelled()
+        return result
+
+    def _sync_lines_cancelled(self):
+        """Flag the lines of cancelled communications for the unique index, and
+        unflag those of communications no longer cancelled."""
+        self.flush_recordset(["state"])
+        self.env.cr.execute(
+            """
+            UPDATE dunning_communication_line line
+               SET cancelled = (comm.state = 'cancelled')
+              FROM dunning_communication comm
+             WHERE comm.id = line.communication_id AND comm.id IN %s
+               AND line.cancelled IS DISTINCT FROM (comm.state = 'cancelled')
+            """,
+            [tuple(self.ids)],
+        )
+        self.env["dunning.communication.line"].invalidate_model(["cancelled"])
+
     @api.model
     def _next_references(self, count):
         """``count`` references from the communication sequence.

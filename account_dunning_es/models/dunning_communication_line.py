@@ -18,7 +18,11 @@ class DunningCommunicationLine(models.Model):
     company_id = fields.Many2one(related="communication_id.company_id", store=True)
     partner_id = fields.Many2one(related="communication_id.partner_id", store=True, index=True)
     channel = fields.Selection(related="communication_id.channel", store=True)
-    state = fields.Selection(related="communication_id.state", store=True)
+    state = fields.Selection(related="communication_id.state")
+    # For the unique index below. Unlike a stored copy of the state, it is
+    # rewritten only when the communication is cancelled (or leaves that
+    # state), not each time one is sent: dunning.communication.write keeps it.
+    cancelled = fields.Boolean(readonly=True, copy=False)
     date = fields.Date(related="communication_id.date", store=True)
     move_id = fields.Many2one("account.move", required=True, ondelete="cascade", index=True)
     stage_id = fields.Many2one("dunning.stage", required=True, ondelete="restrict")
@@ -45,12 +49,14 @@ class DunningCommunicationLine(models.Model):
     def init(self):
         # The database, not Python, guarantees that an invoice never gets the
         # same stage through the same channel twice in one cycle, even with
-        # two runs racing on two cron workers.
+        # two runs racing on two cron workers. (Up to 18.0.1.0.0 the index
+        # read a stored copy of the state, which every sending rewrote.)
+        self.env.cr.execute("DROP INDEX IF EXISTS dunning_communication_line_once_uniq")
         self.env.cr.execute(
             """
-            CREATE UNIQUE INDEX IF NOT EXISTS dunning_communication_line_once_uniq
+            CREATE UNIQUE INDEX IF NOT EXISTS dunning_communication_line_once_idx
             ON dunning_communication_line (move_id, stage_id, channel, cycle)
-            WHERE state != 'cancelled'
+            WHERE cancelled IS NOT TRUE
             """
         )
 
@@ -60,11 +66,11 @@ class DunningCommunicationLine(models.Model):
 
         A run claims tens of thousands of invoices: through ``create()`` each
         line costs its defaults, related fields and cache (most of the time of
-        a run). Here the caller gives every stored value, related fields
-        included (company, customer, channel, state and date of the
-        communication); stored fields left out get their default. Nothing is
-        returned and the cache of the communications' lines is left to the
-        caller to invalidate.
+        a run). Here the caller gives every stored value, computed and related
+        ones included (company, customer, channel and date of the
+        communication); other stored fields left out get their default.
+        Nothing is returned and the cache of the communications' lines is left
+        to the caller to invalidate.
         """
         if not rows:
             return
@@ -79,6 +85,9 @@ class DunningCommunicationLine(models.Model):
             if field.store and field.column_type and name not in columns
             and name not in LOG_COLUMNS and name != "id"
         ]
+        computed = [name for name in missing if self._fields[name].compute]
+        if computed:
+            raise ValueError(f"give the computed values {computed} to insert on {self._name}")
         defaults = {
             name: value for name, value in self.default_get(missing).items() if value is not False
         }

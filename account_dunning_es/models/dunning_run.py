@@ -486,7 +486,6 @@ class DunningRun(models.Model):
                     company_id=comm.company_id.id,
                     partner_id=comm.partner_id.id,
                     channel=comm.channel,
-                    state=comm.state,
                     date=comm.date,
                 )
                 for comm, lines in zip(comms, lines_per_comm, strict=True)

@@ -30,6 +30,14 @@ class TestDunningRun(DunningCommon):
         self.assertIn("1,210.00", body)
         self.assertIn("Carmen Cobros", body, "the responsible collector is named")
         self.assertIn("+34 910 000 111", body, "with the collector's phone")
+        # Logged on the customer's chatter, answers routed as Odoo would.
+        message = comm.message_id
+        self.assertEqual((message.model, message.res_id), ("res.partner", self.customer.id))
+        self.assertEqual(self._new_mails.mail_message_id, message)
+        self.assertEqual(
+            message.reply_to,
+            self.customer._notify_get_reply_to(default=message.email_from)[self.customer.id],
+        )
 
     def test_one_email_per_customer_and_stage_lists_all_its_invoices(self):
         invoices = (
@@ -67,6 +75,7 @@ class TestDunningRun(DunningCommon):
                 (comm.company_id, comm.partner_id, "email", "draft", self.today),
             )
             self.assertEqual(line.create_uid, self.env.user)
+            self.assertFalse(line.cancelled)
         line = comm.line_ids.filtered(lambda line: line.move_id == invoices[1])
         self.assertEqual(
             (line.amount_total, line.amount_paid, line.amount_residual, line.days_overdue),
@@ -77,6 +86,7 @@ class TestDunningRun(DunningCommon):
         # The stored copies of the communication's fields follow it.
         comm.action_cancel()
         self.assertEqual(set(comm.line_ids.mapped("state")), {"cancelled"})
+        self.assertEqual(comm.line_ids.mapped("cancelled"), [True, True])
         self.assertEqual(invoices.mapped("dunning_count"), [0, 0])
         self.assertFalse(invoices.dunning_stage_id)
 
