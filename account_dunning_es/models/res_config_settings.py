@@ -13,3 +13,9 @@ class ResConfigSettings(models.TransientModel):
     )
     dunning_batch_size = fields.Integer(related="company_id.dunning_batch_size", readonly=False)
     dunning_effect_days = fields.Integer(related="company_id.dunning_effect_days", readonly=False)
+
+    def action_dunning_setup_policies(self):
+        """Copy the main company's dunning policies to the current company."""
+        self.ensure_one()
+        self.company_id._dunning_setup_policies()
+        return {"type": "ir.actions.client", "tag": "reload"}

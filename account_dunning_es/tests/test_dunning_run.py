@@ -5,6 +5,7 @@ import psycopg2
 from freezegun import freeze_time
 
 from odoo import fields
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -281,6 +282,47 @@ class TestDunningRun(DunningCommon):
             [("partner_id", "=", self.customer.id)]
         )
         self.assertEqual(visible, comm)
+
+    def test_a_new_company_gets_a_copy_of_the_main_company_policies(self):
+        main = self.env.ref("base.main_company")
+        # The shipped policies live in the main company, which this user
+        # (the test company's accountant) does not work in.
+        sme = self.env.ref("account_dunning_es.dunning_policy_sme").sudo()
+        large = self.env.ref("account_dunning_es.dunning_policy_large").sudo()
+        large.chronic_policy_id = sme
+        sme.promise_broken_stage_id = sme.stage_ids[2]
+        shipped = self.env["dunning.policy"].sudo().search([("company_id", "=", main.id)])
+        company_c = self.setup_other_company(name="Empresa C")["company"]
+
+        copies = company_c._dunning_setup_policies()
+
+        self.assertEqual(len(copies), len(shipped))
+        self.assertEqual(copies.company_id, company_c)
+        segment = self.env.ref("account_dunning_es.dunning_segment_sme")
+        sme_c = segment.with_company(company_c).policy_id
+        self.assertIn(sme_c, copies)
+        self.assertEqual(
+            segment.sudo().with_company(main).policy_id, sme, "the main company keeps its own"
+        )
+        self.assertEqual(
+            sme_c.stage_ids.mapped(lambda s: (s.name, s.offset_days, s.tone)),
+            sme.stage_ids.mapped(lambda s: (s.name, s.offset_days, s.tone)),
+        )
+        self.assertNotEqual(sme_c.stage_ids, sme.stage_ids)
+        self.assertEqual(sme_c.promise_broken_stage_id, sme_c.stage_ids[2])
+        large_c = self.env.ref("account_dunning_es.dunning_segment_large").with_company(
+            company_c
+        ).policy_id
+        self.assertEqual(large_c.chronic_policy_id, sme_c, "chronic payers' policy mapped too")
+        # The new company dunns its customers with its own copies.
+        customer = self._create_customer("Cliente Empresa C SL", dunning_segment_id=segment.id)
+        self._invoice(customer, 500.0, self._due(-40), company=company_c)
+        self._run(company=company_c)
+        comm = self._comms(customer, company_id=company_c.id)
+        self.assertTrue(comm)
+        self.assertEqual(comm.stage_id.policy_id, sme_c)
+        with self.assertRaisesRegex(UserError, "already has dunning policies"):
+            company_c._dunning_setup_policies()
 
     def test_segment_policy_chooses_the_channels(self):
         segment = self.env.ref("account_dunning_es.dunning_segment_strategic")

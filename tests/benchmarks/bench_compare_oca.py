@@ -7,15 +7,23 @@
 OCA's add-on (odoo-addon-account-credit-control 18.0 from PyPI, unpacked in
 an addons folder of its own: it is no dependency of this product) is
 installed in this benchmark's own database only. Both tools work on the same
-seeded ledger for the same date, in one process: ours issues the stages of
-the day (communications, queued emails, activities); OCA's generates its
-credit control lines with its shipped three-level policy. Printed: time,
-SQL queries, peak memory and what each produced.
+seeded ledger (two companies, foreign currency, credit notes) for the same
+dates, in one process, each company in turn:
+
+- day 1, the first run over the ledger, where every overdue invoice reaches
+  a stage: our review run (decide and record, send nothing: the same work as
+  OCA's line generation), then our full run (also renders and queues the
+  emails, creates the activities), against OCA generating its credit
+  control lines with its shipped three-level policy;
+- day 2, the daily job in its steady state: the next day, over what day 1
+  left, our full run against OCA's generation.
+
+Printed: time, SQL queries, peak memory and what each produced, and ratios.
 """
 
 import os
 import sys
-from datetime import date
+from datetime import date, timedelta
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -35,50 +43,68 @@ def main():
     from odoo import SUPERUSER_ID, Command, api
 
     today = date.fromisoformat(args.date)
+    tomorrow = today + timedelta(days=1)
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {"dunning_commit": True})
         common.ensure_ledger(env, args, today)
         common.reset_dunning(env)
         cr.execute("DELETE FROM credit_control_line")
         cr.execute("DELETE FROM credit_control_run")
-        env.company.dunning_batch_size = 500
+        companies = common.ledger_companies(env)
+        companies.dunning_batch_size = 500
         policy = env.ref("account_credit_control.credit_control_3_time")
-        receivable = env["account.account"].search(
-            [("account_type", "=", "asset_receivable"), ("company_ids", "in", env.company.ids)]
+        receivables = env["account.account"].search(
+            [("account_type", "=", "asset_receivable"), ("company_ids", "in", companies.ids)]
         )
-        policy.account_ids = [Command.set(receivable.ids)]
-        env.company.credit_policy_id = policy
+        policy.account_ids = [Command.set(receivables.ids)]
+        companies.credit_policy_id = policy
         cr.commit()
         env.invalidate_all()
 
-        # Same work as OCA's line generation: decide and record, send nothing.
-        review = env["dunning.run"].create({"date": today, "preview": True, "origin": "manual"})
-        cr.commit()
-        with common.measure("account_dunning_es: review run (decide and record)") as ours:
-            review._execute()
-        print(f"  {review.communication_count} draft communications for {review.partner_done} customers")
-        common.reset_dunning(env)
-        run = env["dunning.run"].create({"date": today, "preview": False, "origin": "cron"})
-        cr.commit()
-        with common.measure("account_dunning_es: full run (decide, record, render and queue)") as full:
-            run._execute()
-        print(f"  {run.communication_count} communications for {run.partner_done} customers")
-
-        oca_run = env["credit.control.run"].create(
-            {"date": today, "policy_ids": [Command.set(policy.ids)]}
-        )
-        cr.commit()
-        with common.measure("account_credit_control: generate credit lines") as oca:
-            oca_run.generate_credit_lines()
+        def oca_generate(on_date):
+            runs = env["credit.control.run"]
+            for company in companies:
+                runs |= runs.with_company(company).create(
+                    {"date": on_date, "company_id": company.id,
+                     "policy_ids": [Command.set(policy.ids)]}
+                )
             cr.commit()
-        lines = env["credit.control.line"].search_count([("run_id", "=", oca_run.id)])
-        print(f"  {lines} credit control lines")
+            with common.measure(f"account_credit_control: generate credit lines, {on_date}") as oca:
+                for run in runs:
+                    run.with_company(run.company_id).generate_credit_lines()
+                    cr.commit()
+            lines = env["credit.control.line"].search_count([("run_id", "in", runs.ids)])
+            print(f"  {lines} credit control lines")
+            return oca
+
+        def ours(label, on_date, preview):
+            runs = common.create_runs(env, on_date, preview=preview, origin="cron")
+            with common.measure(f"account_dunning_es: {label}, {on_date}") as figures:
+                common.execute_runs(runs)
+            print(
+                f"  {sum(runs.mapped('communication_count'))} communications for "
+                f"{sum(runs.mapped('partner_done'))} customers"
+            )
+            return figures
+
+        print(f"== Day 1: first run over the ledger, {len(companies)} companies")
+        review = ours("review run (decide and record)", today, preview=True)
+        common.reset_dunning(env)
+        full = ours("full run (decide, record, render and queue)", today, preview=False)
+        oca = oca_generate(today)
         print(
-            f"ratio OCA / our review run: time {oca['seconds'] / ours['seconds']:.1f}x, "
-            f"queries {oca['queries'] / max(ours['queries'], 1):.1f}x; "
+            f"ratio OCA / our review run: time {oca['seconds'] / review['seconds']:.1f}x, "
+            f"queries {oca['queries'] / max(review['queries'], 1):.1f}x, "
+            f"peak RSS {oca['rss_mib']:.0f} / {review['rss_mib']:.0f} MiB; "
             f"OCA / our full run: time {oca['seconds'] / full['seconds']:.1f}x"
         )
-
+        print("== Day 2: the daily job the next day (steady state)")
+        full_2 = ours("full run (decide, record, render and queue)", tomorrow, preview=False)
+        oca_2 = oca_generate(tomorrow)
+        print(
+            f"ratio OCA / our full run: time {oca_2['seconds'] / full_2['seconds']:.1f}x, "
+            f"queries {oca_2['queries'] / max(full_2['queries'], 1):.1f}x"
+        )
 
 if __name__ == "__main__":
     main()

@@ -4,8 +4,9 @@
 
     python3 tests/benchmarks/bench_dunning_run.py --customers 5000 --invoices 50000 --overdue 20000
 
-Builds (once) a database without demo data, a seeded ledger, then runs the
-dunning of one day as the daily job does (commit per batch) and prints the
+Builds (once) a database without demo data, a seeded ledger (two companies,
+foreign currency, credit notes: see ledger.py), then runs the dunning of one
+day in each company as the daily job does (commit per batch) and prints the
 figures. Run it again with --fresh to rebuild everything.
 """
 
@@ -35,21 +36,23 @@ def main():
         env = api.Environment(cr, SUPERUSER_ID, {})
         common.ensure_ledger(env, args, today)
         common.reset_dunning(env)
-        env.company.dunning_batch_size = args.batch_size
+        companies = common.ledger_companies(env)
+        companies.dunning_batch_size = args.batch_size
         cr.commit()
-        run = env["dunning.run"].create({"date": today, "preview": False, "origin": "cron"})
-        cr.commit()
+        runs = common.create_runs(env, today)
         with common.measure(f"dunning run of {today}", args.trace_memory) as figures:
-            run._execute()
+            common.execute_runs(runs)
         cr.execute("SELECT count(*), count(DISTINCT move_id) FROM dunning_communication_line")
         lines, moves = cr.fetchone()
         print(
-            f"  {run.partner_done} customers reviewed, {run.communication_count} communications "
-            f"({run.sent_count} issued, {run.failed_count} failed), {lines} invoice lines on "
-            f"{moves} invoices; {figures['seconds'] / max(args.invoices / 1000, 1):.2f} s per "
-            "1,000 open invoices"
+            f"  {sum(runs.mapped('partner_done'))} customers reviewed in {len(companies)} "
+            f"companies, {sum(runs.mapped('communication_count'))} communications "
+            f"({sum(runs.mapped('sent_count'))} issued, {sum(runs.mapped('failed_count'))} "
+            f"failed), {lines} invoice lines on {moves} invoices; "
+            f"{figures['seconds'] / max(args.invoices / 1000, 1):.2f} s per 1,000 open invoices"
         )
-        print("  " + run.log.strip().replace("\n", "\n  "))
+        for run in runs:
+            print(f"  [{run.company_id.name}]\n  " + run.log.strip().replace("\n", "\n  "))
 
 
 if __name__ == "__main__":

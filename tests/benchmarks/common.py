@@ -114,15 +114,47 @@ def measure(label, trace_memory=False):
 
 
 def ensure_ledger(env, args, today):
-    """The seeded ledger of --customers and --invoices (--overdue past due), once."""
+    """The seeded ledger of --customers and --invoices (--overdue past due), once.
+
+    Two companies, a share of invoices in a foreign currency and of open
+    credit notes: see ledger.build.
+    """
     import ledger
 
-    if env["account.move"].search_count([("name", "=like", "BENCH/%")]) == args.invoices:
+    key = f"{ledger.VERSION}:{args.customers}/{args.invoices}/{args.overdue}/{today}"
+    params = env["ir.config_parameter"].sudo()
+    if params.get_param("dunning_benchmark.ledger") == key:
         return
+    if ledger.ledger_size(env):
+        raise SystemExit(f"{args.db} holds another ledger: run again with --fresh")
     with measure(f"ledger of {args.customers} customers, {args.invoices} invoices"):
-        partners = ledger.create_customers(env, args.customers)
-        ledger.create_invoices(env, partners, args.invoices, today, args.overdue)
+        ledger.build(env, args.customers, args.invoices, args.overdue, today)
+        params.set_param("dunning_benchmark.ledger", key)
         env.cr.commit()
+
+
+def ledger_companies(env):
+    """The companies of the ledger: the main one, then the second one."""
+    import ledger
+
+    return env.company | ledger.second_company(env)
+
+
+def create_runs(env, today, preview=False, origin="cron"):
+    """One dunning run per company of the ledger, committed, not executed."""
+    runs = env["dunning.run"]
+    for company in ledger_companies(env):
+        runs |= runs.with_company(company).create(
+            {"company_id": company.id, "date": today, "preview": preview, "origin": origin}
+        )
+    env.cr.commit()
+    return runs
+
+
+def execute_runs(runs):
+    """Execute the runs as the daily job does, each in its company."""
+    for run in runs:
+        run.with_company(run.company_id)._execute()
 
 
 def reset_dunning(env):

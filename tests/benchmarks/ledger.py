@@ -1,12 +1,16 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Seeded generator of a large receivables ledger for the benchmarks.
 
-Customers are created through the ORM (in batches). One invoice per company is
-created and posted through the ORM as a template; the others are cloned from
-it in bulk SQL, moves and journal items alike, with their own customer, dates,
-amounts and residuals. Partial payments are represented by their residual
-(payment_state 'partial'), not by payment entries: the dunning run reads the
-residual, which is what matters here.
+Customers are created through the ORM (in batches). One invoice per company,
+currency and move type is created and posted through the ORM as a template;
+the others are cloned from it in bulk SQL, moves and journal items alike, with
+their own customer, dates, amounts and residuals. Partial payments are
+represented by their residual (payment_state 'partial'), not by payment
+entries: the dunning run reads the residual, which is what matters here.
+
+:func:`build` makes the benchmarks' ledger: two companies (the second one
+gets the first one's dunning policies), invoices in a foreign currency and
+open credit notes beside the invoices.
 """
 
 import random
@@ -54,7 +58,93 @@ def create_customers(env, count, seed=1, prefix="Bench"):
     return partners
 
 
-def _template_invoice(env, company, partner, currency=None):
+# Shares of the ledger: the second company's invoices, invoices in a foreign
+# currency (first company) and open credit notes (first company).
+SECOND_COMPANY_SHARE = 0.2
+FOREIGN_SHARE = 0.05
+CREDIT_NOTE_SHARE = 0.02
+PREFIXES = ("BENCH", "BENCHB", "BENCHFX", "BENCHCN")
+# Bump when the ledger changes: benchmark databases are then rebuilt.
+VERSION = 2
+
+
+def ledger_size(env):
+    """Moves of the benchmark ledger in the database."""
+    env.cr.execute(
+        "SELECT count(*) FROM account_move WHERE split_part(name, '/', 1) IN %s "
+        "AND state = 'posted'",
+        (PREFIXES,),
+    )
+    return env.cr.fetchone()[0]
+
+
+def second_company(env, name="Bench Levante SL"):
+    """The second company of the ledger, with a chart of accounts and the
+    first company's dunning policies (created once)."""
+    company = env["res.company"].search([("name", "=", name)], limit=1)
+    if company:
+        return company
+    euro = env.ref("base.EUR")
+    euro.active = True
+    # No country: Odoo would install that country's accounting module and
+    # load its chart at commit; the benchmark keeps the first company's chart.
+    company = env["res.company"].create({"name": name, "currency_id": euro.id})
+    env.user.company_ids |= company
+    # The chart is loaded with the new company as the only allowed one (with
+    # the main company allowed too, Odoo's account checks mix the two).
+    in_company = env(context=dict(env.context, allowed_company_ids=[company.id]))
+    in_company["account.chart.template"].try_loading(
+        env.company.chart_template or "generic_coa", company, install_demo=False
+    )
+    company.currency_id = euro  # the chart sets its own
+    company._dunning_setup_policies(source=env.company)
+    return company
+
+
+def foreign_currency(env, company):
+    """A currency other than the company's, active, with a rate."""
+    code = "EUR" if company.currency_id.name != "EUR" else "USD"
+    currency = env.ref(f"base.{code}")
+    currency.active = True
+    if not env["res.currency.rate"].search_count(
+        [("currency_id", "=", currency.id), ("company_id", "=", company.id)]
+    ):
+        env["res.currency.rate"].create(
+            {"currency_id": currency.id, "company_id": company.id, "name": "2020-01-01",
+             "rate": 0.9}
+        )
+    return currency
+
+
+def build(env, customers, invoices, overdue, today, seed=1):
+    """The benchmarks' ledger: ``invoices`` open moves, ``overdue`` past due.
+
+    Split between two companies, with a share in a foreign currency and a
+    share of open credit notes; customers are shared by both companies.
+    """
+    partners = create_customers(env, customers, seed=seed)
+    company_a = env.company
+    company_b = second_company(env)
+    n_b = int(invoices * SECOND_COMPANY_SHARE)
+    n_fx = int(invoices * FOREIGN_SHARE)
+    n_cn = int(invoices * CREDIT_NOTE_SHARE)
+    n_a = invoices - n_b - n_fx - n_cn
+    parts = [
+        # (company, count, currency, move type, prefix)
+        (company_a, n_a, None, "out_invoice", "BENCH"),
+        (company_b, n_b, None, "out_invoice", "BENCHB"),
+        (company_a, n_fx, foreign_currency(env, company_a), "out_invoice", "BENCHFX"),
+        (company_a, n_cn, None, "out_refund", "BENCHCN"),
+    ]
+    for index, (company, count, currency, move_type, prefix) in enumerate(parts):
+        create_invoices(
+            env, partners, count, today, round(overdue * count / invoices), seed=seed + 1 + index,
+            company=company, currency=currency, move_type=move_type, prefix=prefix,
+        )
+    return partners
+
+
+def _template_invoice(env, company, partner, currency=None, move_type="out_invoice"):
     journal = env["account.journal"].search(
         [("type", "=", "sale"), ("company_id", "=", company.id)], limit=1
     )
@@ -63,7 +153,7 @@ def _template_invoice(env, company, partner, currency=None):
         .with_company(company)
         .create(
             {
-                "move_type": "out_invoice",
+                "move_type": move_type,
                 "partner_id": partner.id,
                 "journal_id": journal.id,
                 "invoice_date": fields.Date.today(),
@@ -81,19 +171,23 @@ def _template_invoice(env, company, partner, currency=None):
 
 
 def create_invoices(env, partners, count, today, overdue, seed=2, company=None, currency=None,
-                    partial_ratio=0.1, prefix="BENCH"):
-    """Clone ``count`` open invoices, ``overdue`` of them past their due date.
+                    partial_ratio=0.1, prefix="BENCH", move_type="out_invoice"):
+    """Clone ``count`` open invoices (or credit notes), ``overdue`` past due.
 
     Overdue invoices fall due over the last 120 days; the others within the
     next 60 days. A ``partial_ratio`` share is partially paid.
     """
+    if not count:
+        return 0
     rng = random.Random(seed)
     company = company or env.company
-    template = _template_invoice(env, company, partners[0], currency)
+    template = _template_invoice(env, company, partners[0], currency, move_type)
     # The clones copy the template's rows: everything the ORM still holds
     # (the journal items' parent_state, for one) must be in the table first.
     env.flush_all()
-    rate = abs(template.amount_total_signed / template.amount_total) if template.amount_total else 1
+    # Company currency per unit of the invoice's, negative for credit notes.
+    rate = template.amount_total_signed / template.amount_total if template.amount_total else 1
+    sign = -1 if rate < 0 else 1
     cr = env.cr
     rows = []
     for n in range(count):
@@ -132,8 +226,8 @@ def create_invoices(env, partners, count, today, overdue, seed=2, company=None, 
         "amount_untaxed": "v.total",
         "amount_total": "v.total",
         "amount_residual": "v.residual",
-        "amount_untaxed_in_currency_signed": "v.total",
-        "amount_total_in_currency_signed": "v.total",
+        "amount_untaxed_in_currency_signed": f"{sign} * v.total",
+        "amount_total_in_currency_signed": f"{sign} * v.total",
         "amount_untaxed_signed": f"round(v.total * {rate}, 2)",
         "amount_total_signed": f"round(v.total * {rate}, 2)",
         "amount_residual_signed": f"round(v.residual * {rate}, 2)",
@@ -153,7 +247,8 @@ def create_invoices(env, partners, count, today, overdue, seed=2, company=None, 
             (template.id,),
         )
     line_cols = _columns(cr, "account_move_line")
-    sign = "sign(tl.balance)"
+    # Each journal item keeps the side (sign) of the template's.
+    side = "sign(tl.balance)"
     line_overrides = {
         "move_id": "m.id",
         "partner_id": "m.partner_id",
@@ -161,15 +256,15 @@ def create_invoices(env, partners, count, today, overdue, seed=2, company=None, 
         "date": "m.date",
         "invoice_date": "m.invoice_date",
         "date_maturity": "CASE WHEN tl.date_maturity IS NULL THEN NULL ELSE m.invoice_date_due END",
-        "debit": "CASE WHEN tl.debit > 0 THEN m.amount_total_signed ELSE 0 END",
-        "credit": "CASE WHEN tl.credit > 0 THEN m.amount_total_signed ELSE 0 END",
-        "balance": f"{sign} * m.amount_total_signed",
-        "amount_currency": f"{sign} * m.amount_total",
+        "debit": "CASE WHEN tl.debit > 0 THEN abs(m.amount_total_signed) ELSE 0 END",
+        "credit": "CASE WHEN tl.credit > 0 THEN abs(m.amount_total_signed) ELSE 0 END",
+        "balance": f"{side} * abs(m.amount_total_signed)",
+        "amount_currency": f"{side} * m.amount_total",
         "price_unit": "m.amount_total",
         "price_subtotal": "m.amount_total",
         "price_total": "m.amount_total",
-        "amount_residual": "CASE WHEN tl.amount_residual <> 0 THEN m.amount_residual_signed ELSE 0 END",
-        "amount_residual_currency": "CASE WHEN tl.amount_residual_currency <> 0 THEN m.amount_residual ELSE 0 END",
+        "amount_residual": f"CASE WHEN tl.amount_residual <> 0 THEN {side} * abs(m.amount_residual_signed) ELSE 0 END",
+        "amount_residual_currency": f"CASE WHEN tl.amount_residual_currency <> 0 THEN {side} * m.amount_residual ELSE 0 END",
         "reconciled": "false",
         "matching_number": "NULL",
         "full_reconcile_id": "NULL",
