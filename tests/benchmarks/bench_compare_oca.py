@@ -23,6 +23,7 @@ Printed: time, SQL queries, peak memory and what each produced, and ratios.
 
 import os
 import sys
+import time
 from datetime import date, timedelta
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -68,11 +69,13 @@ def main():
                     {"date": on_date, "company_id": company.id,
                      "policy_ids": [Command.set(policy.ids)]}
                 )
-            cr.commit()
+            common.analyze(cr)
             with common.measure(f"account_credit_control: generate credit lines, {on_date}") as oca:
                 for run in runs:
+                    started = time.perf_counter()
                     run.with_company(run.company_id).generate_credit_lines()
                     cr.commit()
+                    print(f"  [{run.company_id.name}] {time.perf_counter() - started:.1f} s")
             lines = env["credit.control.line"].search_count([("run_id", "in", runs.ids)])
             print(f"  {lines} credit control lines")
             return oca
@@ -80,7 +83,10 @@ def main():
         def ours(label, on_date, preview):
             runs = common.create_runs(env, on_date, preview=preview, origin="cron")
             with common.measure(f"account_dunning_es: {label}, {on_date}") as figures:
-                common.execute_runs(runs)
+                for run in runs:
+                    started = time.perf_counter()
+                    common.execute_runs(run)
+                    print(f"  [{run.company_id.name}] {time.perf_counter() - started:.1f} s")
             print(
                 f"  {sum(runs.mapped('communication_count'))} communications for "
                 f"{sum(runs.mapped('partner_done'))} customers"
