@@ -91,6 +91,14 @@ class TestDunningRun(DunningCommon):
         self.assertEqual(invoices.mapped("dunning_count"), [0, 0])
         self.assertFalse(invoices.dunning_stage_id)
 
+    def test_bulk_insert_of_lines_wants_every_stored_value(self):
+        """The run's bulk insert refuses rows that would store wrong values."""
+        Line = self.env["dunning.communication.line"]
+        with self.assertRaisesRegex(ValueError, "not a column"):
+            Line._bulk_create([{"state": "draft"}])
+        with self.assertRaisesRegex(ValueError, "give the computed values .*'company_id'"):
+            Line._bulk_create([{"move_id": 1, "stage_id": 1, "currency_id": 1}])
+
     def test_repeating_a_run_the_same_day_sends_nothing_twice(self):
         self._invoice(self.customer, 100.0, self._due(-3))
         with self.mock_mail_gateway():

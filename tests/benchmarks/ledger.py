@@ -64,8 +64,10 @@ SECOND_COMPANY_SHARE = 0.2
 FOREIGN_SHARE = 0.05
 CREDIT_NOTE_SHARE = 0.02
 PREFIXES = ("BENCH", "BENCHB", "BENCHFX", "BENCHCN")
+# Days from invoice to due date, drawn per invoice.
+PAYMENT_TERMS = (0, 30, 30, 60, 90)
 # Bump when the ledger changes: benchmark databases are then rebuilt.
-VERSION = 2
+VERSION = 3
 
 
 def ledger_size(env):
@@ -174,8 +176,10 @@ def create_invoices(env, partners, count, today, overdue, seed=2, company=None, 
                     partial_ratio=0.1, prefix="BENCH", move_type="out_invoice"):
     """Clone ``count`` open invoices (or credit notes), ``overdue`` past due.
 
-    Overdue invoices fall due over the last 120 days; the others within the
-    next 60 days. A ``partial_ratio`` share is partially paid.
+    Payment terms vary (cash, 30, 60, 90 days), so invoice dates spread over
+    the last year. Overdue invoices fell due over the last year, most of them
+    recently (exponential, mean 45 days, at most 360); the others fall due
+    within the next 90 days. A ``partial_ratio`` share is partially paid.
     """
     if not count:
         return 0
@@ -191,10 +195,11 @@ def create_invoices(env, partners, count, today, overdue, seed=2, company=None, 
     cr = env.cr
     rows = []
     for n in range(count):
+        terms = rng.choice(PAYMENT_TERMS)
         if n < overdue:
-            due = today - timedelta(days=rng.randint(1, 120))
+            due = today - timedelta(days=min(1 + int(rng.expovariate(1 / 45)), 360))
         else:
-            due = today + timedelta(days=rng.randint(0, 60))
+            due = today + timedelta(days=rng.randint(0, 90))
         total = round(rng.uniform(20, 5000), 2)
         residual = round(total * rng.uniform(0.2, 0.9), 2) if rng.random() < partial_ratio else total
         partner = partners[rng.randrange(len(partners))]
@@ -202,7 +207,7 @@ def create_invoices(env, partners, count, today, overdue, seed=2, company=None, 
             (
                 f"{prefix}/{company.id}/{n:07d}",
                 partner.id,
-                due - timedelta(days=30),
+                due - timedelta(days=terms),
                 due,
                 total,
                 residual,
