@@ -2,6 +2,7 @@
 from collections import defaultdict
 
 from odoo import api, fields, models
+from odoo.tools import sql
 
 # Columns Odoo fills on every row, which a bulk insert fills itself.
 LOG_COLUMNS = ("create_uid", "create_date", "write_uid", "write_date")
@@ -52,6 +53,17 @@ class DunningCommunicationLine(models.Model):
         # two runs racing on two cron workers. (Up to 18.0.1.0.0 the index
         # read a stored copy of the state, which every sending rewrote.)
         self.env.cr.execute("DROP INDEX IF EXISTS dunning_communication_line_once_uniq")
+        if sql.table_exists(self.env.cr, "dunning_communication"):
+            # Lines of communications cancelled before the flag existed: they
+            # must not count against a stage issued again since.
+            self.env.cr.execute(
+                """
+                UPDATE dunning_communication_line line SET cancelled = TRUE
+                  FROM dunning_communication comm
+                 WHERE comm.id = line.communication_id AND comm.state = 'cancelled'
+                   AND line.cancelled IS NOT TRUE
+                """
+            )
         self.env.cr.execute(
             """
             CREATE UNIQUE INDEX IF NOT EXISTS dunning_communication_line_once_idx
