@@ -41,6 +41,31 @@ class TestDunningActions(DunningCommon):
         self._run()
         self.assertEqual(len(self._comms(self.customer).filtered(lambda c: c.state == "sent")), 1)
 
+    def test_update_flags_lines_cancelled_before_the_flag_existed(self):
+        """18.0.1.1.0: lines of communications cancelled earlier are flagged
+        before the unique index is built again."""
+        invoice = self._invoice(self.customer, 100.0, self._due(-3))
+        self._run(preview=True)
+        cancelled = self._comms(self.customer)
+        cancelled.action_cancel()
+        self._run(preview=True)
+        reissued = self._comms(self.customer) - cancelled
+        self.assertEqual(reissued.line_ids.move_id, invoice)
+        self.assertEqual(reissued.stage_id, cancelled.stage_id)
+        # As a database of 18.0.1.0.0 had them: no flag, the old index gone.
+        cr = self.env.cr
+        cr.execute("DROP INDEX dunning_communication_line_once_idx")
+        cr.execute(
+            "UPDATE dunning_communication_line SET cancelled = NULL WHERE communication_id = %s",
+            [cancelled.id],
+        )
+        self.env["dunning.communication.line"].init()
+        cancelled.line_ids.invalidate_recordset(["cancelled"])
+        self.assertTrue(cancelled.line_ids.cancelled)
+        self.assertFalse(reissued.line_ids.cancelled)
+        cr.execute("SELECT 1 FROM pg_indexes WHERE indexname = 'dunning_communication_line_once_idx'")
+        self.assertTrue(cr.fetchone())
+
     def test_send_now_issues_the_next_stage_at_once(self):
         invoice = self._invoice(self.customer, 100.0, self._due(-2))
         self._run()
