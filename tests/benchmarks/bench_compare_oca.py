@@ -34,10 +34,7 @@ import common  # noqa: E402
 def main():
     parser = common.base_parser(__doc__)
     parser.set_defaults(db="dunning_bench_oca", modules="account_dunning_es,account_credit_control")
-    parser.add_argument("--customers", type=int, default=5000)
-    parser.add_argument("--invoices", type=int, default=50000)
-    parser.add_argument("--overdue", type=int, default=20000)
-    parser.add_argument("--date", default="2026-06-15")
+    common.add_ledger_arguments(parser)
     args = parser.parse_args()
     common.ensure_database(args)
     registry = common.open_registry(args)

@@ -21,11 +21,8 @@ import common  # noqa: E402
 
 def main():
     parser = common.base_parser(__doc__)
-    parser.add_argument("--customers", type=int, default=5000)
-    parser.add_argument("--invoices", type=int, default=50000)
-    parser.add_argument("--overdue", type=int, default=20000)
+    common.add_ledger_arguments(parser)
     parser.add_argument("--batch-size", type=int, default=500)
-    parser.add_argument("--date", default="2026-06-15")
     args = parser.parse_args()
     common.ensure_database(args)
     registry = common.open_registry(args)

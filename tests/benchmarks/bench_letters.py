@@ -4,8 +4,8 @@
 
     python3 tests/benchmarks/bench_letters.py --letters 500
 
-On the ledger of bench_dunning_run.py (run it first): the overdue invoices
-of N customers are placed just before their policy's first letter, one run
+On the seeded ledger (built first if the database lacks it, see
+common.ensure_ledger): the overdue invoices of N customers of the first company are placed just before their policy's first letter, one run
 issues the letters, and the batch is rendered to HTML and to one PDF (one
 wkhtmltopdf call per letter, merged). Styles come from a server when
 --report-url points to one; without it the PDF is unstyled but complete.
@@ -25,9 +25,10 @@ import common  # noqa: E402
 def main():
     parser = common.base_parser(__doc__)
     parser.add_argument("--letters", type=int, default=500)
-    parser.add_argument("--date", default="2026-06-15")
+    common.add_ledger_arguments(parser)
     parser.add_argument("--report-url", default="")
     args = parser.parse_args()
+    common.ensure_database(args)
     registry = common.open_registry(args)
     from odoo import SUPERUSER_ID, api
     from odoo.tools.pdf import PdfFileReader
@@ -35,6 +36,7 @@ def main():
     today = date.fromisoformat(args.date)
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {"dunning_commit": True})
+        common.ensure_ledger(env, args, today)
         if args.report_url:
             env["ir.config_parameter"].set_param("report.url", args.report_url)
         Move = env["account.move"]

@@ -4,7 +4,8 @@
 
     python3 tests/benchmarks/bench_reports.py --runs 12
 
-On the ledger of bench_dunning_run.py (run it first): the dunning is run on
+On the seeded ledger (built first if the database lacks it, see
+common.ensure_ledger), first company: the dunning is run on
 --runs dates spread over the year before --date (each run issues the next
 stage of every invoice, as the daily job would), a share of the claimed
 invoices is paid after each run, then the management figures and the
@@ -24,9 +25,10 @@ import common  # noqa: E402
 def main():
     parser = common.base_parser(__doc__)
     parser.add_argument("--runs", type=int, default=12)
-    parser.add_argument("--date", default="2026-06-15")
+    common.add_ledger_arguments(parser)
     parser.add_argument("--keep-history", action="store_true", help="reuse the history built before")
     args = parser.parse_args()
+    common.ensure_database(args)
     registry = common.open_registry(args)
     from odoo import SUPERUSER_ID, api
 
@@ -35,10 +37,9 @@ def main():
     rng = random.Random(3)
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {"dunning_commit": True, "tracking_disable": True})
+        common.ensure_ledger(env, args, end)
         if not args.keep_history:
-            cr.execute("DELETE FROM dunning_communication")
-            cr.execute("UPDATE account_move SET dunning_stage_id = NULL, dunning_last_date = NULL")
-            cr.commit()
+            common.reset_dunning(env)
             with common.measure(f"history: {args.runs} runs over the year, with payments"):
                 for n in range(args.runs):
                     day = start + timedelta(days=round(n * 364 / max(args.runs - 1, 1)))

@@ -28,6 +28,14 @@ def base_parser(description):
     return parser
 
 
+def add_ledger_arguments(parser):
+    """--customers, --invoices, --overdue and --date of the seeded ledger."""
+    parser.add_argument("--customers", type=int, default=5000)
+    parser.add_argument("--invoices", type=int, default=50000)
+    parser.add_argument("--overdue", type=int, default=20000)
+    parser.add_argument("--date", default="2026-06-15")
+
+
 def addons_path(extra=""):
     import odoo
 
