@@ -1,5 +1,6 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import logging
+import re
 from collections import defaultdict
 
 from markupsafe import Markup
@@ -19,6 +20,20 @@ ACTIVITY_TYPES = {
     "agency": "account_dunning_es.mail_activity_data_dunning_handover",
     "legal": "account_dunning_es.mail_activity_data_dunning_handover",
 }
+
+# A template body that does nothing but call a QWeb view, as the shipped one.
+SOLE_T_CALL = re.compile(r'^(\s*<div>\s*)<t t-call="([\w.]+)"\s*(?:/>|>\s*</t>)(\s*</div>\s*)$')
+
+
+def sole_t_call(body):
+    """Split a template body that only calls a view: (before, view, after).
+
+    ``<div><t t-call="module.view"/></div>`` gives
+    ``("<div>", "module.view", "</div>")``, the whitespace around kept; a
+    body with anything else (text, attributes, other tags) gives None.
+    """
+    match = SOLE_T_CALL.match(str(body or ""))
+    return match.groups() if match else None
 
 
 class DunningCommunication(models.Model):
@@ -306,7 +321,8 @@ class DunningCommunication(models.Model):
                     {"state": "failed", "failure_reason": _("The stage has no email template.")}
                 )
                 continue
-            rendered = template._generate_template(comms.ids, ("subject", "body_html", "email_from"))
+            rendered = template._generate_template(comms.ids, ("subject", "email_from"))
+            bodies = comms._render_email_bodies(template)
             senders = {
                 comm.id: rendered[comm.id].get("email_from") or comm.company_id.email_formatted
                 for comm in comms
@@ -333,7 +349,7 @@ class DunningCommunication(models.Model):
                         "email_from": senders[comm.id],
                         "reply_to": reply_to.get((senders[comm.id], comm.partner_id.id)),
                         "subject": rendered[comm.id].get("subject"),
-                        "body": rendered[comm.id].get("body_html") or "",
+                        "body": bodies.get(comm.id) or "",
                     }
                     for comm in comms
                 ]
@@ -353,6 +369,34 @@ class DunningCommunication(models.Model):
             )
             for comm, message in zip(comms, messages, strict=True):
                 comm._mark_issued(message_id=message.id)
+
+    def _render_email_bodies(self, template):
+        """The template's body for each communication: {id: html}.
+
+        Rendered per language as ``mail.template`` does. A body that only
+        calls a view (the shipped template) is rendered by calling that view,
+        which QWeb compiles once: as a raw template, the body would be parsed
+        and compiled again for every communication. The result is the same
+        (tested); a body edited into anything else goes through the template.
+        """
+        bodies = {}
+        for template_lang, res_ids in template._classify_per_lang(self.ids).values():
+            parts = sole_t_call(template_lang.body_html)
+            if not parts:
+                bodies.update(template_lang._render_field("body_html", res_ids))
+                continue
+            before, view, after = parts
+            rendered = template_lang._render_template(
+                view,
+                template_lang.render_model,
+                res_ids,
+                engine="qweb_view",
+                options={"post_process": True},
+            )
+            bodies.update(
+                (res_id, Markup(before) + html + Markup(after)) for res_id, html in rendered.items()
+            )
+        return bodies
 
     def _issue_letter(self):
         """Issue letters: the PDF is rendered after the run, in batches.

@@ -4,6 +4,7 @@ from datetime import date
 from odoo.tests import TransactionCase, tagged
 
 from ..models import dunning_rules as rules
+from ..models.dunning_communication import sole_t_call
 from ..models.dunning_rules import StageInfo
 
 STAGES = [
@@ -126,3 +127,16 @@ class TestLatePaymentInterest(TransactionCase):
 
     def test_letter_deadline(self):
         self.assertEqual(rules.letter_deadline(date(2025, 10, 1), 10), date(2025, 10, 11))
+
+    def test_sole_t_call_recognises_a_body_that_only_calls_a_view(self):
+        self.assertEqual(
+            sole_t_call('<div><t t-call="mod.view"/></div>'), ("<div>", "mod.view", "</div>")
+        )
+        self.assertEqual(
+            sole_t_call('\n<div>\n  <t t-call="mod.view"></t>\n</div>\n '),
+            ("\n<div>\n  ", "mod.view", "\n</div>\n "),
+        )
+        self.assertIsNone(sole_t_call('<div><p>Hola</p><t t-call="mod.view"/></div>'))
+        self.assertIsNone(sole_t_call('<div><t t-call="mod.view" t-lang="es_ES"/></div>'))
+        self.assertIsNone(sole_t_call('<div><t t-call="mod.view"/><t t-call="mod.other"/></div>'))
+        self.assertIsNone(sole_t_call(False))

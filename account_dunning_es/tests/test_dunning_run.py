@@ -9,6 +9,7 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from ..models.dunning_communication import sole_t_call
 from .common import DunningCommon
 
 
@@ -382,3 +383,38 @@ class TestDunningRun(DunningCommon):
         # The message is on the customer's chatter.
         self.assertEqual(self._new_mails.mail_message_id.res_id, self.customer.id)
         self.assertIn(self._new_mails.mail_message_id, self.customer.message_ids)
+
+    def test_email_body_is_the_template_body_in_each_language(self):
+        """The shipped body is rendered by calling its view: same HTML as the template's."""
+        self.env["res.lang"]._activate_lang("es_ES")
+        self.env["ir.module.module"]._load_module_terms(["account_dunning_es"], ["es_ES"], overwrite=True)
+        self.customer_2.lang = "es_ES"
+        self._invoice(self.customer, 100.0, self._due(-3))
+        self._invoice(self.customer_2, 200.0, self._due(-3))
+        self._run(preview=True)
+        comms = self._comms()
+        self.assertEqual(comms.partner_id, self.customer + self.customer_2)
+        template = self.env.ref("account_dunning_es.mail_template_dunning_reminder")
+        self.assertEqual(sole_t_call(template.body_html)[1], "account_dunning_es.dunning_email_body")
+        bodies = comms._render_email_bodies(template)
+        expected = template._generate_template(comms.ids, ("body_html",))
+        for comm in comms:
+            self.assertEqual(str(bodies[comm.id]), str(expected[comm.id]["body_html"]))
+        by_partner = {comm.partner_id: bodies[comm.id] for comm in comms}
+        self.assertIn("the following invoices are overdue", by_partner[self.customer])
+        self.assertIn("las siguientes facturas están vencidas", by_partner[self.customer_2])
+
+    def test_an_edited_template_body_is_the_one_sent(self):
+        template = self.env.ref("account_dunning_es.mail_template_dunning_reminder")
+        template.body_html = (
+            '<div><p>Estimado cliente, le rogamos pague <t t-out="object.name"/>.</p>'
+            '<t t-call="account_dunning_es.dunning_email_body"/></div>'
+        )
+        self.assertFalse(sole_t_call(template.body_html))
+        self._invoice(self.customer, 100.0, self._due(-3))
+        with self.mock_mail_gateway():
+            self._run()
+        comm = self._comms(self.customer)
+        body = self._new_mails.body_html
+        self.assertIn(f"Estimado cliente, le rogamos pague {comm.name}.", body)
+        self.assertIn("the following invoices are overdue", body)
