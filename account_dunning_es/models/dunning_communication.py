@@ -382,7 +382,8 @@ class DunningCommunication(models.Model):
         bodies = {}
         for template_lang, res_ids in template._classify_per_lang(self.ids).values():
             parts = sole_t_call(template_lang.body_html)
-            if not parts:
+            # A missing view would render empty: the template then says why.
+            if not parts or not self.env.ref(parts[1], raise_if_not_found=False):
                 bodies.update(template_lang._render_field("body_html", res_ids))
                 continue
             before, view, after = parts

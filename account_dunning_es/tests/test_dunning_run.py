@@ -418,3 +418,13 @@ class TestDunningRun(DunningCommon):
         body = self._new_mails.body_html
         self.assertIn(f"Estimado cliente, le rogamos pague {comm.name}.", body)
         self.assertIn("the following invoices are overdue", body)
+
+    def test_a_body_calling_a_missing_view_is_never_sent_empty(self):
+        template = self.env.ref("account_dunning_es.mail_template_dunning_reminder")
+        template.body_html = '<div><t t-call="account_dunning_es.no_such_view"/></div>'
+        self._invoice(self.customer, 100.0, self._due(-3))
+        self._run(preview=True)
+        comms = self._comms(self.customer)
+        with self.assertRaises(Exception) as raised, mute_logger("odoo.addons.mail.models.mail_render_mixin"):
+            comms._render_email_bodies(template)
+        self.assertIn("no_such_view", str(raised.exception))
