@@ -308,8 +308,9 @@ class DunningCommunication(models.Model):
         queue after the run commits: if the run is interrupted before, nothing
         has left. Messages and mails are created in one batch each, with the
         Reply-To computed per sender for the batch (``mail.message`` would
-        look it up once per message), and the HTML body is sanitised once, by
-        the message (a mail creating its own message sanitises it again).
+        look it up once per message), and the HTML body is sanitised only by
+        the message's create (a mail creating its own message would sanitise
+        it once more).
         """
         by_template = defaultdict(lambda: self.browse())
         for comm in self:

@@ -125,36 +125,36 @@ def main():
             )
             return figures
 
+        def against_full_run(oca, oca_sent, full):
+            """OCA's generation, then generation and sending, against our full run."""
+            total = oca["seconds"] + oca_sent["seconds"]
+            queries = oca["queries"] + oca_sent["queries"]
+            return (
+                f"OCA generation / our full run: time {oca['seconds'] / full['seconds']:.1f}x, "
+                f"queries {oca['queries'] / max(full['queries'], 1):.1f}x; "
+                f"OCA generation and emails ({total:.1f} s) / our full run: time "
+                f"{total / full['seconds']:.1f}x, queries {queries / max(full['queries'], 1):.1f}x"
+            )
+
         print(f"== Day 1: first run over the ledger, {len(companies)} companies")
         review = ours("review run (decide and record)", today, preview=True)
         common.reset_dunning(env)
         full = ours("full run (decide, record, render and queue)", today, preview=False)
         oca, oca_runs = oca_generate(today)
         oca_sent = oca_send(oca_runs)
-        oca_total = oca["seconds"] + oca_sent["seconds"]
         print(
             f"ratio OCA generation / our review run: time "
             f"{oca['seconds'] / review['seconds']:.1f}x, "
             f"queries {oca['queries'] / max(review['queries'], 1):.1f}x, "
             f"peak RSS {oca['rss_mib']:.0f} / {review['rss_mib']:.0f} MiB; "
-            f"OCA generation / our full run: time {oca['seconds'] / full['seconds']:.1f}x; "
-            f"OCA generation and emails ({oca_total:.1f} s) / our full run: time "
-            f"{oca_total / full['seconds']:.1f}x, queries "
-            f"{(oca['queries'] + oca_sent['queries']) / max(full['queries'], 1):.1f}x"
+            + against_full_run(oca, oca_sent, full)
         )
         print("== Day 2: the daily job the next day (steady state)")
         full_2 = ours("full run (decide, record, render and queue)", tomorrow, preview=False)
         oca_2, oca_runs_2 = oca_generate(tomorrow)
         oca_sent_2 = oca_send(oca_runs_2)
-        oca_total_2 = oca_2["seconds"] + oca_sent_2["seconds"]
-        print(
-            f"ratio OCA generation / our full run: time "
-            f"{oca_2['seconds'] / full_2['seconds']:.1f}x, "
-            f"queries {oca_2['queries'] / max(full_2['queries'], 1):.1f}x; "
-            f"OCA generation and emails ({oca_total_2:.1f} s) / our full run: time "
-            f"{oca_total_2 / full_2['seconds']:.1f}x, queries "
-            f"{(oca_2['queries'] + oca_sent_2['queries']) / max(full_2['queries'], 1):.1f}x"
-        )
+        print("ratio " + against_full_run(oca_2, oca_sent_2, full_2))
+
 
 if __name__ == "__main__":
     main()
