@@ -125,6 +125,54 @@ def next_action_day(stages, current_sequence, overdue_days, days_since_last, min
     return max(wait, 0)
 
 
+# What any invoice needs to reach a stage today, whatever policy applies:
+# ``min_gap`` days since its last reminder at least, and, per sequence of the
+# stage it reached (None: none yet), ``offsets`` the fewest days overdue
+# (negative: before the due date) at which a later stage may be issued. A
+# sequence with no later stage is absent: its invoices have nothing left.
+ClaimBounds = namedtuple("ClaimBounds", "min_gap offsets")
+
+
+def claim_bounds(stages, current_sequences, min_gaps, grace_days):
+    """Necessary conditions for an invoice to reach a stage in a daily run.
+
+    :param stages: StageInfo of every active stage of every policy that may
+        apply (a superset is fine: the bounds only get looser)
+    :param current_sequences: sequences of the stages invoices may sit at,
+        archived ones included
+    :param min_gaps: ``min_days_between`` of those policies
+    :param grace_days: ``grace_days`` of those policies
+    :return: ClaimBounds, so that every invoice for which :func:`next_stage`
+        or :func:`shortcut_to_final` returns a stage passes
+        :func:`may_reach_stage`; the daily run reads no other invoice.
+    """
+    min_gap = min(min_gaps, default=0)
+    least_grace = min(min(grace_days, default=0), 0)
+    offsets = {}
+    for current in {None, *current_sequences}:
+        later = [
+            effective_offset(s.offset, least_grace)
+            for s in stages
+            if current is None or s.sequence > current
+        ]
+        if later:
+            offsets[current] = min(later)
+    return ClaimBounds(min_gap, offsets)
+
+
+def may_reach_stage(bounds, current_sequence, overdue_days, days_since_last, unwilling=False):
+    """Whether an invoice passes the bounds of :func:`claim_bounds`.
+
+    A customer suspected of unwillingness goes straight to the final stage,
+    whatever its offset: only the gap applies then.
+    """
+    if days_since_last is not None and days_since_last < bounds.min_gap:
+        return False
+    if current_sequence not in bounds.offsets:
+        return False
+    return unwilling or overdue_days >= bounds.offsets[current_sequence]
+
+
 def partner_status(
     excluded=False,
     has_legal=False,

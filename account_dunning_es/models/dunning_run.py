@@ -8,6 +8,7 @@ from psycopg2 import errors as pg_errors
 
 from odoo import Command, _, api, fields, models
 from odoo.modules import module as odoo_module
+from odoo.osv import expression
 from odoo.tools import split_every
 
 from . import dunning_rules
@@ -208,13 +209,93 @@ class DunningRun(models.Model):
         )
         return -stages.offset_days if stages else 0
 
-    def _candidate_partner_ids(self):
-        """Customers with open invoices due by the lookahead date, by id."""
+    def _claim_bounds_domain(self):
+        """Invoices that may reach a stage on the run's date, as a domain.
+
+        The necessary conditions of :func:`dunning_rules.claim_bounds`, over
+        every policy of the company: enough days since the last reminder, and
+        a later stage whose day has come. The daily run reads only these
+        invoices (those reminded yesterday or waiting for their next stage
+        make up most of a ledger); the rules decide on them as before.
+        """
+        company = self.company_id
+        Policy = self.env["dunning.policy"].sudo().with_context(active_test=False)
+        policies = Policy.search([("company_id", "=", company.id)]) | company.sudo().dunning_policy_id
+        policies |= policies.chronic_policy_id
+        # An invoice may sit at any stage, archived or of a policy that no
+        # longer applies to its customer: the rules compare its sequence.
+        all_stages = self.env["dunning.stage"].sudo().with_context(active_test=False).search([])
+        bounds = dunning_rules.claim_bounds(
+            [s for policy in policies for s in policy._stage_infos()],
+            set(all_stages.mapped("sequence")),
+            policies.mapped("min_days_between"),
+            policies.mapped("grace_days"),
+        )
+        today = self.date
+        by_due_until = defaultdict(list)
+        for stage in all_stages:
+            if stage.sequence in bounds.offsets:
+                by_due_until[bounds.offsets[stage.sequence]].append(stage.id)
+        reach = []
+        if None in bounds.offsets:
+            reach.append(
+                [
+                    ("dunning_stage_id", "=", False),
+                    ("invoice_date_due", "<=", fields.Date.add(today, days=-bounds.offsets[None])),
+                ]
+            )
+        for offset, stage_ids in by_due_until.items():
+            reach.append(
+                [
+                    ("dunning_stage_id", "in", stage_ids),
+                    ("invoice_date_due", "<=", fields.Date.add(today, days=-offset)),
+                ]
+            )
+        # A customer suspected of unwillingness goes straight to the final
+        # stage, whatever its offset, if a later stage remains.
+        with_later = [("dunning_stage_id", "in", [i for ids in by_due_until.values() for i in ids])]
+        if None in bounds.offsets:
+            with_later = expression.OR([with_later, [("dunning_stage_id", "=", False)]])
+        unwilling = expression.AND(
+            [
+                with_later,
+                [
+                    "|",
+                    ("dunning_reason", "=", "unwilling"),
+                    ("commercial_partner_id.dunning_reason", "=", "unwilling"),
+                ],
+            ]
+        )
+        domain = expression.OR([*reach, unwilling])
+        if bounds.min_gap > 0:
+            domain = expression.AND(
+                [
+                    domain,
+                    [
+                        "|",
+                        ("dunning_last_date", "=", False),
+                        (
+                            "dunning_last_date",
+                            "<=",
+                            fields.Date.add(today, days=-bounds.min_gap),
+                        ),
+                    ],
+                ]
+            )
+        return domain
+
+    def _candidate_partner_ids(self, claim_domain=None):
+        """Customers with open invoices due by the lookahead date, by id.
+
+        :param claim_domain: keep to the invoices it matches
+            (:meth:`_claim_bounds_domain`)
+        """
         Move = self.env["account.move"].with_context(active_test=False)
         due_until = fields.Date.add(self.date, days=self._lookahead_days())
-        groups = Move._read_group(
-            Move._dunning_open_domain(self.company_id, due_until), ["commercial_partner_id"]
-        )
+        domain = Move._dunning_open_domain(self.company_id, due_until)
+        if claim_domain:
+            domain = expression.AND([domain, claim_domain])
+        groups = Move._read_group(domain, ["commercial_partner_id"])
         return sorted(partner.id for (partner,) in groups)
 
     def _execute(self, max_batches=None, move_ids=None, force=False, broken_promise=False):
@@ -228,7 +309,10 @@ class DunningRun(models.Model):
         self.ensure_one()
         started = time.monotonic()
         company = self.company_id
-        partner_ids = self._candidate_partner_ids()
+        # The daily run reads only the invoices that may reach a stage today;
+        # a collector's forced reminder reads all it was asked for.
+        claim_domain = None if (move_ids or force or broken_promise) else self._claim_bounds_domain()
+        partner_ids = self._candidate_partner_ids(claim_domain)
         if move_ids:
             moves = self.env["account.move"].browse(move_ids)
             partner_ids = sorted(set(moves.commercial_partner_id.ids) & set(partner_ids))
@@ -244,7 +328,11 @@ class DunningRun(models.Model):
                 self._commit()
                 return False
             if not self._process_batch(
-                list(batch), move_ids=move_ids, force=force, broken_promise=broken_promise
+                list(batch),
+                move_ids=move_ids,
+                force=force,
+                broken_promise=broken_promise,
+                claim_domain=claim_domain,
             ):
                 self._log(_("Another run is working on this company: stopped, to be resumed."))
                 self._commit()
@@ -260,7 +348,9 @@ class DunningRun(models.Model):
         self._commit()
         return True
 
-    def _process_batch(self, partner_ids, move_ids=None, force=False, broken_promise=False):
+    def _process_batch(
+        self, partner_ids, move_ids=None, force=False, broken_promise=False, claim_domain=None
+    ):
         """Process one batch of customers atomically; False if another run holds them."""
         for attempt in (1, 2):
             try:
@@ -271,7 +361,11 @@ class DunningRun(models.Model):
                     if not self.env.cr.fetchone()[0]:
                         return False
                     self._plan_and_issue(
-                        partner_ids, move_ids=move_ids, force=force, broken_promise=broken_promise
+                        partner_ids,
+                        move_ids=move_ids,
+                        force=force,
+                        broken_promise=broken_promise,
+                        claim_domain=claim_domain,
                     )
                     self.write(
                         {
@@ -294,11 +388,15 @@ class DunningRun(models.Model):
             return True
         return False
 
-    def _plan_and_issue(self, partner_ids, move_ids=None, force=False, broken_promise=False):
+    def _plan_and_issue(
+        self, partner_ids, move_ids=None, force=False, broken_promise=False, claim_domain=None
+    ):
         """Decide which invoices reach a new stage, then issue the communications.
 
         Data is read in a few queries for the whole batch; the decision per
-        invoice is :func:`dunning_rules.next_stage`.
+        invoice is :func:`dunning_rules.next_stage`. ``claim_domain`` leaves
+        out invoices that cannot reach a stage today (see
+        :meth:`_claim_bounds_domain`).
         """
         today = self.date
         company = self.company_id
@@ -311,6 +409,8 @@ class DunningRun(models.Model):
         ]
         if move_ids:
             domain.append(("id", "in", list(move_ids)))
+        if claim_domain:
+            domain = expression.AND([domain, claim_domain])
         moves = Move.search_fetch(
             domain,
             [

@@ -56,6 +56,70 @@ class TestDunningRules(TransactionCase):
         self.assertEqual(rules.next_action_day(STAGES, 20, 12, 0, 2), 2)
         self.assertIsNone(rules.next_action_day(STAGES, 40, 30, 1, 2))
 
+    def test_claim_bounds_per_current_stage(self):
+        other = [StageInfo(5, 15, 3), StageInfo(6, 25, 30)]
+        bounds = rules.claim_bounds(STAGES + other, {10, 15, 20, 25, 30, 40}, [3, 2], [0, 4])
+        self.assertEqual(bounds.min_gap, 2, "the smallest gap of the policies")
+        self.assertEqual(bounds.offsets[None], -5, "from the earliest pre-reminder")
+        self.assertEqual(bounds.offsets[10], 1, "the next stages of every policy count")
+        self.assertEqual(bounds.offsets[20], 10)
+        self.assertNotIn(40, bounds.offsets, "nothing after the last stage")
+        # Invoices reminded yesterday, or whose next stage is not due yet,
+        # cannot reach one today; the others may.
+        self.assertFalse(rules.may_reach_stage(bounds, 20, 45, 1))
+        self.assertFalse(rules.may_reach_stage(bounds, 20, 9, 5))
+        self.assertTrue(rules.may_reach_stage(bounds, 20, 10, 5))
+        self.assertFalse(rules.may_reach_stage(bounds, 40, 400, 100))
+        self.assertFalse(rules.may_reach_stage(bounds, None, -6, None))
+        self.assertTrue(rules.may_reach_stage(bounds, None, -5, None))
+        # An unwilling customer goes to the final stage whatever its offset.
+        self.assertTrue(rules.may_reach_stage(bounds, 20, 3, 5, unwilling=True))
+        self.assertFalse(rules.may_reach_stage(bounds, 20, 3, 1, unwilling=True))
+
+    def test_claim_bounds_never_leave_out_an_invoice_the_rules_would_remind(self):
+        """Every invoice a policy would remind today passes the bounds.
+
+        Checked over every combination of the stage reached, days overdue,
+        days since the last reminder and reason, for several policies with
+        their own gaps and grace days (negative grace included).
+        """
+        policies = [
+            # (stages, min gap, grace days, final stage ids)
+            (STAGES, 2, 0, {4}),
+            ([StageInfo(7, 10, 3), StageInfo(8, 20, 15), StageInfo(9, 30, 45)], 5, 3, {9}),
+            ([StageInfo(11, 20, -2), StageInfo(12, 35, 7)], 1, -2, set()),
+        ]
+        bounds = rules.claim_bounds(
+            [stage for stages, _gap, _grace, _final in policies for stage in stages],
+            {stage.sequence for stages, _gap, _grace, _final in policies for stage in stages},
+            [gap for _stages, gap, _grace, _final in policies],
+            [grace for _stages, _gap, grace, _final in policies],
+        )
+        sequences = [None, 10, 20, 30, 35, 40]
+        checked = reminded = 0
+        for stages, gap, grace, final_ids in policies:
+            for current in sequences:
+                for overdue in range(-10, 80):
+                    for since in [None, *range(0, 8)]:
+                        for unwilling in (False, True):
+                            if unwilling:
+                                stage = rules.shortcut_to_final(
+                                    stages, final_ids, current, overdue, since, gap
+                                )
+                            else:
+                                stage = rules.next_stage(
+                                    stages, current, overdue, since, gap, grace
+                                )
+                            checked += 1
+                            if stage:
+                                reminded += 1
+                                self.assertTrue(
+                                    rules.may_reach_stage(bounds, current, overdue, since, unwilling),
+                                    f"left out: stage {current}, {overdue} days overdue, "
+                                    f"{since} since last, unwilling {unwilling}",
+                                )
+        self.assertGreater(reminded, 1000, f"of {checked} combinations")
+
     def test_partner_status_most_serious_wins(self):
         self.assertEqual(rules.partner_status(), "ok")
         self.assertEqual(rules.partner_status(has_due_soon=True), "due_soon")

@@ -9,6 +9,7 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from ..models import dunning_rules as rules
 from ..models.dunning_communication import sole_t_call
 from .common import DunningCommon
 
@@ -428,3 +429,100 @@ class TestDunningRun(DunningCommon):
         with self.assertRaises(Exception) as raised, mute_logger("odoo.addons.mail.models.mail_render_mixin"):
             comms._render_email_bodies(template)
         self.assertIn("no_such_view", str(raised.exception))
+
+    # ------------------------------------------------------------------
+    # The daily run reads only the invoices that may reach a stage
+    # ------------------------------------------------------------------
+    def _assorted_invoices(self):
+        """Invoices at every stage, reminded at various dates, some unwilling."""
+        unwilling = self._create_customer("Moroso Evasivo SL", dunning_reason="unwilling")
+        # A chronic payers' policy of its own, with other gaps and grace days.
+        strict = self._create_policy(self.company, "Strict", min_days_between=5, grace_days=3)
+        self.policy.chronic_policy_id = strict
+        chronic = self._create_customer("Pagador Crónico SL")
+        chronic.dunning_behaviour = "chronic"
+        stages = [False, *self.stages.ids, *strict.stage_ids.ids]
+        invoices = self.env["account.move"]
+        for index, due_offset in enumerate(range(-70, 9, 3)):
+            for partner in (self.customer, unwilling, chronic):
+                invoice = self._invoice(partner, 100.0 + index, self._due(due_offset))
+                stage = stages[(index + partner.id) % len(stages)]
+                last = None if not stage else self._due(-(index % 7))
+                invoice._dunning_write({"dunning_stage_id": stage, "dunning_last_date": last})
+                invoices |= invoice
+        invoices[::5].dunning_reason = "unwilling"
+        return invoices
+
+    def test_claim_domain_matches_the_claim_bounds(self):
+        """The domain is the SQL form of dunning_rules.may_reach_stage."""
+        invoices = self._assorted_invoices()
+        run = self.env["dunning.run"].create({"company_id": self.company.id, "date": self.today})
+        policies = self.env["dunning.policy"].search([("company_id", "=", self.company.id)])
+        bounds = rules.claim_bounds(
+            [s for policy in policies for s in policy._stage_infos()],
+            set(policies.stage_ids.mapped("sequence")),
+            policies.mapped("min_days_between"),
+            policies.mapped("grace_days"),
+        )
+        matched = invoices.filtered_domain(run._claim_bounds_domain())
+        expected = invoices.filtered(
+            lambda move: rules.may_reach_stage(
+                bounds,
+                move.dunning_stage_id.sequence if move.dunning_stage_id else None,
+                rules.days_overdue(move.invoice_date_due, self.today),
+                (self.today - move.dunning_last_date).days if move.dunning_last_date else None,
+                "unwilling" in (move.dunning_reason, move.commercial_partner_id.dunning_reason),
+            )
+        )
+        self.assertEqual(matched, expected)
+        # ...and the database returns the same as the in-memory filter.
+        self.assertEqual(
+            self.env["account.move"].search(
+                [("id", "in", invoices.ids)] + run._claim_bounds_domain()
+            ),
+            expected,
+        )
+        self.assertTrue(0 < len(expected) < len(invoices), "some invoices are left out, not all")
+
+    def test_daily_runs_remind_the_same_with_or_without_claim_domain(self):
+        """Two months of daily runs: the same reminders as reading every invoice."""
+        self._assorted_invoices()
+        self.customer_2.dunning_reason = "unwilling"
+        self._invoice(self.customer_2, 900.0, self._due(-15))
+        # Called two days ago: nothing to do until its first letter is due,
+        # 20 days after the due date, then until the final one.
+        waiting = self._create_customer("Cliente Paciente SL")
+        self._invoice(waiting, 500.0, self._due(-12))._dunning_write(
+            {"dunning_stage_id": self.stage_call.id, "dunning_last_date": self._due(-2)}
+        )
+
+        def replay():
+            reminders, reviewed = [], 0
+            for day in range(0, 60, 2):
+                run = self._run(on_date=self._due(day), preview=True)
+                reviewed += run.partner_total
+                reminders += sorted(
+                    (str(c.date), c.partner_id.id, c.stage_id.id, c.channel,
+                     tuple(sorted(c.line_ids.move_id.ids)))
+                    for c in run.communication_ids
+                )
+            return reminders, reviewed
+
+        class Rollback(Exception):
+            pass
+
+        try:
+            with self.env.cr.savepoint():
+                bounded, bounded_reviewed = replay()
+                raise Rollback
+        except Rollback:
+            self.env.invalidate_all()
+        with patch.object(type(self.env["dunning.run"]), "_claim_bounds_domain", lambda run: None):
+            everything, everything_reviewed = replay()
+        self.assertGreater(len(bounded), 30)
+        self.assertEqual(bounded, everything)
+        self.assertIn(
+            (str(self._due(8)), waiting.id, self.stage_letter1.id, "email"),
+            [reminder[:4] for reminder in bounded],
+        )
+        self.assertLess(bounded_reviewed, everything_reviewed, "fewer customers read")
