@@ -1,18 +1,20 @@
 #!/usr/bin/env python3
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-"""Time and memory of one full dunning run on a large ledger.
+"""Time and memory of the daily dunning run on a large ledger.
 
     python3 tests/benchmarks/bench_dunning_run.py --customers 5000 --invoices 50000 --overdue 20000
 
 Builds (once) a database without demo data, a seeded ledger (two companies,
 foreign currency, credit notes: see ledger.py), then runs the dunning of one
 day in each company as the daily job does (commit per batch) and prints the
-figures. Run it again with --fresh to rebuild everything.
+figures. With ``--days N``, the following days too: the first run reminds
+most overdue invoices, the next ones only those whose next stage has come
+(the steady state). Run it again with --fresh to rebuild everything.
 """
 
 import os
 import sys
-from datetime import date
+from datetime import date, timedelta
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -23,6 +25,7 @@ def main():
     parser = common.base_parser(__doc__)
     common.add_ledger_arguments(parser)
     parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--days", type=int, default=1, help="consecutive daily runs")
     args = parser.parse_args()
     common.ensure_database(args)
     registry = common.open_registry(args)
@@ -36,20 +39,26 @@ def main():
         companies = common.ledger_companies(env)
         companies.dunning_batch_size = args.batch_size
         cr.commit()
-        runs = common.create_runs(env, today)
-        with common.measure(f"dunning run of {today}", args.trace_memory) as figures:
-            common.execute_runs(runs)
-        cr.execute("SELECT count(*), count(DISTINCT move_id) FROM dunning_communication_line")
-        lines, moves = cr.fetchone()
-        print(
-            f"  {sum(runs.mapped('partner_done'))} customers reviewed in {len(companies)} "
-            f"companies, {sum(runs.mapped('communication_count'))} communications "
-            f"({sum(runs.mapped('sent_count'))} issued, {sum(runs.mapped('failed_count'))} "
-            f"failed), {lines} invoice lines on {moves} invoices; "
-            f"{figures['seconds'] / max(args.invoices / 1000, 1):.2f} s per 1,000 open invoices"
-        )
-        for run in runs:
-            print(f"  [{run.company_id.name}]\n  " + run.log.strip().replace("\n", "\n  "))
+        for day in range(args.days):
+            on_date = today + timedelta(days=day)
+            runs = common.create_runs(env, on_date)
+            with common.measure(f"dunning run of {on_date}", args.trace_memory) as figures:
+                common.execute_runs(runs)
+            cr.execute(
+                "SELECT count(*), count(DISTINCT move_id) FROM dunning_communication_line "
+                "WHERE date = %s",
+                [on_date],
+            )
+            lines, moves = cr.fetchone()
+            print(
+                f"  {sum(runs.mapped('partner_done'))} customers reviewed in {len(companies)} "
+                f"companies, {sum(runs.mapped('communication_count'))} communications "
+                f"({sum(runs.mapped('sent_count'))} issued, {sum(runs.mapped('failed_count'))} "
+                f"failed), {lines} invoice lines on {moves} invoices; "
+                f"{figures['seconds'] / max(args.invoices / 1000, 1):.2f} s per 1,000 open moves"
+            )
+            for run in runs:
+                print(f"  [{run.company_id.name}]\n  " + run.log.strip().replace("\n", "\n  "))
 
 
 if __name__ == "__main__":
