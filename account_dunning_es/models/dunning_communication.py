@@ -288,7 +288,14 @@ class DunningCommunication(models.Model):
         return ("draft", "failed")
 
     def _mark_issued(self, **extra):
-        self.write(
+        """Issued: no tracking message per communication for it.
+
+        The issue date is ``sent_date`` and the trace is what was issued (the
+        email on the customer's chatter, the activity, the letter); a
+        "Draft -> Issued" message on each of thousands of reviewed drafts
+        would double the cost of sending them and say nothing more.
+        """
+        self.with_context(tracking_disable=True).write(
             dict(
                 {"state": "sent", "failure_reason": False, "sent_date": fields.Datetime.now()},
                 **extra,

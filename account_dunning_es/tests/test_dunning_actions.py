@@ -19,10 +19,17 @@ class TestDunningActions(DunningCommon):
             self.assertEqual(run.draft_count, 1)
             self._run(self._due(1))
             self.assertEqual(len(self._comms(self.customer)), 1, "a draft holds the stage")
-            run.action_send_drafts()
+            # As in production: the tests' context disables tracking.
+            run.with_context(tracking_disable=False, mail_notrack=False).action_send_drafts()
+            self.flush_tracking()
         self.assertEqual(comm.state, "sent")
+        self.assertTrue(comm.sent_date)
         self.assertEqual(invoice.dunning_stage_id, self.stage_reminder)
         self.assertMailMail(self.customer, "outgoing", content=invoice.name)
+        # Sending thousands of drafts writes no "Draft -> Issued" message on
+        # each: the email on the customer's chatter is the trace.
+        self.assertFalse(comm.message_ids.tracking_value_ids)
+        self.assertEqual(comm.message_id.res_id, self.customer.id)
 
     def test_cancelling_a_draft_puts_the_invoice_back(self):
         invoice = self._invoice(self.customer, 100.0, self._due(-3))
