@@ -677,6 +677,10 @@ class DunningCommunication(models.Model):
             "bureau_name": policy.bureau_name,
             "agency_name": policy.agency_name,
             "place": company.city or "",
+            "payment_reference": dunning_rules.payment_reference(
+                [r["line"].payment_reference or r["line"].move_id.name for r in rows],
+                self.name if self.name != "/" else "",
+            ),
         }
 
     def action_view_invoices(self):

@@ -293,6 +293,19 @@ def letter_deadline(letter_date, deadline_days):
     return letter_date + timedelta(days=deadline_days)
 
 
+# A payment reference a bank transfer can carry: SEPA's remittance text holds
+# 140 characters, so a letter listing more invoices than a few asks for its
+# own reference (which the letter's table ties to every invoice).
+PAYMENT_REFERENCE_MAX_INVOICES = 10
+
+
+def payment_reference(invoice_references, letter_reference):
+    """What the customer should quote when paying the invoices of a letter."""
+    if len(invoice_references) <= PAYMENT_REFERENCE_MAX_INVOICES or not letter_reference:
+        return ", ".join(invoice_references)
+    return letter_reference
+
+
 # ----------------------------------------------------------------------
 # Payment promises and payment behaviour
 # ----------------------------------------------------------------------

@@ -192,6 +192,17 @@ class TestLatePaymentInterest(TransactionCase):
     def test_letter_deadline(self):
         self.assertEqual(rules.letter_deadline(date(2025, 10, 1), 10), date(2025, 10, 11))
 
+    def test_payment_reference_lists_a_few_invoices_else_quotes_the_letter(self):
+        refs = [f"INV/2025/{n:05d}" for n in range(1, 11)]
+        self.assertEqual(rules.payment_reference(refs[:2], "DUN/2025/00001"),
+                         "INV/2025/00001, INV/2025/00002")
+        self.assertEqual(rules.payment_reference(refs, "DUN/2025/00001"), ", ".join(refs))
+        self.assertEqual(rules.payment_reference(refs + ["INV/2025/00011"], "DUN/2025/00001"),
+                         "DUN/2025/00001")
+        # A letter without its number yet still names its invoices.
+        self.assertEqual(rules.payment_reference(refs + ["INV/2025/00011"], ""),
+                         ", ".join(refs + ["INV/2025/00011"]))
+
     def test_sole_t_call_recognises_a_body_that_only_calls_a_view(self):
         self.assertEqual(
             sole_t_call('<div><t t-call="mod.view"/></div>'), ("<div>", "mod.view", "</div>")
