@@ -18,6 +18,9 @@ from .common import DunningCommon
 class TestDunningRun(DunningCommon):
     def test_pre_reminder_email_lists_invoice_before_due_date(self):
         invoice = self._invoice(self.customer, 1210.0, self._due(4))
+        self.env["res.partner.bank"].create(
+            {"acc_number": "ES91 2100 0418 4502 0005 1332", "partner_id": self.company.partner_id.id}
+        )
         with self.mock_mail_gateway():
             run = self._run()
         comm = self._comms(self.customer)
@@ -33,6 +36,7 @@ class TestDunningRun(DunningCommon):
         self.assertIn("1,210.00", body)
         self.assertIn("Carmen Cobros", body, "the responsible collector is named")
         self.assertIn("+34 910 000 111", body, "with the collector's phone")
+        self.assertIn("bank transfer to <strong>ES91 2100 0418 4502 0005 1332</strong>", body)
         # Logged on the customer's chatter, answers routed as Odoo would.
         message = comm.message_id
         self.assertEqual((message.model, message.res_id), ("res.partner", self.customer.id))
