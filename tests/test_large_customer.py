@@ -7,6 +7,7 @@ of the SME policy. The run must group them into one communication per
 channel, and the letter must list every one of them and still render.
 """
 
+import html
 import io
 import os
 import re
@@ -25,8 +26,8 @@ import ledger  # noqa: E402
 INVOICES = 5000
 
 
-def _text(html):
-    return " ".join(re.sub(r"<[^>]+>", " ", html).replace("\xa0", " ").split())
+def _text(markup):
+    return " ".join(re.sub(r"<[^>]+>", " ", markup).replace("\xa0", " ").split())
 
 
 class TestVeryLargeCustomer(CrossModuleCase):
@@ -70,20 +71,37 @@ class TestVeryLargeCustomer(CrossModuleCase):
                                    places=2)
         self.assertEqual(set(invoices.mapped("dunning_stage_id")), {letter_stage})
 
+        # The email shows the 50 most overdue invoices and counts the others
+        # (a 5,000-row table made a 1.2 MB message); the total covers all.
+        body = html.unescape(str(email.message_id.body)).replace("\xa0", " ")
+        self.assertEqual(body.count("GRAN/"), 50)
+        self.assertIn(f"{INVOICES - 50} more invoices, included in the total.", body)
+        self.assertIn(email.amount_display.replace("\xa0", " "), body)
+        env["res.lang"]._activate_lang("es_ES")
+        env["ir.module.module"]._load_module_terms(["account_dunning_es"], ["es_ES"],
+                                                   overwrite=True)
+        customer.lang = "es_ES"
+        body_es = env.ref("account_dunning_es.mail_template_dunning_reminder")._render_field(
+            "body_html", email.ids, compute_lang=True
+        )[email.id]
+        self.assertIn(f"{INVOICES - 50} facturas más, incluidas en el total.", body_es)
+        self.assertIn("Puede pagar por transferencia bancaria a <strong>", body_es)
+        customer.lang = "en_US"
+
         # Repeating the run the same day issues nothing more.
         env["dunning.run"].create({"date": today, "preview": False})._execute()
         self.assertEqual(env["dunning.communication"].search_count(
             [("partner_id", "=", customer.id)]), 2)
 
         report = env.ref("account_dunning_es.action_report_dunning_letter")
-        html = _text(report._render_qweb_html(report, letter.ids)[0].decode())
-        self.assertEqual(set(re.findall(r"GRAN/\d+/\d{7}", html)), set(invoices.mapped("name")),
+        text = _text(report._render_qweb_html(report, letter.ids)[0].decode())
+        self.assertEqual(set(re.findall(r"GRAN/\d+/\d{7}", text)), set(invoices.mapped("name")),
                          "the letter lists every invoice")
         # (assertTrue: a failure would print the whole letter)
-        self.assertTrue(f"per overdue invoice: {INVOICES} × 40.00 € =" in html,
+        self.assertTrue(f"per overdue invoice: {INVOICES} × 40.00 € =" in text,
                         "Ley 3/2004 compensation for each invoice")
-        self.assertTrue(f"stating as reference: {letter.name} ." in html
-                        or f"reference of your payment: {letter.name} ." in html,
+        self.assertTrue(f"stating as reference: {letter.name} ." in text
+                        or f"reference of your payment: {letter.name} ." in text,
                         "a bank transfer cannot quote 5,000 invoice numbers: the letter's own")
 
         pdf, _type = report.with_context(force_report_rendering=True)._render_qweb_pdf(
