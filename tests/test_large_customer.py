@@ -77,6 +77,8 @@ class TestVeryLargeCustomer(CrossModuleCase):
         self.assertEqual(body.count("GRAN/"), 50)
         self.assertIn(f"{INVOICES - 50} more invoices, included in the total.", body)
         self.assertIn(email.amount_display.replace("\xa0", " "), body)
+        self.assertIn(f"stating as reference: <strong>{email.name}</strong>", body,
+                      "the reminder's own reference, not 5,000 invoice numbers")
         env["res.lang"]._activate_lang("es_ES")
         env["ir.module.module"]._load_module_terms(["account_dunning_es"], ["es_ES"],
                                                    overwrite=True)
@@ -86,6 +88,7 @@ class TestVeryLargeCustomer(CrossModuleCase):
         )[email.id]
         self.assertIn(f"{INVOICES - 50} facturas más, incluidas en el total.", body_es)
         self.assertIn("Puede pagar por transferencia bancaria a <strong>", body_es)
+        self.assertIn(f", indicando como referencia: <strong>{email.name}</strong>", body_es)
         customer.lang = "en_US"
 
         # Repeating the run the same day issues nothing more.

@@ -101,6 +101,11 @@ class DunningCommunication(models.Model):
     amount_display = fields.Char(
         string="Amount Due", compute="_compute_amount_display", help="Total due per currency."
     )
+    payment_reference = fields.Char(
+        compute="_compute_payment_reference",
+        help="What the customer should quote on the transfer: the invoice numbers, or "
+        "this communication's reference when it claims more than ten invoices.",
+    )
     sent_date = fields.Datetime(readonly=True, copy=False)
     message_id = fields.Many2one("mail.message", readonly=True, ondelete="set null", copy=False)
     activity_id = fields.Many2one("mail.activity", readonly=True, ondelete="set null", copy=False)
@@ -155,6 +160,14 @@ class DunningCommunication(models.Model):
             totals = comm._totals_by_currency()
             comm.amount_display = " + ".join(
                 format_amount(self.env, amount, currency) for currency, amount in totals
+            )
+
+    @api.depends("name", "line_ids.payment_reference", "line_ids.move_id.name")
+    def _compute_payment_reference(self):
+        for comm in self:
+            comm.payment_reference = dunning_rules.payment_reference(
+                [line.payment_reference or line.move_id.name for line in comm.line_ids],
+                comm.name if comm.name != "/" else "",
             )
 
     def _totals_by_currency(self):
@@ -677,10 +690,6 @@ class DunningCommunication(models.Model):
             "bureau_name": policy.bureau_name,
             "agency_name": policy.agency_name,
             "place": company.city or "",
-            "payment_reference": dunning_rules.payment_reference(
-                [r["line"].payment_reference or r["line"].move_id.name for r in rows],
-                self.name if self.name != "/" else "",
-            ),
         }
 
     def action_view_invoices(self):

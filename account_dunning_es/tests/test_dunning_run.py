@@ -37,6 +37,7 @@ class TestDunningRun(DunningCommon):
         self.assertIn("Carmen Cobros", body, "the responsible collector is named")
         self.assertIn("+34 910 000 111", body, "with the collector's phone")
         self.assertIn("bank transfer to <strong>ES91 2100 0418 4502 0005 1332</strong>", body)
+        self.assertIn(f"stating as reference: <strong>{invoice.name}</strong>", body)
         # Logged on the customer's chatter, answers routed as Odoo would.
         message = comm.message_id
         self.assertEqual((message.model, message.res_id), ("res.partner", self.customer.id))
