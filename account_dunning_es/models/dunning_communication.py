@@ -162,11 +162,13 @@ class DunningCommunication(models.Model):
                 format_amount(self.env, amount, currency) for currency, amount in totals
             )
 
-    @api.depends("name", "line_ids.payment_reference", "line_ids.move_id.name")
+    @api.depends("name", "line_ids.payment_reference")
     def _compute_payment_reference(self):
+        # A line's reference is the invoice's, or its number
+        # (account.move._dunning_snapshot): no need to read the invoices.
         for comm in self:
             comm.payment_reference = dunning_rules.payment_reference(
-                [line.payment_reference or line.move_id.name for line in comm.line_ids],
+                comm.line_ids.mapped("payment_reference"),
                 comm.name if comm.name != "/" else "",
             )
 

@@ -294,16 +294,16 @@ def letter_deadline(letter_date, deadline_days):
 
 
 # A payment reference a bank transfer can carry: SEPA's remittance text holds
-# 140 characters, so a letter listing more invoices than a few asks for its
-# own reference (which the letter's table ties to every invoice).
+# 140 characters, so a letter or email claiming more invoices than a few asks
+# for its own reference (which the invoices it lists tie to each of them).
 PAYMENT_REFERENCE_MAX_INVOICES = 10
 
 
-def payment_reference(invoice_references, letter_reference):
-    """What the customer should quote when paying the invoices of a letter."""
-    if len(invoice_references) <= PAYMENT_REFERENCE_MAX_INVOICES or not letter_reference:
+def payment_reference(invoice_references, communication_reference):
+    """What the customer should quote when paying the invoices of a communication."""
+    if len(invoice_references) <= PAYMENT_REFERENCE_MAX_INVOICES or not communication_reference:
         return ", ".join(invoice_references)
-    return letter_reference
+    return communication_reference
 
 
 # ----------------------------------------------------------------------
