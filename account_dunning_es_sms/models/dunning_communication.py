@@ -190,6 +190,10 @@ class DunningCommunication(models.Model):
         """
         if not self:
             return
+        # A retry replaces an SMS that failed: the queue must not send that one too.
+        self.env["sms.sms"].sudo().search(
+            [("mail_message_id", "in", self.message_id.ids), ("state", "=", "error")]
+        ).action_set_canceled()
         by_template = defaultdict(lambda: self.browse())
         for comm in self:
             by_template[comm.stage_id.sms_template_id or comm._default_sms_template()] |= comm
@@ -289,6 +293,66 @@ class DunningCommunication(models.Model):
         return fallbacks
 
     # ------------------------------------------------------------------
+    # Delivery
+    # ------------------------------------------------------------------
+    @api.model
+    def _sms_follow_delivery(self, messages):
+        """Failed when the SMS of an issued communication failed, issued again
+        when that same SMS is back in the queue (a retry).
+
+        Called by Odoo's SMS tracker whenever the delivery of SMS changes, so
+        the list and the form never show a failed SMS as issued. A permanent
+        failure (wrong or unreachable number) also issues the stage's fallback
+        channel, as a number found wrong before sending does.
+        """
+        # sudo: delivery reports arrive through the SMS queue or the
+        # provider's webhook, whoever runs them; only the state of the
+        # communications of these messages changes.
+        comms = self.sudo().search(
+            [
+                ("channel", "=", "sms"),
+                ("message_id", "in", messages.ids),
+                ("state", "in", ("sent", "failed")),
+            ]
+        )
+        undelivered = self.browse()
+        for comm in comms:
+            notification = comm.message_id.notification_ids.filtered(
+                lambda n: n.notification_type == "sms"
+            )[:1]
+            status = SMS_STATUS.get(notification.notification_status)
+            if status == "failed" and comm.state == "sent":
+                comm.write(
+                    {"state": "failed", "failure_reason": comm._sms_delivery_problem(notification)}
+                )
+                if notification.failure_type not in TRANSIENT_FAILURES:
+                    undelivered |= comm
+            elif status in ("queued", "sent", "delivered") and comm.state == "failed":
+                comm.write({"state": "sent", "failure_reason": False})
+        undelivered._sms_fallback()
+
+    def _sms_delivery_problem(self, notification):
+        """Translated reason of an SMS delivery failure."""
+        self.ensure_one()
+        labels = dict(
+            notification._fields["failure_type"]._description_selection(self.env)
+        )
+        reason = labels.get(notification.failure_type) or notification.failure_reason or _(
+            "unknown error"
+        )
+        if notification.failure_type in TRANSIENT_FAILURES:
+            return _(
+                "The SMS to %(number)s could not be sent (%(reason)s): it will be retried.",
+                number=self.sms_number,
+                reason=reason,
+            )
+        return _(
+            "The SMS to %(number)s was not delivered (%(reason)s).",
+            number=self.sms_number,
+            reason=reason,
+        )
+
+    # ------------------------------------------------------------------
     # Jobs
     # ------------------------------------------------------------------
     @api.model
@@ -317,7 +381,7 @@ class DunningCommunication(models.Model):
                     self.search(
                         [
                             ("channel", "=", "sms"),
-                            ("state", "=", "sent"),
+                            ("state", "in", ("sent", "failed")),
                             ("date", ">=", fields.Date.subtract(fields.Date.today(), days=7)),
                         ]
                     ).message_id.ids,

@@ -1,5 +1,6 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import _, api, fields, models
+from odoo.addons.base.models.res_partner import _tz_get
 from odoo.exceptions import ValidationError
 
 from .sms_rules import parse_weekdays
@@ -15,13 +16,10 @@ class ResCompany(models.Model):
         default="0,1,2,3,4",
         help="Days SMS reminders may be sent, Monday = 0 (default: Monday to Friday).",
     )
+    # The time zones Odoo offers for users and partners (base's own list).
     dunning_sms_tz = fields.Selection(
-        "_tz_get", string="SMS Time Zone", default="Europe/Madrid", required=True
+        _tz_get, string="SMS Time Zone", default="Europe/Madrid", required=True
     )
-
-    @api.model
-    def _tz_get(self):
-        return self.env["res.partner"]._fields["tz"].selection(self.env["res.partner"])
 
     @api.constrains("dunning_sms_hour_from", "dunning_sms_hour_to", "dunning_sms_weekdays")
     def _check_dunning_sms_hours(self):

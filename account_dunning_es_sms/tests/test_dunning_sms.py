@@ -183,3 +183,62 @@ class TestDunningSms(DunningCommon, SMSCase):
             self.env["sms.sms"].sudo()._process_queue()
             self.assertEqual(len(self._new_mails), 1, "the thank-you email")
         self.assertSMSIapSent(["+34612345678"], content="Thank you!")
+
+    def test_undelivered_sms_fails_the_communication_and_falls_back(self):
+        """Item 6 of issue 20: a bounced SMS is a failure in the list, not 'Issued'."""
+        self.stage_reminder.sms_fallback = "email"
+        self._invoice(self.customer, 100.0, date(2026, 2, 27))
+        with freeze_time(MONDAY_NOON), self.mockSMSGateway(sim_error="wrong_number_format"):
+            self._run(date(2026, 3, 2), at=MONDAY_NOON)
+            self.env["sms.sms"].sudo()._process_queue()
+        sms_comm = self._comms(self.customer, channel="sms")
+        self.assertEqual((sms_comm.state, sms_comm.sms_status), ("failed", "failed"))
+        self.assertIn("+34612345678", sms_comm.failure_reason)
+        self.assertIn("not delivered", sms_comm.failure_reason)
+        fallback = self._comms(self.customer, channel="email")
+        self.assertEqual((fallback.state, fallback.fallback_of_id), ("sent", sms_comm))
+        failed = self.env["dunning.communication"].search(
+            [("partner_id", "=", self.customer.id), ("state", "=", "failed")]
+        )
+        self.assertEqual(failed, sms_comm, "the Failed filter finds it")
+
+    def test_transient_sms_failure_is_failed_until_the_retry_sends_it(self):
+        self._invoice(self.customer, 100.0, date(2026, 2, 27))
+        with freeze_time(MONDAY_NOON), self.mockSMSGateway(sim_error="server_error"):
+            self._run(date(2026, 3, 2), at=MONDAY_NOON)
+            self.env["sms.sms"].sudo()._process_queue()
+        comm = self._comms(self.customer)
+        self.assertEqual(comm.state, "failed")
+        self.assertIn("will be retried", comm.failure_reason)
+        self.assertFalse(self._comms(self.customer, channel="email"), "no fallback for a retry")
+        with freeze_time(MONDAY_NOON), self.mockSMSGateway():
+            self.env["dunning.communication"]._cron_send_queued_sms()
+            self.env["sms.sms"].sudo()._process_queue()
+        self.assertEqual((comm.state, comm.failure_reason), ("sent", False))
+
+    def test_retry_of_a_failed_sms_cancels_the_failed_one(self):
+        self._invoice(self.customer, 100.0, date(2026, 2, 27))
+        with freeze_time(MONDAY_NOON), self.mockSMSGateway(sim_error="server_error"):
+            self._run(date(2026, 3, 2), at=MONDAY_NOON)
+            self.env["sms.sms"].sudo()._process_queue()
+        comm = self._comms(self.customer)
+        first = self.env["sms.sms"].sudo().search([("mail_message_id", "=", comm.message_id.id)])
+        with freeze_time(MONDAY_NOON), self.mockSMSGateway():
+            comm.action_send()
+            self.env["sms.sms"].sudo()._process_queue()
+            self.env["dunning.communication"]._cron_send_queued_sms()
+            self.env["sms.sms"].sudo()._process_queue()
+        self.assertEqual(first.state, "canceled")
+        self.assertSMSIapSent(["+34612345678"])
+        self.assertEqual(len(self._sms), 1, "one SMS sent, not the old one again")
+        self.assertEqual(comm.state, "sent")
+
+    def test_settings_offer_the_sms_time_zones(self):
+        """Item 1 of issue 20: Settings crashed on this field's selection."""
+        description = self.env["res.config.settings"].fields_get(["dunning_sms_tz"])
+        zones = dict(description["dunning_sms_tz"]["selection"])
+        self.assertIn("Europe/Madrid", zones)
+        self.assertIn("Atlantic/Canary", zones)
+        settings = self.env["res.config.settings"].create({"dunning_sms_tz": "Atlantic/Canary"})
+        settings.execute()
+        self.assertEqual(self.env.company.dunning_sms_tz, "Atlantic/Canary")
