@@ -53,3 +53,67 @@ class TestDunningSecurity(DunningCommon):
             {"name": "Franquicias", "code": "franchise"}
         )
         self.assertTrue(segment.exists())
+
+    def _history_of_two_customers(self):
+        """Communications and a promise for a customer of the sales rep and another's."""
+        self.customer.user_id = self.salesman
+        self.customer_2.user_id = self.manager
+        for customer in (self.customer, self.customer_2):
+            self._invoice(customer, 100.0, self._due(-3))
+        self._run()
+        for customer in (self.customer, self.customer_2):
+            self.env["dunning.promise.wizard"].with_context(
+                active_model="res.partner", active_ids=customer.ids
+            ).create({"date": self._due(7)}).action_confirm()
+
+    def test_sales_rep_reads_the_history_of_their_own_customers_only(self):
+        """Item 3 of issue 20: the communications action listed every customer's."""
+        self._history_of_two_customers()
+        Comm = self.env["dunning.communication"].with_user(self.salesman)
+        # What the Communications action lists when opened by its URL.
+        self.assertEqual(Comm.search([]).partner_id, self.customer)
+        self.assertEqual(
+            self.env["dunning.communication.line"].with_user(self.salesman).search([]).partner_id,
+            self.customer,
+        )
+        promises = self.env["dunning.promise"].with_user(self.salesman).search([])
+        self.assertEqual(promises.partner_id, self.customer)
+        self.assertEqual(
+            self.env["dunning.promise.instalment"].with_user(self.salesman).search([]).promise_id,
+            promises,
+        )
+        others = self._comms(self.customer_2)
+        self.assertTrue(others)
+        with self.assertRaises(AccessError):
+            others.with_user(self.salesman).read(["name"])
+        # The customer form's counters count what the rep may open.
+        self.assertEqual(
+            self.customer_2.with_user(self.salesman).dunning_communication_count, 0
+        )
+        self.assertEqual(
+            self.customer.with_user(self.salesman).dunning_communication_count,
+            len(self._comms(self.customer)),
+        )
+        # Still read-only on their own customers.
+        with self.assertRaises(AccessError):
+            Comm.search([], limit=1).write({"user_id": self.salesman.id})
+
+    def test_collectors_and_sales_managers_read_every_customer(self):
+        self._history_of_two_customers()
+        everyone = self.env["dunning.communication"].search([]).partner_id
+        collector_sales = new_test_user(
+            self.env, login="cobrador.vendedor",
+            groups="base.group_user,sales_team.group_sale_salesman,"
+            "account_dunning_es.group_dunning_user",
+            company_id=self.company.id, company_ids=self.company.ids,
+        )
+        sales_manager = new_test_user(
+            self.env, login="jefe.ventas",
+            groups="base.group_user,sales_team.group_sale_salesman_all_leads",
+            company_id=self.company.id, company_ids=self.company.ids,
+        )
+        for user in (collector_sales, sales_manager, self.manager):
+            self.assertEqual(
+                self.env["dunning.communication"].with_user(user).search([]).partner_id, everyone,
+                user.login,
+            )
