@@ -187,6 +187,13 @@ class DunningCommunication(models.Model):
             vals["name"] = reference
         return super().create(vals_list)
 
+    def copy(self, default=None):
+        # A communication is the record of a reminder issued on a given day
+        # for given invoices: a copy would claim nothing, or claim twice.
+        raise UserError(
+            _("A dunning communication records what was issued: it cannot be duplicated.")
+        )
+
     def write(self, vals):
         was_cancelled = self.filtered(lambda c: c.state == "cancelled") if "state" in vals else None
         result = super().write(vals)
@@ -250,6 +257,8 @@ class DunningCommunication(models.Model):
         self.ensure_one()
         partner = self.partner_id
         recipient = self.recipient_id or partner
+        if not self.line_ids:
+            return _("The communication %(ref)s claims no invoice.", ref=self.name)
         if not partner.active:
             return _("The customer %(name)s is archived.", name=partner.display_name)
         if self.channel == "email" and not recipient.email:

@@ -1,4 +1,5 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from .common import DunningCommon
@@ -80,3 +81,28 @@ class TestDunningBadData(DunningCommon):
         run = self._run()
         self.assertFalse(self._comms(self.customer))
         self.assertIn("No dunning policy applies", run.log)
+
+    def test_communications_cannot_be_duplicated(self):
+        """Item 4 of issue 20: Duplicate gave a draft claiming nothing."""
+        self._invoice(self.customer, 100.0, self._due(-15))
+        self._run()
+        comm = self._comms(self.customer)
+        self.assertEqual(len(comm), 1)
+        with self.assertRaises(UserError):
+            comm.copy()
+        arch = self.env["dunning.communication"].get_views([(False, "form"), (False, "list")])
+        for view in ("form", "list"):
+            self.assertIn('create="0"', arch["views"][view]["arch"])
+        self.assertIn('duplicate="0"', arch["views"]["form"]["arch"])
+
+    def test_a_communication_without_invoices_is_never_issued(self):
+        comm = self.env["dunning.communication"].create(
+            {"partner_id": self.customer.id, "stage_id": self.stage_call.id, "channel": "call"}
+        )
+        comm.action_send()
+        self.assertEqual(comm.state, "failed")
+        self.assertIn("claims no invoice", comm.failure_reason)
+        self.assertFalse(
+            self.env["mail.activity"].search([("dunning_communication_id", "=", comm.id)]),
+            "no 'Collection call ()' activity",
+        )
