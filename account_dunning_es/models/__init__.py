@@ -1,4 +1,5 @@
 from . import dunning_rules
+from . import res_users
 from . import res_company
 from . import dunning_interest_rate
 from . import res_config_settings

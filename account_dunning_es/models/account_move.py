@@ -224,9 +224,7 @@ class AccountMove(models.Model):
             if not activity_type:
                 continue
             policy = move.commercial_partner_id._dunning_policy(move.company_id)
-            user = (
-                move.commercial_partner_id._dunning_collector(policy) if policy else False
-            ) or move.invoice_user_id or self.env.user
+            user = move.commercial_partner_id._dunning_collector(policy)
             move.activity_schedule(
                 activity_type,
                 summary=summaries[move.dunning_reason],

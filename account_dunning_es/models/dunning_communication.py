@@ -539,7 +539,9 @@ class DunningCommunication(models.Model):
                     "activity_type_id": activity_type.id if activity_type else False,
                     "summary": f"{summaries[comm.channel]} ({comm.amount_display})",
                     "note": comm._activity_note(),
-                    "user_id": (comm.user_id or self.env.user).id,
+                    "user_id": (
+                        comm.user_id or comm.partner_id._dunning_collector(comm.policy_id)
+                    ).id,
                     "date_deadline": fields.Date.add(comm.date, days=comm.stage_id.call_delay_days),
                     "dunning_communication_id": comm.id,
                 }

@@ -199,7 +199,13 @@ class DunningPromise(models.Model):
                     ref=promise.name,
                     amount=format_amount(self.env, promise.amount, promise.currency_id),
                 ),
-                user_id=(promise.user_id or self.env.user).id,
+                user_id=(
+                    promise.user_id
+                    if promise.user_id._dunning_is_person()
+                    else promise.partner_id._dunning_collector(
+                        promise.partner_id._dunning_policy(promise.company_id)
+                    )
+                ).id,
             )
         open_moves = self.move_ids.filtered(
             lambda m: m.payment_state in ("not_paid", "partial")

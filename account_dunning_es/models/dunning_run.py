@@ -539,6 +539,7 @@ class DunningRun(models.Model):
         invoice_contacts = (
             self.env["res.partner"].browse({pid for pid, _stage in plan})._dunning_invoice_contacts()
         )
+        manager = self.company_id._dunning_manager() if plan else None
         for (partner_id, stage_id), moves in plan.items():
             stage = Stage.browse(stage_id)
             partner = moves[0].commercial_partner_id
@@ -564,7 +565,7 @@ class DunningRun(models.Model):
                         "recipient_id": recipient_id,
                         "stage_id": stage.id,
                         "channel": channel,
-                        "user_id": partner._dunning_collector(policy).id,
+                        "user_id": partner._dunning_collector(policy, manager).id,
                         "run_id": self.id,
                         "invoice_count": len(line_vals),
                         "amount_residual": amount,

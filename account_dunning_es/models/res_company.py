@@ -1,5 +1,5 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-from odoo import _, fields, models
+from odoo import SUPERUSER_ID, _, fields, models
 from odoo.exceptions import UserError
 
 
@@ -23,10 +23,39 @@ class ResCompany(models.Model):
         help="A payment counts as the effect of a reminder when it arrives at most this "
         "many days after it.",
     )
+    dunning_manager_id = fields.Many2one(
+        "res.users",
+        string="Dunning Manager",
+        domain="[('share', '=', False), ('company_ids', 'in', id)]",
+        help="Receives the calls, meetings and hand-overs of customers who have no "
+        "collector, neither on the customer nor on its policy, and no salesperson. "
+        "Without one, the first dunning manager of the company.",
+    )
     dunning_batch_size = fields.Integer(
         default=200,
         help="Customers processed per database transaction by a dunning run.",
     )
+
+    def _dunning_manager(self):
+        """The company's dunning manager: the one set in Settings, else the
+        first person of the group Dunning / Manager working in the company.
+        Never OdooBot, whom the scheduled jobs run as."""
+        self.ensure_one()
+        if self.dunning_manager_id._dunning_is_person():
+            return self.dunning_manager_id
+        group = self.env.ref("account_dunning_es.group_dunning_manager")
+        # sudo: whoever runs (a collector, the cron), the manager is looked up
+        # among all users of the group, which a collector may not read.
+        users = self.env["res.users"].sudo().search(
+            [
+                ("groups_id", "in", group.ids),
+                ("share", "=", False),
+                ("company_ids", "in", self.ids),
+                ("id", "!=", SUPERUSER_ID),
+            ],
+            order="id",
+        )
+        return users[:1].sudo(False)
 
     def _dunning_setup_policies(self, source=None):
         """Give this company a copy of the dunning policies of ``source``.

@@ -11,6 +11,7 @@ class ResConfigSettings(models.TransientModel):
     dunning_review_before_send = fields.Boolean(
         related="company_id.dunning_review_before_send", readonly=False
     )
+    dunning_manager_id = fields.Many2one(related="company_id.dunning_manager_id", readonly=False)
     dunning_batch_size = fields.Integer(related="company_id.dunning_batch_size", readonly=False)
     dunning_effect_days = fields.Integer(related="company_id.dunning_effect_days", readonly=False)
 

@@ -99,7 +99,8 @@ class ResPartner(models.Model):
         "res.users",
         compute="_compute_dunning_status",
         string="Responsible Collector",
-        help="The partner's collector, else the policy's default collector.",
+        help="Who works this customer's collection: its collector, else the policy's "
+        "default collector, else its salesperson, else the company's dunning manager.",
     )
 
     def _compute_dunning_communication_count(self):
@@ -184,10 +185,24 @@ class ResPartner(models.Model):
             result[contact.parent_id.id] = contact.id
         return result
 
-    def _dunning_collector(self, policy):
+    def _dunning_collector(self, policy, manager=None):
+        """The person who works this customer's collection, never a bot.
+
+        The customer's collector, else the policy's default collector, else
+        the customer's salesperson, else the company's dunning manager.
+
+        :param manager: the company's dunning manager when the caller has it
+            already (a run asks for many customers)
+        """
         self.ensure_one()
         commercial = self.commercial_partner_id
-        return commercial.dunning_collector_id or policy.collector_id
+        for user in (commercial.dunning_collector_id, policy.collector_id, commercial.user_id):
+            if user._dunning_is_person():
+                return user
+        if manager is None:
+            company = policy.company_id or self.env.company
+            manager = company._dunning_manager()
+        return manager
 
     @api.depends_context("company", "date")
     def _compute_dunning_status(self):
@@ -218,6 +233,7 @@ class ResPartner(models.Model):
         for move in moves:
             by_partner[move.commercial_partner_id.id] |= move
         promise_partners = self._dunning_partners_with_open_promise(commercials)
+        manager = company._dunning_manager()
         for partner in self:
             commercial = partner.commercial_partner_id
             policy = commercial._dunning_policy(company)
@@ -245,7 +261,9 @@ class ResPartner(models.Model):
             partner.dunning_oldest_due_date = oldest
             partner.dunning_days_overdue = dunning_rules.days_overdue(oldest, today) if oldest else 0
             partner.dunning_policy_id = policy
-            partner.dunning_responsible_id = commercial._dunning_collector(policy) if policy else False
+            partner.dunning_responsible_id = (
+                commercial._dunning_collector(policy, manager) if policy else False
+            )
             partner.dunning_next_action_date = self._dunning_next_action_date(
                 open_moves, policy, today
             ) if policy and not commercial.dunning_excluded else False
