@@ -80,6 +80,19 @@ def next_stage(stages, current_sequence, overdue_days, days_since_last, min_gap,
     return candidate
 
 
+def stages_after_handover(stages, friendly_ids):
+    """Stages left for a customer already handed over to an agency or for legal action.
+
+    Such a customer gets no friendly message any more: its other invoices
+    pass over the friendly stages (pre-reminders, courtesy reminders) and are
+    claimed from the first firm stage on, at that stage's day.
+
+    :param stages: StageInfo of the policy
+    :param friendly_ids: ids of the policy's friendly-tone stages
+    """
+    return [s for s in stages if s.id not in friendly_ids]
+
+
 def forced_next_stage(stages, current_sequence, overdue_days):
     """Stage to issue now when a collector asks for the next reminder at once.
 

@@ -447,6 +447,7 @@ class DunningRun(models.Model):
             .search([("state", "=", "open"), ("move_ids", "in", moves.ids)])
             .move_ids.ids
         )
+        handed_over = self._handed_over_partner_ids(moves.commercial_partner_id)
         policies = {}
         stage_infos = {}
         plan = defaultdict(list)
@@ -466,7 +467,13 @@ class DunningRun(models.Model):
             if move.id in promised or reason == "dispute":
                 continue
             if policy.id not in stage_infos:
-                stage_infos[policy.id] = policy._stage_infos()
+                infos = policy._stage_infos()
+                friendly = set(policy.stage_ids.filtered(lambda s: s.tone == "friendly").ids)
+                stage_infos[policy.id] = infos
+                stage_infos[(policy.id, "handed_over")] = dunning_rules.stages_after_handover(
+                    infos, friendly
+                )
+            infos = stage_infos[(policy.id, "handed_over") if partner.id in handed_over else policy.id]
             overdue_days = dunning_rules.days_overdue(move.invoice_date_due, today)
             current = move.dunning_stage_id.sequence if move.dunning_stage_id else None
             last = move.dunning_last_date
@@ -475,10 +482,10 @@ class DunningRun(models.Model):
             if broken_promise and designated and (current is None or designated.sequence > current):
                 info = dunning_rules.StageInfo(designated.id, designated.sequence, designated.offset_days)
             elif force:
-                info = dunning_rules.forced_next_stage(stage_infos[policy.id], current, overdue_days)
+                info = dunning_rules.forced_next_stage(infos, current, overdue_days)
             elif reason == "unwilling":
                 info = dunning_rules.shortcut_to_final(
-                    stage_infos[policy.id],
+                    infos,
                     set(policy.stage_ids.filtered(lambda s: s.tone == "final").ids),
                     current,
                     overdue_days,
@@ -487,7 +494,7 @@ class DunningRun(models.Model):
                 )
             else:
                 info = dunning_rules.next_stage(
-                    stage_infos[policy.id],
+                    infos,
                     current,
                     overdue_days,
                     since_last,
@@ -506,6 +513,19 @@ class DunningRun(models.Model):
                 )
             )
         return self._create_communications(plan, policies)
+
+    def _handed_over_partner_ids(self, partners):
+        """Customers with an open invoice handed over to an agency or for legal action."""
+        Move = self.env["account.move"].with_context(active_test=False)
+        groups = Move._read_group(
+            Move._dunning_open_domain(self.company_id, include_excluded=True)
+            + [
+                ("commercial_partner_id", "in", partners.ids),
+                ("dunning_stage_id.handover", "!=", False),
+            ],
+            ["commercial_partner_id"],
+        )
+        return {partner.id for (partner,) in groups}
 
     def _net_balances(self, partners):
         """Open invoices minus unapplied credit notes, per partner, company currency."""

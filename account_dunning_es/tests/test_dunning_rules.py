@@ -51,6 +51,16 @@ class TestDunningRules(TransactionCase):
         self.assertIsNone(rules.forced_next_stage(STAGES, 10, -20))
         self.assertIsNone(rules.forced_next_stage(STAGES, 40, 100))
 
+    def test_handed_over_customer_skips_the_friendly_stages(self):
+        after = rules.stages_after_handover(STAGES, friendly_ids={1, 2})
+        self.assertEqual([s.id for s in after], [3, 4])
+        # A new invoice: no pre-reminder, no courtesy reminder; the first
+        # firm stage at its own day.
+        self.assertIsNone(rules.next_stage(after, None, -5, None, 2))
+        self.assertIsNone(rules.next_stage(after, None, 9, None, 2))
+        self.assertEqual(rules.next_stage(after, None, 10, None, 2).id, 3)
+        self.assertIsNone(rules.forced_next_stage(after, None, -3), "no pre-reminder forced")
+
     def test_next_action_day(self):
         self.assertEqual(rules.next_action_day(STAGES, 20, 4, 3, 2), 6)
         self.assertEqual(rules.next_action_day(STAGES, 20, 12, 0, 2), 2)

@@ -244,10 +244,11 @@ class TestDunningRun(DunningCommon):
         comm = self._comms(self.customer)
         with mute_logger("odoo.sql_db"), self.assertRaises(psycopg2.errors.UniqueViolation):
             with self.env.cr.savepoint():
-                comm.copy({"line_ids": [(0, 0, {
-                    "move_id": invoice.id, "stage_id": self.stage_reminder.id, "cycle": 0,
-                    "currency_id": invoice.currency_id.id,
-                })]})
+                # The same reminder recorded a second time (copy() is refused).
+                self.env["dunning.communication"].create(dict(comm.copy_data()[0], line_ids=[
+                    (0, 0, {"move_id": invoice.id, "stage_id": self.stage_reminder.id, "cycle": 0,
+                            "currency_id": invoice.currency_id.id})
+                ]))
                 self.env.flush_all()
 
     def test_run_takes_no_more_queries_with_more_invoices(self):
@@ -354,6 +355,30 @@ class TestDunningRun(DunningCommon):
         self.assertEqual(comm.channel, "meeting")
         self.assertEqual(comm.activity_id.activity_type_id, self.env.ref("mail.mail_activity_data_meeting"))
         self.assertEqual(self.customer.dunning_policy_id, strategic)
+
+    def test_handed_over_customer_gets_no_friendly_message_for_new_invoices(self):
+        """Item 7 of issue 20: pre-reminders went to a customer at the agency."""
+        old = self._invoice(self.customer, 900.0, self._due(-100))
+        old._dunning_write({"dunning_stage_id": self.stage_final.id})
+        self._run()
+        self.assertEqual(self._comms(self.customer).channel, "agency")
+        self.assertEqual(self.customer.dunning_status, "agency")
+        soon = self._invoice(self.customer, 100.0, self._due(5))
+        late = self._invoice(self.customer, 200.0, self._due(-12))
+        for day in range(1, 8):
+            self._run(fields.Date.add(self.today, days=day))
+        self.assertEqual(len(self._comms(self.customer)), 1, "no pre-reminder, reminder nor call")
+        # 20 days overdue: the first firm stage, the first letter.
+        self._run(fields.Date.add(self.today, days=8))
+        new = self._comms(self.customer)[1:]
+        self.assertEqual(set(new.mapped("channel")), {"email", "letter"})
+        self.assertEqual(new.stage_id, self.stage_letter1)
+        self.assertEqual(new.line_ids.move_id, late)
+        self.assertFalse(soon.dunning_stage_id)
+        # Another customer, not handed over, still gets its friendly reminder.
+        self._invoice(self.customer_2, 100.0, self._due(-3))
+        self._run(fields.Date.add(self.today, days=9))
+        self.assertEqual(self._comms(self.customer_2).stage_id, self.stage_reminder)
 
     def test_partner_status_fields(self):
         self._invoice(self.customer, 100.0, self._due(-12))
