@@ -359,22 +359,45 @@ def evaluate_promise(instalments, payments, today, grace_days=0, tolerance=0.01)
 
 BEHAVIOURS = ("on_time", "occasional", "chronic", "promise_breaker")
 
+# Fewer paid invoices than this in a year say too little to call a customer
+# a chronic late payer: one invoice paid late is an occasional delay.
+BEHAVIOUR_MIN_HISTORY = 3
 
-def payment_behaviour(paid_invoices, broken_promises, late_days=5):
+# What a classification is based on: invoices paid in the year, how many of
+# them late, their average days late, and promises broken in that time.
+BehaviourFacts = namedtuple("BehaviourFacts", "paid late average_days_late broken")
+
+
+def behaviour_facts(paid_invoices, broken_promises, late_days=5):
+    """The facts of a customer's payment behaviour.
+
+    :param paid_invoices: [(due date, last payment date)] of the last year
+    :param broken_promises: number of broken promises in that time
+    :param late_days: days after the due date from which a payment is late
+    """
+    late = [(paid - due).days for due, paid in paid_invoices if (paid - due).days > late_days]
+    average = sum(late) / len(late) if late else 0.0
+    return BehaviourFacts(len(paid_invoices), len(late), average, broken_promises)
+
+
+def payment_behaviour(paid_invoices, broken_promises, late_days=5, min_history=BEHAVIOUR_MIN_HISTORY):
     """Classify a customer from its paid invoices and broken promises.
+
+    Chronic: more than half of at least ``min_history`` paid invoices late,
+    or late by more than 30 days on average.
 
     :param paid_invoices: [(due date, last payment date)] of the last year
     :param broken_promises: number of broken promises in that time
     """
+    facts = behaviour_facts(paid_invoices, broken_promises, late_days)
     if broken_promises >= 2:
         return "promise_breaker"
-    if not paid_invoices:
+    if not facts.paid:
         return "on_time"
-    late = [(paid - due).days for due, paid in paid_invoices if (paid - due).days > late_days]
-    share = len(late) / len(paid_invoices)
-    if share > 0.5 or (late and sum(late) / len(late) > 30):
+    enough_history = facts.paid >= min_history
+    if enough_history and (facts.late / facts.paid > 0.5 or facts.average_days_late > 30):
         return "chronic"
-    if late or broken_promises:
+    if facts.late or broken_promises:
         return "occasional"
     return "on_time"
 

@@ -59,6 +59,14 @@ class ResPartner(models.Model):
         readonly=True,
         help="From the last year of payments and promises; updated by the daily run.",
     )
+    # The facts behind the payment behaviour, kept by the daily run.
+    dunning_paid_count = fields.Integer(string="Invoices Paid (12 Months)", readonly=True)
+    dunning_late_count = fields.Integer(string="Paid Late (12 Months)", readonly=True)
+    dunning_average_days_late = fields.Integer(string="Average Days Late", readonly=True)
+    dunning_broken_recent = fields.Integer(string="Broken Promises (12 Months)", readonly=True)
+    dunning_behaviour_basis = fields.Char(
+        string="Behaviour Based On", compute="_compute_dunning_behaviour_basis"
+    )
     dunning_promise_ids = fields.One2many("dunning.promise", "partner_id", string="Payment Promises")
     dunning_promise_count = fields.Integer(compute="_compute_dunning_promise_counts")
     dunning_broken_promise_count = fields.Integer(
@@ -127,6 +135,32 @@ class ResPartner(models.Model):
             partner.dunning_promise_count = counts[partner.commercial_partner_id.id]
             partner.dunning_broken_promise_count = broken[partner.commercial_partner_id.id]
 
+    @api.depends(
+        "dunning_behaviour", "dunning_paid_count", "dunning_late_count",
+        "dunning_average_days_late", "dunning_broken_recent",
+    )
+    def _compute_dunning_behaviour_basis(self):
+        for partner in self:
+            if not partner.dunning_behaviour:
+                partner.dunning_behaviour_basis = False
+                continue
+            basis = _(
+                "Last 12 months: %(paid)s invoices paid, %(late)s late (%(average)s days late on "
+                "average), %(broken)s broken promises.",
+                paid=partner.dunning_paid_count,
+                late=partner.dunning_late_count,
+                average=partner.dunning_average_days_late,
+                broken=partner.dunning_broken_recent,
+            )
+            if partner.dunning_late_count and (
+                partner.dunning_paid_count < dunning_rules.BEHAVIOUR_MIN_HISTORY
+            ):
+                basis += " " + _(
+                    "Too short a history to call it chronic (fewer than %(count)s invoices paid).",
+                    count=dunning_rules.BEHAVIOUR_MIN_HISTORY,
+                )
+            partner.dunning_behaviour_basis = basis
+
     def _dunning_policy(self, company):
         """Policy that applies to this customer in ``company``.
 
@@ -167,13 +201,24 @@ class ResPartner(models.Model):
             ["__count"],
         ):
             broken[partner.id] = count
-        by_behaviour = defaultdict(list)
+        # Customers with the same facts are written together; the ORM flushes
+        # the rest in batched UPDATEs.
+        by_facts = defaultdict(list)
         for partner_id in set(history) | set(broken):
-            by_behaviour[dunning_rules.payment_behaviour(history[partner_id], broken[partner_id])].append(
-                partner_id
+            facts = dunning_rules.behaviour_facts(history[partner_id], broken[partner_id])
+            behaviour = dunning_rules.payment_behaviour(history[partner_id], broken[partner_id])
+            by_facts[(behaviour, facts.paid, facts.late, round(facts.average_days_late),
+                      facts.broken)].append(partner_id)
+        for (behaviour, paid, late, average, broken_count), partner_ids in by_facts.items():
+            self.browse(partner_ids).write(
+                {
+                    "dunning_behaviour": behaviour,
+                    "dunning_paid_count": paid,
+                    "dunning_late_count": late,
+                    "dunning_average_days_late": average,
+                    "dunning_broken_recent": broken_count,
+                }
             )
-        for behaviour, partner_ids in by_behaviour.items():
-            self.browse(partner_ids).write({"dunning_behaviour": behaviour})
 
     def _dunning_invoice_contacts(self):
         """{customer id: id of its invoice address contact, else itself}, in one query."""
@@ -430,7 +475,7 @@ class ResPartner(models.Model):
             partner_moves = moves.filtered(lambda m, p=partner: m.commercial_partner_id == p)
             comms |= comms.new(
                 {
-                    "name": _("Statement"),
+                    "name": "/",
                     "date": today,
                     "company_id": company.id,
                     "partner_id": partner.id,

@@ -33,6 +33,18 @@ class TestPromiseRules(DunningCommon):
         self.assertEqual(rules.payment_behaviour([(d(2026, 1, 1), d(2026, 3, 1))] * 3, 0), "chronic")
         self.assertEqual(rules.payment_behaviour([], 2), "promise_breaker")
 
+    def test_one_late_payment_is_no_chronic_late_payer(self):
+        """Item 9 of issue 20: one invoice paid 12 days late made a chronic payer."""
+        d = date
+        once = [(d(2026, 1, 1), d(2026, 1, 13))]
+        self.assertEqual(rules.payment_behaviour(once, 0), "occasional")
+        self.assertEqual(rules.payment_behaviour(once * 2, 0), "occasional")
+        self.assertEqual(rules.payment_behaviour(once * 3, 0), "chronic", "three of three late")
+        very_late = [(d(2026, 1, 1), d(2026, 3, 1))] + [(d(2026, 1, 1), d(2026, 1, 1))] * 3
+        self.assertEqual(rules.payment_behaviour(very_late, 0), "chronic", "59 days late on average")
+        facts = rules.behaviour_facts(once + [(d(2026, 2, 1), d(2026, 2, 1))], 1)
+        self.assertEqual(facts, rules.BehaviourFacts(2, 1, 12.0, 1))
+
 
 @tagged("post_install", "-at_install")
 class TestDunningPromise(DunningCommon):
@@ -185,6 +197,18 @@ class TestDunningPromise(DunningCommon):
         self._run(self._due(2))
         self.assertEqual(invoice.dunning_stage_id, self.stage_final)
 
+    def test_one_invoice_paid_late_makes_an_occasional_payer_and_says_why(self):
+        paid = self._invoice(self.customer, 100.0, self._due(-40))
+        self._pay(paid, on_date=self._due(-28))
+        with freeze_time(self.today):
+            self.env["res.partner"]._dunning_update_behaviour(self.company)
+        self.assertEqual(self.customer.dunning_behaviour, "occasional")
+        self.assertEqual(
+            self.customer.dunning_behaviour_basis,
+            "Last 12 months: 1 invoices paid, 1 late (12 days late on average), 0 broken "
+            "promises. Too short a history to call it chronic (fewer than 3 invoices paid).",
+        )
+
     def test_chronic_late_payer_follows_the_faster_policy(self):
         fast = self._create_policy(self.company, "Fast")
         fast.stage_ids.filtered(lambda s: s.name == "Reminder").offset_days = 0
@@ -195,6 +219,10 @@ class TestDunningPromise(DunningCommon):
         with freeze_time(self.today):
             self.env["res.partner"]._dunning_update_behaviour(self.company)
         self.assertEqual(self.customer.dunning_behaviour, "chronic")
+        self.assertEqual(
+            self.customer.dunning_behaviour_basis,
+            "Last 12 months: 3 invoices paid, 3 late (60 days late on average), 0 broken promises.",
+        )
         self.assertEqual(self.customer.dunning_policy_id, fast)
         self._invoice(self.customer, 100.0, self._due(0))
         self._run()
@@ -218,6 +246,7 @@ class TestDunningPromise(DunningCommon):
         promise = self._promise(invoice, [(self._due(5), 500.0)])
         salesman = new_test_user(self.env, login="vendedor2", groups="base.group_user,sales_team.group_sale_salesman",
                                  company_id=self.company.id, company_ids=self.company.ids)
+        self.customer.user_id = salesman  # a sales rep reads their own customers' promises
         self.assertEqual(promise.with_user(salesman).state, "open")
         with self.assertRaises(AccessError):
             promise.with_user(salesman).note = "x"
