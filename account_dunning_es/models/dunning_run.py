@@ -9,11 +9,25 @@ from psycopg2 import errors as pg_errors
 from odoo import Command, _, api, fields, models
 from odoo.modules import module as odoo_module
 from odoo.osv import expression
-from odoo.tools import split_every
+from odoo.tools import format_date, split_every
+from odoo.tools.translate import LazyTranslate
 
 from . import dunning_rules
 
 _logger = logging.getLogger(__name__)
+_lt = LazyTranslate(__name__)
+
+# What a run logs: the log keeps each message's key and values, and is read
+# in the reader's language (the daily job runs as OdooBot, in English).
+LOG_MESSAGES = {
+    "started": _lt("Run started: %(count)s customers to review."),
+    "busy": _lt("Another run is working on this company: stopped, to be resumed."),
+    "finished": _lt("Run finished in %(seconds)s s: %(comms)s communications."),
+    "no_policy": _lt(
+        "No dunning policy applies to %(count)s customers (set a default policy on the "
+        "company or a policy on their segment)."
+    ),
+}
 
 # Key of the PostgreSQL advisory lock that lets one run at a time work on a
 # company's customers (second key: the company id).
@@ -66,12 +80,37 @@ class DunningRun(models.Model):
     sent_count = fields.Integer(compute="_compute_counts")
     draft_count = fields.Integer(compute="_compute_counts")
     failed_count = fields.Integer(compute="_compute_counts")
-    log = fields.Text(readonly=True)
+    log_entries = fields.Json(readonly=True, copy=False)
+    log = fields.Text(compute="_compute_log")
 
     @api.depends("date", "company_id")
     def _compute_name(self):
+        # Stored for searching; people read the display name, in their language.
         for run in self:
-            run.name = _("Dunning %(date)s", date=run.date) if run.date else _("Dunning")
+            run.name = f"Dunning {run.date}" if run.date else "Dunning"
+
+    @api.depends("date")
+    @api.depends_context("lang")
+    def _compute_display_name(self):
+        for run in self:
+            run.display_name = (
+                self.env._("Dunning %(date)s", date=format_date(self.env, run.date))
+                if run.date
+                else self.env._("Dunning")
+            )
+
+    @api.depends("log_entries")
+    @api.depends_context("lang")
+    def _compute_log(self):
+        for run in self:
+            lines = []
+            for entry in run.log_entries or []:
+                message = LOG_MESSAGES.get(entry.get("key"))
+                if message:
+                    lines.append(f"{entry['at']} {self.env._(message) % entry.get('args', {})}")
+                else:  # a run logged before 18.0.1.2.0, as it was written
+                    lines.append(entry.get("text", "").rstrip("\n"))
+            run.log = "\n".join(lines)
 
     def _compute_counts(self):
         groups = self.env["dunning.communication"]._read_group(
@@ -195,10 +234,12 @@ class DunningRun(models.Model):
         else:
             self.env.flush_all()
 
-    def _log(self, message):
+    def _log(self, key, **args):
+        """Add a line to the run's log: a key of LOG_MESSAGES and its values."""
         self.ensure_one()
-        stamp = fields.Datetime.now().strftime("%H:%M:%S")
-        self.log = (self.log or "") + f"{stamp} {message}\n"
+        assert key in LOG_MESSAGES, key
+        entry = {"at": fields.Datetime.now().strftime("%H:%M:%S"), "key": key, "args": args}
+        self.log_entries = [*(self.log_entries or []), entry]
 
     def _lookahead_days(self):
         """Days before the due date of the earliest pre-reminder of the company."""
@@ -318,7 +359,7 @@ class DunningRun(models.Model):
             partner_ids = sorted(set(moves.commercial_partner_id.ids) & set(partner_ids))
         if self.state == "draft":
             self.write({"state": "running", "partner_total": len(partner_ids)})
-            self._log(_("Run started: %(count)s customers to review.", count=len(partner_ids)))
+            self._log("started", count=len(partner_ids))
         todo = [pid for pid in partner_ids if pid > self.last_partner_id]
         self.partner_total = self.partner_done + len(todo)
         self._commit()
@@ -334,16 +375,14 @@ class DunningRun(models.Model):
                 broken_promise=broken_promise,
                 claim_domain=claim_domain,
             ):
-                self._log(_("Another run is working on this company: stopped, to be resumed."))
+                self._log("busy")
                 self._commit()
                 return False
         self.state = "done"
         self._log(
-            _(
-                "Run finished in %(seconds)s s: %(comms)s communications.",
-                seconds=round(time.monotonic() - started, 1),
-                comms=self.communication_count,
-            )
+            "finished",
+            seconds=round(time.monotonic() - started, 1),
+            comms=self.communication_count,
         )
         self._commit()
         return True
@@ -505,13 +544,7 @@ class DunningRun(models.Model):
                 plan[(partner.id, info.id)].append(move)
         without_policy = [pid for pid, policy in policies.items() if not policy]
         if without_policy:
-            self._log(
-                _(
-                    "No dunning policy applies to %(count)s customers (set a default policy "
-                    "on the company or a policy on their segment).",
-                    count=len(without_policy),
-                )
-            )
+            self._log("no_policy", count=len(without_policy))
         return self._create_communications(plan, policies)
 
     def _handed_over_partner_ids(self, partners):

@@ -8,3 +8,4 @@ from . import test_dunning_letter_pdf
 from . import test_dunning_promise
 from . import test_dunning_effectiveness
 from . import test_dunning_assignment
+from . import test_dunning_translation
