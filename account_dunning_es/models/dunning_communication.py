@@ -703,6 +703,19 @@ class DunningCommunication(models.Model):
             "bureau_name": policy.bureau_name,
             "agency_name": policy.agency_name,
             "place": company.city or "",
+            "sender": self._letter_sender(),
+        }
+
+    def _letter_sender(self):
+        """The creditor as a demand letter names it: legal name, tax id, address."""
+        self.ensure_one()
+        partner = self.company_id.partner_id
+        city = " ".join(part for part in (partner.zip, partner.city) if part)
+        lines = [partner.street, partner.street2, city, partner.state_id.name, partner.country_id.name]
+        return {
+            "name": self.company_id.name,
+            "vat": self.company_id.vat or "",
+            "address": [line for line in lines if line],
         }
 
     def action_view_invoices(self):
@@ -715,8 +728,8 @@ class DunningCommunication(models.Model):
     def _collector_contact(self):
         """Name, phone and email of the person the customer should contact."""
         self.ensure_one()
-        user = self.user_id or self.company_id.partner_id
-        partner = user.partner_id if user._name == "res.users" else user
+        user = self.user_id or self.partner_id._dunning_collector(self.stage_id.policy_id)
+        partner = user.partner_id or self.company_id.partner_id
         return {
             "name": partner.name,
             "phone": partner.phone or partner.mobile or self.company_id.phone or "",

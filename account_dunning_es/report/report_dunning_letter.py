@@ -32,11 +32,17 @@ class ReportDunningLetterPartner(models.AbstractModel):
     def _get_report_values(self, docids, data=None):
         partners = self.env["res.partner"].browse(docids)
         comms = partners._dunning_letter_preview()
+        letters = self.env["report.account_dunning_es.report_dunning_letter"]._letters(comms)
+        # Printed from the customer, it is a statement of account: no
+        # reference, deadline or consequences, which only a demand that was
+        # issued and recorded (a communication) may carry.
+        for letter in letters.values():
+            letter["statement"] = True
         return {
             "doc_ids": docids,
             "doc_model": "res.partner",
             "docs": comms,
-            "letters": self.env["report.account_dunning_es.report_dunning_letter"]._letters(comms),
+            "letters": letters,
         }
 
 

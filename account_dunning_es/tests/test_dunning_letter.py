@@ -163,3 +163,52 @@ class TestDunningLetter(DunningCommon):
         wizard.write({"sending_method": "certified", "sending_reference": "BUROFAX-123"})
         wizard.action_confirm()
         self.assertEqual((comm.sending_method, comm.sending_reference), ("certified", "BUROFAX-123"))
+
+    def test_customer_print_of_a_handed_over_customer_is_a_statement_of_account(self):
+        """Item 8 of issue 20: it printed 'First demand' with 'Reference: Statement'."""
+        invoice = self._invoice(self.customer, 1000.0, date(2025, 6, 1))
+        invoice._dunning_write({"dunning_stage_id": self.stage_final.id})
+        self._run()
+        self.assertEqual(self.customer.dunning_status, "agency")
+        with freeze_time(self.today):
+            html = self.env["ir.actions.report"]._render_qweb_html(
+                "account_dunning_es.action_report_dunning_letter_partner", self.customer.ids
+            )[0].decode()
+        self.assertInLetter("Statement of account", html)
+        self.assertInLetter(invoice.name, html)
+        for demand in ("demand for payment", "Reference:", "Please pay these amounts by",
+                       "hand it over", "credit information system"):
+            self.assertNotInLetter(demand, html)
+        report = self.env.ref("account_dunning_es.action_report_dunning_letter_partner")
+        self.assertEqual(report.name, "Statement of Account (overdue invoices)")
+
+    def test_letter_names_its_sender_and_is_signed_by_the_collector(self):
+        """Item 11 of issue 20: no sender where wkhtmltopdf drops the header,
+        and a 'YourCompany / YourCompany' signature."""
+        self.company.write({
+            "name": "Suministros Cobro SL", "vat": "ESB12345674", "street": "Calle Alcalá 20",
+            "zip": "28014", "city": "Madrid", "country_id": self.env.ref("base.es").id,
+        })
+        _comm, _invoices, html = self._letter(self.customer, [date(2025, 8, 1)], self.stage_letter1)
+        text = self._text(html)
+        sender = text.index("Suministros Cobro SL")
+        self.assertLess(sender, text.index("First demand for payment"), "sender before the demand")
+        self.assertInLetter("Tax ID: ESB12345674", html)
+        self.assertInLetter("Calle Alcalá 20", html)
+        self.assertInLetter("28014 Madrid", html)
+        signature = text[text.index("Yours faithfully"):]
+        for expected in ("Carmen Cobros", "Phone: +34 910 000 111", "Email: carmen@example.com",
+                         "Suministros Cobro SL"):
+            self.assertIn(expected, signature)
+
+    def test_letters_are_a4_and_keep_the_payment_block_on_one_page(self):
+        for xmlid in ("action_report_dunning_letter", "action_report_dunning_letter_partner",
+                      "action_report_dunning_dossier"):
+            report = self.env.ref(f"account_dunning_es.{xmlid}")
+            self.assertEqual(report.get_paperformat().format, "A4", xmlid)
+        _comm, _invoices, html = self._letter(self.customer, [date(2025, 8, 1)], self.stage_letter1)
+        self.assertIn("page-break-inside: avoid", html)
+        how_to_pay = re.search(r'<div[^>]*name="how_to_pay"[^>]*>', html).group(0)
+        self.assertIn("o_dunning_keep", how_to_pay)
+        signature = re.search(r'<div[^>]*class="o_dunning_signature[^"]*"', html).group(0)
+        self.assertIn("o_dunning_keep", signature)

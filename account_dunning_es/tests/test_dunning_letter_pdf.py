@@ -71,3 +71,29 @@ class TestDunningLetterPdf(DunningCommon, HttpCase):
             report, res_ids=letter.ids
         )
         self.assertGreaterEqual(self._pages(pdf), 3)
+
+    def test_legal_dossier_prints_one_pdf_with_the_letter_and_the_history(self):
+        """Item 2 of issue 20: the dossier asked wkhtmltopdf for two documents
+        in one call, which Debian's build refuses: a 0-byte PDF."""
+        invoice = self._invoice(self.customer, 1000.0, date(2025, 6, 1))
+        invoice._dunning_write({"dunning_stage_id": self.stage_final.id})
+        # The final letter it refers to, then the hand-over.
+        letter_comm = self.env["dunning.communication"].create(
+            {"partner_id": self.customer.id, "stage_id": self.stage_final.id, "channel": "letter",
+             "date": date(2025, 8, 20), "state": "sent",
+             "line_ids": [(0, 0, dict(invoice._dunning_snapshot(date(2025, 8, 20)),
+                                      stage_id=self.stage_final.id, cycle=invoice.dunning_cycle))]}
+        )
+        self._run()
+        handover = self._comms(self.customer).filtered(lambda c: c.channel == "agency")
+        self.assertEqual(len(handover), 1)
+        report = self.env.ref("account_dunning_es.action_report_dunning_dossier")
+        pdf, report_type = report.with_context(force_report_rendering=True)._render_qweb_pdf(
+            report, res_ids=handover.ids
+        )
+        self.assertEqual(report_type, "pdf")
+        self.assertTrue(pdf.startswith(b"%PDF"))
+        self.assertGreaterEqual(self._pages(pdf), 2, "the last letter, then the history")
+        html = self.env["ir.actions.report"]._render_qweb_html(report, handover.ids)[0].decode()
+        self.assertEqual(html.count('class="article'), 1, "one document for wkhtmltopdf")
+        self.assertIn(letter_comm.name, html)
