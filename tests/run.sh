@@ -84,6 +84,13 @@ if [ -z "$summary" ]; then
   tail -40 "$out/odoo-tests.log"
   fail "the Odoo test run printed no result (exit code $odoo_rc): see $out/odoo-tests.log"
 fi
+# A browser test that cannot start its browser is skipped by Odoo: here that
+# is a failure, or screens would go untested unseen.
+skipped_browser=$(grep -E "skipped .*(websocket-client|Chrome|chrom)" "$out/odoo-tests.log" | head -3)
+if [ -n "$skipped_browser" ]; then
+  echo "$skipped_browser"
+  fail "browser tests were skipped (see above): install chromium and websocket-client."
+fi
 failed=$(echo "$summary" | sed -E 's/.*: ([0-9]+) failed, ([0-9]+) error.* of ([0-9]+) tests.*/\1 \2 \3/')
 read -r n_failed n_errors n_total <<<"$failed"
 n_bad=$((n_failed + n_errors))

@@ -1,0 +1,296 @@
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""Every screen of the dunning add-ons, opened in a real browser.
+
+As a dunning manager, a collector and a sales user, headless Chromium opens
+each menu and window action of the add-ons that the user may reach, the list
+and form of a record of each model, the dialogs of the wizards, the Settings
+page, and every report as HTML. Any server error (logged, which fails an Odoo
+test), error dialog or JavaScript error fails the test.
+"""
+
+import json
+from datetime import timedelta
+
+from odoo import fields
+from odoo.addons.web.controllers.utils import clean_action
+from odoo.tests import HttpCase, new_test_user, tagged
+
+from .common import DunningCommon
+
+MODULES = ("account_dunning_es", "account_dunning_es_sms")
+
+# Walks the steps in the web client: each is an action (id, xmlid or dict)
+# with, for a dialog, the form it must show. Fails on any error dialog.
+WALK_JS = """
+(async () => {
+    const steps = %(steps)s;
+    const env = odoo.__WOWL_DEBUG__.root.env;
+    const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+    const failIfError = (label) => {
+        const error = document.querySelector(".o_error_dialog");
+        if (error) {
+            throw new Error(`${label}: ${error.innerText.slice(0, 800)}`);
+        }
+    };
+    for (const step of steps) {
+        try {
+            await env.services.action.doAction(step.action, {
+                clearBreadcrumbs: !step.dialog,
+                additionalContext: step.context || {},
+            });
+        } catch (error) {
+            throw new Error(`${step.label}: ${error.message || error}`);
+        }
+        let found = null;
+        for (let i = 0; i < 200 && !found; i++) {
+            await pause(50);
+            failIfError(step.label);
+            found = document.querySelector(step.expect);
+        }
+        if (!found) {
+            throw new Error(`${step.label}: "${step.expect}" never showed`);
+        }
+        await pause(150);
+        failIfError(step.label);
+        if (step.absent && document.querySelector(step.absent)) {
+            throw new Error(`${step.label}: "${step.absent}" should not be there`);
+        }
+        if (step.dialog) {
+            await env.services.action.doAction({ type: "ir.actions.act_window_close" });
+        }
+        console.info(`smoke: opened ${step.label}`);
+    }
+    console.log("test successful");
+})();
+"""
+
+
+@tagged("post_install", "-at_install")
+class TestUiSmoke(DunningCommon, HttpCase):
+    """The screens of both add-ons open for each kind of user, without error."""
+
+    today = fields.Date.today()
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        company = cls.company
+        common = {"company_id": company.id, "company_ids": company.ids}
+        cls.manager = new_test_user(
+            cls.env, login="smoke.manager", name="Marta Gerente",
+            groups="base.group_user,account.group_account_manager,"
+            "account_dunning_es.group_dunning_manager", **common,
+        )
+        cls.collector_user = new_test_user(
+            cls.env, login="smoke.collector", name="Carlos Cobrador",
+            groups="base.group_user,account_dunning_es.group_dunning_user", **common,
+        )
+        cls.sales_user = new_test_user(
+            cls.env, login="smoke.sales", name="Sara Ventas",
+            groups="base.group_user,sales_team.group_sale_salesman", **common,
+        )
+        cls.customer.user_id = cls.sales_user
+        # Invoices placed one stage before a letter, a call and the hand-over:
+        # one run issues an email, a letter, a call and a hand-over.
+        placed = [
+            (cls.stage_call, 25),
+            (cls.stage_reminder, 12),
+            (cls.stage_final, 95),
+        ]
+        for stage, days in placed:
+            invoice = cls._invoice(cls.customer, 500.0 + days, cls._due(-days))
+            invoice._dunning_write({"dunning_stage_id": stage.id})
+        cls._invoice(cls.customer_2, 300.0, cls._due(-3))
+        run = cls.env["dunning.run"].create(
+            {"company_id": company.id, "date": cls.today, "preview": False}
+        )
+        run._execute()
+        cls.dunning_run = run
+        cls.comms = cls.env["dunning.communication"].search([("run_id", "=", run.id)])
+        cls.letter = cls.comms.filtered(lambda c: c.channel == "letter")[:1]
+        cls.handover = cls.comms.filtered(lambda c: c.channel == "agency")[:1]
+        for customer in (cls.customer, cls.customer_2):
+            cls.env["dunning.promise.wizard"].with_context(
+                active_model="res.partner", active_ids=customer.ids
+            ).create({"date": cls.today + timedelta(days=7)}).action_confirm()
+        cls.report_wizard = cls.env["dunning.report.wizard"].create(
+            {"date_from": cls.today - timedelta(days=60), "date_to": cls.today}
+        )
+
+    def setUp(self):
+        super().setUp()
+        self.env["ir.config_parameter"].sudo().set_param("report.url", self.base_url())
+
+    # ------------------------------------------------------------------
+    # What each user can reach
+    # ------------------------------------------------------------------
+    def _ours(self, model):
+        data = self.env["ir.model.data"].search([("module", "in", MODULES), ("model", "=", model)])
+        return self.env[model].browse(data.mapped("res_id")).exists()
+
+    def _can_read(self, user, model):
+        return self.env[model].with_user(user).has_access("read")
+
+    def _record_for(self, user, model):
+        """A record of the model the user may read, preferring the test's own."""
+        preferred = {
+            "dunning.communication": self.letter | self.handover,
+            "res.partner": self.customer,
+            "dunning.run": self.dunning_run,
+        }.get(model)
+        Model = self.env[model].with_user(user)
+        if preferred:
+            found = Model.search([("id", "in", preferred.ids)], limit=1)
+            if found:
+                return found
+        return Model.search([], limit=1)
+
+    def _absent(self, action):
+        """What a screen must not offer: communications are never made by hand."""
+        if getattr(action, "res_model", None) == "dunning.communication":
+            return ".o_list_button_add, .o_form_button_create"
+        return None
+
+    def _steps(self, user):
+        steps = []
+        # The web client shows a menu whose every ancestor is visible too.
+        visible = self.env["ir.ui.menu"].with_user(user)._visible_menu_ids()
+        menus = self._ours("ir.ui.menu").filtered(
+            lambda m: m.action and all(int(i) in visible for i in m.parent_path.split("/") if i)
+        )
+        for menu in menus:
+            steps.append(
+                {"label": f"menu {menu.complete_name}", "action": menu.action.id,
+                 "expect": ".o_action_manager .o_view_controller",
+                 "absent": self._absent(menu.action)}
+            )
+        # Window actions reached from buttons, smart buttons or by their URL.
+        for action in self._ours("ir.actions.act_window"):
+            if action.groups_id and not (action.groups_id & user.groups_id):
+                continue
+            if not self._can_read(user, action.res_model):
+                continue
+            step = {"label": f"action {action.name}", "action": action.id,
+                    "absent": self._absent(action)}
+            if action.binding_model_id:
+                record = self._record_for(user, action.binding_model_id.model)
+                if not record:
+                    continue
+                step["context"] = {"active_model": record._name, "active_id": record.id,
+                                   "active_ids": record.ids}
+            if action.target == "new":
+                step.update(dialog=True, expect=".modal .o_form_view")
+            else:
+                step["expect"] = ".o_action_manager .o_view_controller"
+            steps.append(step)
+        models = [
+            "dunning.segment", "dunning.policy", "dunning.stage", "dunning.communication",
+            "dunning.run", "dunning.interest.rate", "dunning.promise", "res.partner",
+            "account.move", "mail.activity",
+        ]
+        for model in models:
+            if not self._can_read(user, model):
+                continue
+            record = self._record_for(user, model)
+            if model == "account.move":
+                record = self.env[model].with_user(user).search(
+                    [("partner_id", "=", self.customer.id)], limit=1)
+            if model == "mail.activity":
+                record = self.env[model].with_user(user).search(
+                    [("dunning_communication_id", "!=", False)], limit=1)
+            if not record:
+                continue
+            for view in ("list", "form"):
+                steps.append(
+                    {"label": f"{model} {view}",
+                     "action": {"type": "ir.actions.act_window", "res_model": model,
+                                "res_id": record.id if view == "form" else False,
+                                "domain": [["id", "in", record.ids]],
+                                "views": [[False, view]]},
+                     "expect": f".o_action_manager .o_{view}_view",
+                     "absent": ".o_list_button_add, .o_form_button_create"
+                     if model == "dunning.communication" else None}
+                )
+        if user.has_group("account_dunning_es.group_dunning_user"):
+            customer = self.customer.with_user(user)
+            for label, action in (
+                ("exclude wizard", customer.action_dunning_exclude()),
+                ("promise wizard", customer.action_dunning_register_promise()),
+                ("letter delivery wizard", self.letter.with_user(user).action_mark_letter_sent()),
+            ):
+                steps.append({"label": label, "action": clean_action(action, self.env),
+                              "dialog": True,
+                              "expect": ".modal .o_form_view"})
+        return steps
+
+    def _walk(self, user, steps=None):
+        steps = self._steps(user) if steps is None else steps
+        self.assertTrue(steps, f"{user.login} reaches no screen")
+        self.browser_js(
+            "/odoo", WALK_JS % {"steps": json.dumps(steps, default=str)},
+            ready="odoo.isReady === true", login=user.login, timeout=240,
+        )
+        return steps
+
+    def _reports_for(self, user):
+        """(report, record ids, text the HTML must contain) the user may print."""
+        reports = self._ours("ir.actions.report")
+        docs = {
+            "account_dunning_es.report_dunning_letter": (self.letter.ids, self.letter.name),
+            "account_dunning_es.report_dunning_letter_partner": (self.customer.ids, self.customer.name),
+            "account_dunning_es.report_dunning_dossier": (self.handover.ids, "Collection dossier"),
+            "account_dunning_es.report_dunning_management": (self.report_wizard.ids, "Dunning"),
+        }
+        result = []
+        for report in reports:
+            if report.groups_id and not (report.groups_id & user.groups_id):
+                continue
+            if not self._can_read(user, report.model):
+                continue
+            ids, text = docs[report.report_name]
+            result.append((report, ids, text))
+        return result
+
+    def _print_html(self, user):
+        self.authenticate(user.login, user.login)
+        printed = []
+        for report, ids, text in self._reports_for(user):
+            response = self.url_open(f"/report/html/{report.report_name}/{','.join(map(str, ids))}")
+            self.assertEqual(response.status_code, 200, f"{report.name} as {user.login}")
+            self.assertIn(text, response.text, f"{report.name} as {user.login}")
+            printed.append(report.report_name)
+        return printed
+
+    # ------------------------------------------------------------------
+    # Tests
+    # ------------------------------------------------------------------
+    def test_manager_opens_every_screen_and_report(self):
+        steps = self._walk(self.manager)
+        labels = " ".join(step["label"] for step in steps)
+        for expected in ("Policies", "Effectiveness Analysis", "Management Report", "Runs",
+                         "Late-Payment Rates", "dunning.communication form"):
+            self.assertIn(expected, labels)
+        self.assertEqual(len(self._print_html(self.manager)), 4)
+
+    def test_collector_opens_every_screen_and_report(self):
+        steps = self._walk(self.collector_user)
+        labels = " ".join(step["label"] for step in steps)
+        self.assertIn("Communications", labels)
+        self.assertIn("promise wizard", labels)
+        self.assertNotIn("menu Invoicing/Configuration", labels, "no configuration menu")
+        self.assertGreaterEqual(len(self._print_html(self.collector_user)), 3)
+
+    def test_sales_user_opens_the_screens_of_their_customers(self):
+        steps = self._walk(self.sales_user)
+        labels = " ".join(step["label"] for step in steps)
+        self.assertIn("res.partner form", labels)
+        self.assertIn("dunning.communication form", labels)
+        self.assertIn("dunning.promise form", labels)
+        self.assertNotIn("menu", labels, "no dunning menu for a sales user")
+
+    def test_settings_page_opens(self):
+        self._walk(
+            self.env.ref("base.user_admin"),
+            [{"label": "Settings", "action": "base_setup.action_general_configuration",
+              "expect": ".o_action_manager .o_setting_container"}],
+        )
