@@ -1,0 +1,31 @@
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+# Read by `odoo shell` (tests/demo.sh): run today's dunning job as the
+# scheduled action does, commit, and print what it did.
+from collections import Counter
+
+Run = env["dunning.run"]  # noqa: F821 (odoo shell's env)
+before = Run.search([]).ids
+env.ref("account_dunning_es.ir_cron_dunning_run").method_direct_trigger()  # noqa: F821
+env.cr.commit()  # noqa: F821
+
+runs = Run.search([("id", "not in", before)])
+print(f"Runs today: {len(runs)}")
+for run in runs:
+    print(
+        f"  {run.display_name} ({run.company_id.name}): {run.state}, "
+        f"{run.partner_done} customers reviewed, {run.communication_count} communications"
+    )
+comms = runs.communication_ids
+channels = dict(comms._fields["channel"]._description_selection(env))  # noqa: F821
+states = dict(comms._fields["state"]._description_selection(env))  # noqa: F821
+print("Communications by channel:")
+for (channel, state), count in sorted(Counter((c.channel, c.state) for c in comms).items()):
+    print(f"  {channels[channel]:<20} {states[state]:<12} {count}")
+failed = comms.filtered(lambda c: c.state == "failed")
+print(f"Failures: {len(failed)}")
+for comm in failed:
+    print(f"  {comm.name} {comm.partner_id.name} ({channels[comm.channel]}): {comm.failure_reason}")
+history = env["dunning.communication"].search([])  # noqa: F821
+print(f"History in the database (the demo replays the last months): {len(history)} communications")
+for channel, count in sorted(Counter(history.mapped("channel")).items()):
+    print(f"  {channels[channel]:<20} {count}")
