@@ -1,6 +1,10 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from markupsafe import Markup
+
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
+
+from . import dunning_rules
 
 
 class DunningInterestRate(models.Model):
@@ -46,3 +50,51 @@ class DunningInterestRate(models.Model):
     def _rate_table(self):
         """[(date_start, date_end, rate)] for the interest rule."""
         return [(r.date_start, r.date_end, r.rate) for r in self.search([], order="date_start")]
+
+    @api.model
+    def _notify_missing_semester(self, company, today):
+        """Tell the company's dunning manager, once, that the semester that
+        has begun has no late-payment rate yet.
+
+        Ley 3/2004, art. 7.2: the rate of each calendar semester is published
+        in the BOE by resolution of the Secretaría General del Tesoro y
+        Financiación Internacional. Until it is added, letters claim no
+        interest for that period and say so; this notice gets it added.
+
+        :return: the To-Do activity created on the company's contact, or an
+            empty recordset (a rate applies, or the manager was told already)
+        """
+        start, end = dunning_rules.semester_of(today)
+        notified = self.env["mail.activity"]
+        if dunning_rules.rate_covers(self._rate_table(), today):
+            return notified
+        key = fields.Date.to_string(start)
+        if company.dunning_rate_notice == key:
+            return notified
+        manager = company._dunning_manager()
+        env = self.with_context(lang=manager.lang or self.env.lang).env
+        half = env._("1st semester") if start.month == 1 else env._("2nd semester")
+        note = Markup("<p>%s</p><p>%s</p>") % (
+            env._(
+                "No late-payment rate is recorded for %(start)s - %(end)s: letters claim no "
+                "interest for that period until it is added.",
+                start=start,
+                end=end,
+            ),
+            env._(
+                "Add it in Accounting > Configuration > Dunning > Late-Payment Rates from the "
+                "BOE resolution of the Secretaría General del Tesoro y Financiación "
+                "Internacional that publishes the late-payment rate of the %(half)s %(year)s "
+                "(Ley 3/2004, art. 7).",
+                half=half,
+                year=start.year,
+            ),
+        )
+        notified = company.partner_id.activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=env._("Add the late-payment rate of the %(half)s %(year)s", half=half, year=start.year),
+            note=note,
+            user_id=manager.id or self.env.user.id,
+        )
+        company.dunning_rate_notice = key
+        return notified

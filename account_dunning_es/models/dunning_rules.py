@@ -227,6 +227,23 @@ MissingPeriod = namedtuple("MissingPeriod", "date_start date_end days principal"
 COMPENSATION_EUR = 40.0  # Ley 3/2004, art. 8: fixed, per invoice
 
 
+def semester_of(day):
+    """(first day, last day) of the calendar semester of ``day``.
+
+    Ley 3/2004, art. 7.2: the late-payment rate is set per calendar semester
+    (the ECB rate of its last main refinancing operation before the first day
+    of the semester, plus eight points).
+    """
+    if day.month <= 6:
+        return day.replace(month=1, day=1), day.replace(month=6, day=30)
+    return day.replace(month=7, day=1), day.replace(month=12, day=31)
+
+
+def rate_covers(rates, day):
+    """Whether a rate of [(date_start, date_end, rate)] applies on ``day``."""
+    return any(start <= day <= end for start, end, _rate in rates)
+
+
 def _principal_steps(principal, due_date, payments):
     """[(from_date, principal)] after each payment made after the due date.
 

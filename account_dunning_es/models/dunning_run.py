@@ -177,6 +177,7 @@ class DunningRun(models.Model):
         promises._evaluate(today)
         promises._send_instalment_reminders(today)
         self.env["res.partner"]._dunning_update_behaviour(company)
+        self.env["dunning.interest.rate"]._notify_missing_semester(company, today)
         self._commit()
 
     def action_run(self):

@@ -31,6 +31,11 @@ class ResCompany(models.Model):
         "collector, neither on the customer nor on its policy, and no salesperson. "
         "Without one, the first dunning manager of the company.",
     )
+    dunning_rate_notice = fields.Char(
+        readonly=True,
+        help="Technical: first day of the semester whose missing late-payment rate the "
+        "dunning manager was told about (once per semester).",
+    )
     dunning_batch_size = fields.Integer(
         default=200,
         help="Customers processed per database transaction by a dunning run.",
