@@ -38,6 +38,19 @@ class AccountMove(models.Model):
         copy=False, readonly=True, help="Incremented each time the dunning stage is reset."
     )
     dunning_excluded = fields.Boolean(string="Excluded from Dunning", copy=False, tracking=True)
+    dunning_face_number = fields.Char(
+        string="FACe Registry Number",
+        copy=False,
+        help="Number the public administration's registry (FACe) gave the e-invoice: "
+        "quoted in the letters that claim it.",
+    )
+    dunning_conformity_date = fields.Date(
+        string="Conformity Approved On",
+        copy=False,
+        help="Public administrations: day the administration approved the conformity of "
+        "the goods or services. It must pay within 30 days of it (LCSP art. 198.4); "
+        "late-payment interest runs from then.",
+    )
     dunning_exclusion_reason = fields.Char(copy=False)
     dunning_line_ids = fields.One2many(
         "dunning.communication.line", "move_id", string="Dunning History"

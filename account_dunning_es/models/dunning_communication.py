@@ -447,10 +447,13 @@ class DunningCommunication(models.Model):
 
     def _warns_bureau(self):
         self.ensure_one()
+        # An administration is claimed by the LCSP route, never reported to a
+        # credit bureau.
         return bool(
             self.channel == "letter"
             and self.stage_id.policy_id.report_to_bureau
             and self.tone in ("firm", "final")
+            and self._regime() != "administration"
         )
 
     @api.model
@@ -617,10 +620,14 @@ class DunningCommunication(models.Model):
     # ------------------------------------------------------------------
     # Letter content
     # ------------------------------------------------------------------
-    def _is_consumer(self):
-        """Consumers (natural persons) are outside Ley 3/2004."""
+    def _regime(self):
+        """The customer's late-payment regime: business, administration or consumer."""
         self.ensure_one()
-        return not self.partner_id.commercial_partner_id.is_company
+        return self.partner_id.commercial_partner_id.dunning_regime or "business"
+
+    def _is_consumer(self):
+        """Consumers are outside Ley 3/2004 (art. 3); autónomos are not consumers."""
+        return self._regime() == "consumer"
 
     def _letter_values(self, rate_table=None, payments=None):
         """Everything a demand letter shows, computed once, for the template.
@@ -631,7 +638,8 @@ class DunningCommunication(models.Model):
         self.ensure_one()
         policy = self.stage_id.policy_id
         company = self.company_id
-        consumer = self._is_consumer()
+        regime = self._regime()
+        consumer = regime == "consumer"
         if rate_table is None:
             rate_table = self.env["dunning.interest.rate"]._rate_table()
         if payments is None:
@@ -658,10 +666,16 @@ class DunningCommunication(models.Model):
         missing_any = False
         for line in self.line_ids:
             periods, missing = ([], [])
+            conformity = line.move_id.dunning_conformity_date if regime == "administration" else False
+            # LCSP art. 198.4: an administration is late 30 days after approving
+            # the conformity, whatever due date the invoice shows.
+            interest_from = (
+                dunning_rules.administration_due_date(conformity) if conformity else line.date_due
+            )
             if claim_interest:
                 periods, missing = dunning_rules.late_payment_interest(
                     line.amount_total,
-                    line.date_due,
+                    interest_from,
                     self.date,
                     rates,
                     payments.get(line.move_id.id, []),
@@ -688,6 +702,7 @@ class DunningCommunication(models.Model):
         compensation_total = sum(row["compensation"] for row in rows)
         return {
             "consumer": consumer,
+            "regime": regime,
             "claim_interest": claim_interest,
             "claim_compensation": claim_compensation and compensation_total > 0,
             "consumer_rate": policy.consumer_interest_rate if consumer else 0.0,

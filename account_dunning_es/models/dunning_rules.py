@@ -211,6 +211,42 @@ def partner_status(
     return "ok"
 
 
+# ----------------------------------------------------------------------
+# Who the late-payment law covers (Ley 3/2004, BOE-A-2004-21830)
+# ----------------------------------------------------------------------
+REGIMES = ("business", "administration", "consumer")
+
+
+def default_regime(public_sector, is_company, has_tax_id):
+    """The late-payment regime of a customer, until the accountant says otherwise.
+
+    - administration: a public-sector entity (Ley 3/2004 art. 2 b), which
+      refers to Ley 9/2017 (LCSP) art. 3.3): the customers of the public
+      administration segment;
+    - business: "any natural or legal person acting in the exercise of its
+      independent economic or professional activity" (art. 2 a): a company,
+      or a person invoiced with a tax id, as an autónomo is;
+    - consumer: anyone else; the law does not apply to payments of
+      transactions with consumers (art. 3).
+    """
+    if public_sector:
+        return "administration"
+    if is_company or has_tax_id:
+        return "business"
+    return "consumer"
+
+
+# Ley 9/2017 (LCSP), art. 198.4: an administration pays within thirty days of
+# approving the conformity of the goods or services (certification).
+ADMINISTRATION_PAYMENT_DAYS = 30
+
+
+def administration_due_date(conformity_date):
+    """Last day an administration may pay an invoice whose conformity it
+    approved on ``conformity_date`` (LCSP art. 198.4); interest runs after it."""
+    return conformity_date + timedelta(days=ADMINISTRATION_PAYMENT_DAYS)
+
+
 def above_threshold(net_balance, threshold):
     """A customer is dunned only when it owes more than the threshold."""
     return net_balance > 0 and net_balance >= threshold

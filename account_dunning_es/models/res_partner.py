@@ -39,6 +39,23 @@ class ResPartner(models.Model):
         help="Person responsible for collecting this customer's debts. Without one, the "
         "policy's default collector.",
     )
+    dunning_regime = fields.Selection(
+        [
+            ("business", "Business or professional"),
+            ("administration", "Public administration"),
+            ("consumer", "Consumer"),
+        ],
+        string="Late-Payment Regime",
+        compute="_compute_dunning_regime",
+        store=True,
+        readonly=False,
+        tracking=True,
+        help="What the late-payment law gives against this customer. Business or "
+        "professional (autónomos included) and public administration: Ley 3/2004 interest "
+        "and 40 EUR per invoice; an administration is claimed by the LCSP route, never by "
+        "monitorio, an agency or a credit bureau. Consumer: outside Ley 3/2004. Set from "
+        "the segment, the company flag and the tax id; the accountant can change it.",
+    )
     dunning_excluded = fields.Boolean(string="Excluded from Dunning", tracking=True)
     dunning_exclusion_reason = fields.Char(tracking=True)
     dunning_reason = fields.Selection(
@@ -110,6 +127,13 @@ class ResPartner(models.Model):
         help="Who works this customer's collection: its collector, else the policy's "
         "default collector, else its salesperson, else the company's dunning manager.",
     )
+
+    @api.depends("dunning_segment_id.code", "is_company", "vat")
+    def _compute_dunning_regime(self):
+        for partner in self:
+            partner.dunning_regime = dunning_rules.default_regime(
+                partner.dunning_segment_id.code == "public", partner.is_company, bool(partner.vat)
+            )
 
     def _compute_dunning_communication_count(self):
         groups = self.env["dunning.communication"]._read_group(

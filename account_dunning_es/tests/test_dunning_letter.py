@@ -213,3 +213,83 @@ class TestDunningLetter(DunningCommon):
         self.assertIn("o_dunning_keep", how_to_pay)
         signature = re.search(r'<div[^>]*class="o_dunning_signature[^"]*"', html).group(0)
         self.assertIn("o_dunning_keep", signature)
+
+    # ------------------------------------------------------------------
+    # Who gets what (issue 14): the late-payment regime of the customer
+    # ------------------------------------------------------------------
+    def test_regime_defaults_from_segment_company_flag_and_tax_id(self):
+        from ..models.dunning_rules import default_regime
+
+        self.assertEqual(default_regime(True, True, True), "administration")
+        self.assertEqual(default_regime(False, True, False), "business")
+        self.assertEqual(default_regime(False, False, True), "business", "an autónomo")
+        self.assertEqual(default_regime(False, False, False), "consumer")
+        autonomo = self._create_customer("Javier Ruiz", is_company=False, vat="ES12345678Z")
+        self.assertEqual(autonomo.dunning_regime, "business")
+        public = self._create_customer(
+            "Ayuntamiento de Prueba",
+            dunning_segment_id=self.env.ref("account_dunning_es.dunning_segment_public").id,
+        )
+        self.assertEqual(public.dunning_regime, "administration")
+        self.assertEqual(self._create_customer("Lucía Fernández", is_company=False).dunning_regime,
+                         "consumer")
+
+    def test_autonomo_with_a_tax_id_gets_ley_3_2004_interest_and_40_eur(self):
+        """Ley 3/2004 art. 2 a): a natural person acting in a professional activity."""
+        self.company.currency_id = self.euro
+        autonomo = self._create_customer("Javier Ruiz", is_company=False, vat="ES12345678Z")
+        comm, _invoices, html = self._letter(autonomo, [date(2025, 7, 31)], self.stage_letter1)
+        self.assertInLetter("Late-payment interest (Ley 3/2004)", html)
+        self.assertInLetter("1 × 40.00 €", html)
+        self.assertNotInLetter("As a consumer", html)
+        letter = self.env["report.account_dunning_es.report_dunning_letter"]._letters(comm)[comm.id]
+        self.assertEqual(letter["rows"][0]["interest"], 21.13)  # 1000 x 10.15 % x 76 / 365
+        self.assertEqual(letter["compensation_total"], 40.0)
+
+    def test_the_accountant_can_make_a_company_a_consumer(self):
+        self.customer.dunning_regime = "consumer"
+        _comm, _invoices, html = self._letter(self.customer, [date(2025, 8, 1)], self.stage_letter1)
+        self.assertNotInLetter("Late-payment interest (Ley 3/2004)", html)
+        self.assertNotInLetter("Compensation for collection costs", html)
+
+    def test_administration_final_letter_names_the_lcsp_route_only(self):
+        self.company.currency_id = self.euro
+        town = self._create_customer(
+            "Ayuntamiento de Prueba", vat="ESP2807900B",
+            dunning_segment_id=self.env.ref("account_dunning_es.dunning_segment_public").id,
+        )
+        comm, invoices, html = self._letter(town, [date(2025, 7, 1)], self.stage_final)
+        self.assertEqual(town.dunning_regime, "administration")
+        self.assertInLetter("article 199 of Ley 9/2017 on Public Sector Contracts (LCSP)", html)
+        self.assertInLetter("contentious-administrative appeal", html)
+        self.assertInLetter("immediate payment of the debt", html)
+        for never in ("monitorio", "collection agency", "Recobros Ibéricos", "LOPDGDD",
+                      "credit information system"):
+            self.assertNotInLetter(never, html)
+        self.assertFalse(comm.bureau_notice_date, "no credit-bureau notice to an administration")
+        # Ley 3/2004 interest and the 40 EUR still apply to an administration.
+        self.assertInLetter("Late-payment interest (Ley 3/2004)", html)
+        self.assertInLetter("1 × 40.00 €", html)
+
+    def test_administration_interest_runs_30_days_after_conformity_and_shows_face(self):
+        town = self._create_customer(
+            "Ayuntamiento de Prueba",
+            dunning_segment_id=self.env.ref("account_dunning_es.dunning_segment_public").id,
+        )
+        invoice = self._invoice(town, 1000.0, date(2025, 7, 31))
+        invoice.write({"dunning_face_number": "REGAGE25e00012345678",
+                       "dunning_conformity_date": date(2025, 8, 10)})
+        invoice._dunning_write({"dunning_stage_id": self.stage_call.id})
+        self._run()
+        comm = self._comms(town).filtered(lambda c: c.channel == "letter")
+        html = self.env["ir.actions.report"]._render_qweb_html(
+            "account_dunning_es.action_report_dunning_letter", comm.ids
+        )[0].decode()
+        self.assertInLetter("FACe: REGAGE25e00012345678", html)
+        self.assertInLetter("Conformity: 08/10/2025", html)
+        letter = self.env["report.account_dunning_es.report_dunning_letter"]._letters(comm)[comm.id]
+        period = letter["rows"][0]["periods"][0]
+        # LCSP 198.4: due 30 days after 10 August, interest from 10 September:
+        # 1000 x 10.15 % x 36 days (to 15 October) / 365 = 10.01
+        self.assertEqual((period.date_start, period.days), (date(2025, 9, 10), 36))
+        self.assertEqual(letter["rows"][0]["interest"], 10.01)
