@@ -110,16 +110,29 @@ class DunningCommunication(models.Model):
     message_id = fields.Many2one("mail.message", readonly=True, ondelete="set null", copy=False)
     activity_id = fields.Many2one("mail.activity", readonly=True, ondelete="set null", copy=False)
     sending_method = fields.Selection(
-        [
-            ("post", "Ordinary Post"),
-            ("certified", "Certified Post / Burofax"),
-            ("email", "Email"),
-            ("hand", "Hand Delivery"),
-        ],
-        help="How a letter was delivered.",
+        dunning_rules.SENDING_METHODS,
+        help="How a letter was delivered. Certified post with acknowledgement proves "
+        "sending and receipt; burofax with content certification and certified email "
+        "prove content, date and receipt too; ordinary post and plain email prove none.",
     )
-    sending_reference = fields.Char(help="Certified post or burofax reference.")
+    sending_reference = fields.Char(help="Certified post, burofax or certified email reference.")
     sending_date = fields.Date(help="Day the letter was posted or delivered.")
+    delivery_outcome = fields.Selection(dunning_rules.DELIVERY_OUTCOMES, tracking=True)
+    receipt_date = fields.Date(
+        tracking=True,
+        help="Day the customer received the letter, from the acknowledgement of receipt. "
+        "The next reminder of its invoices, the hand-over included, counts from it.",
+    )
+    delivery_proof = fields.Binary(
+        attachment=True, copy=False,
+        help="The operator's certificate (acknowledgement of receipt, burofax or certified "
+        "email certificate), as a PDF.",
+    )
+    delivery_proof_name = fields.Char(copy=False)
+    receipt_proven = fields.Boolean(
+        compute="_compute_receipt_proven",
+        help="The way of sending proves receipt, and the letter was delivered on a known day.",
+    )
     letter_number = fields.Selection(related="stage_id.letter_number")
     letter_attachment_id = fields.Many2one(
         "ir.attachment", readonly=True, copy=False, ondelete="set null",
@@ -134,6 +147,15 @@ class DunningCommunication(models.Model):
         help="Day the customer was warned, in this letter, that the debt may be reported "
         "to a credit information system (LOPDGDD art. 20): kept as evidence.",
     )
+
+    @api.depends("sending_method", "delivery_outcome", "receipt_date")
+    def _compute_receipt_proven(self):
+        for comm in self:
+            comm.receipt_proven = bool(
+                dunning_rules.proven_receipt(
+                    comm.sending_method, comm.delivery_outcome, comm.receipt_date
+                )
+            )
 
     @api.depends("date", "stage_id.policy_id.letter_deadline_days", "channel")
     def _compute_letter_deadline(self):
@@ -199,7 +221,25 @@ class DunningCommunication(models.Model):
         result = super().write(vals)
         if "state" in vals and (vals["state"] == "cancelled" or was_cancelled):
             self._sync_lines_cancelled()
+        if vals.get("receipt_date"):
+            self._count_from_receipt()
         return result
+
+    def _count_from_receipt(self):
+        """The next reminder of a received letter's invoices counts from its receipt.
+
+        The run measures the gap to the next stage (the hand-over included)
+        from an invoice's last reminder: for invoices still at this letter's
+        stage, that becomes the day the customer received it when later.
+        """
+        for comm in self.filtered(lambda c: c.channel == "letter" and c.receipt_date):
+            moves = comm.line_ids.filtered(
+                lambda line, c=comm: line.move_id.dunning_stage_id == c.stage_id
+                and (not line.move_id.dunning_last_date
+                     or line.move_id.dunning_last_date < c.receipt_date)
+            ).move_id
+            if moves:
+                moves._dunning_write({"dunning_last_date": comm.receipt_date})
 
     def _sync_lines_cancelled(self):
         """Flag the lines of cancelled communications for the unique index, and

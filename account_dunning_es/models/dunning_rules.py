@@ -247,6 +247,113 @@ def administration_due_date(conformity_date):
     return conformity_date + timedelta(days=ADMINISTRATION_PAYMENT_DAYS)
 
 
+# ----------------------------------------------------------------------
+# Delivery of letters as evidence
+# ----------------------------------------------------------------------
+SENDING_METHODS = [
+    ("post", "Ordinary Post"),
+    ("email", "Email"),
+    ("hand", "Hand Delivery (Signed Copy)"),
+    ("certified", "Certified Post with Acknowledgement of Receipt"),
+    ("burofax", "Burofax with Content Certification and Acknowledgement of Receipt"),
+    ("certified_email", "Certified Email (Qualified Trust Service)"),
+]
+DELIVERY_OUTCOMES = [
+    ("sent", "Sent, No Answer Yet"),
+    ("delivered", "Delivered"),
+    ("refused", "Refused"),
+    ("returned", "Returned"),
+    ("not_collected", "Not Collected"),
+]
+# What each way of sending proves: ordinary post and plain email prove
+# nothing of their own; certified post with acknowledgement proves sending and
+# receipt; burofax with content certification and a qualified certified email
+# (Regulation (EU) 910/2014, art. 43) prove content, date and receipt too.
+DELIVERY_PROOF = {
+    "post": frozenset(),
+    "email": frozenset(),
+    "hand": frozenset({"receipt"}),
+    "certified": frozenset({"sending", "receipt"}),
+    "burofax": frozenset({"sending", "content", "receipt"}),
+    "certified_email": frozenset({"sending", "content", "receipt"}),
+}
+
+
+def proven_receipt(method, outcome, receipt_date):
+    """The day receipt of a letter is proven, or None.
+
+    Only a way of sending that proves receipt, delivered, with its receipt
+    date; a refused, returned or uncollected letter proves no receipt here.
+    """
+    if "receipt" in DELIVERY_PROOF.get(method, ()) and outcome == "delivered" and receipt_date:
+        return receipt_date
+    return None
+
+
+# ----------------------------------------------------------------------
+# Credit information systems (Ley Orgánica 3/2018, LOPDGDD, art. 20)
+# ----------------------------------------------------------------------
+# Art. 20.1 d): data kept at most five years from the due date.
+BUREAU_MAX_YEARS = 5
+# Principal under 50 EUR is never reported (LOPDGDD, additional provision
+# six, as secondary sources report it: its text was not in the search store).
+BUREAU_MIN_PRINCIPAL = 50.0
+
+BureauEligibility = namedtuple("BureauEligibility", "eligible date amount reason evidence")
+
+
+def _years_before(day, years):
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def bureau_eligibility(regime, notices, debts, today, min_principal=BUREAU_MIN_PRINCIPAL):
+    """Whether, and from when, a customer's debt may be reported to a credit bureau.
+
+    :param regime: the customer's late-payment regime
+    :param notices: [(reference, method, outcome, receipt date)] of the letters
+        that warned the customer of the reporting (art. 20.1 c)
+    :param debts: [(due date, principal, disputed)] of its open invoices
+    :param today: the day of the assessment
+    :return: BureauEligibility(eligible, date from which, reportable principal,
+        reason code when not eligible, reference of the proving letter)
+
+    Reportable: certain, due and payable debts not disputed (art. 20.1 b),
+    due at most five years ago (art. 20.1 d), 50 EUR of principal at least,
+    once a notice of the reporting was received, its receipt proven (not
+    ordinary post or plain email). An administration is claimed by the LCSP
+    route, never reported.
+    """
+    if regime == "administration":
+        return BureauEligibility(False, None, 0.0, "administration", None)
+    overdue = [(due, amount, disputed) for due, amount, disputed in debts if due and due < today]
+    if not overdue:
+        return BureauEligibility(False, None, 0.0, "nothing_due", None)
+    undisputed = [(due, amount) for due, amount, disputed in overdue if not disputed]
+    if not undisputed:
+        return BureauEligibility(False, None, 0.0, "disputed", None)
+    oldest_allowed = _years_before(today, BUREAU_MAX_YEARS)
+    recent = [amount for due, amount in undisputed if due >= oldest_allowed]
+    if not recent:
+        return BureauEligibility(False, None, 0.0, "too_old", None)
+    amount = sum(recent)
+    if amount < min_principal:
+        return BureauEligibility(False, None, amount, "under_minimum", None)
+    if not notices:
+        return BureauEligibility(False, None, amount, "no_notice", None)
+    proven = sorted(
+        (proven_receipt(method, outcome, received), reference)
+        for reference, method, outcome, received in notices
+        if proven_receipt(method, outcome, received)
+    )
+    if not proven:
+        return BureauEligibility(False, None, amount, "notice_not_proven", None)
+    received, reference = proven[0]
+    return BureauEligibility(True, received, amount, None, reference)
+
+
 def above_threshold(net_balance, threshold):
     """A customer is dunned only when it owes more than the threshold."""
     return net_balance > 0 and net_balance >= threshold

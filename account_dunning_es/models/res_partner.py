@@ -56,6 +56,18 @@ class ResPartner(models.Model):
         "monitorio, an agency or a credit bureau. Consumer: outside Ley 3/2004. Set from "
         "the segment, the company flag and the tax id; the accountant can change it.",
     )
+    dunning_bureau_eligible = fields.Boolean(
+        string="Reportable to Credit Bureau", compute="_compute_dunning_bureau",
+        help="Whether the debt could be reported to a credit information system now "
+        "(LOPDGDD art. 20.1): certain, due and undisputed, at most five years old, 50 EUR "
+        "of principal at least, after a warning whose receipt is proven.",
+    )
+    dunning_bureau_date = fields.Date(string="Reportable From", compute="_compute_dunning_bureau")
+    dunning_bureau_amount = fields.Monetary(
+        string="Reportable Principal", compute="_compute_dunning_bureau",
+        currency_field="dunning_currency_id",
+    )
+    dunning_bureau_basis = fields.Char(string="Credit Bureau", compute="_compute_dunning_bureau")
     dunning_excluded = fields.Boolean(string="Excluded from Dunning", tracking=True)
     dunning_exclusion_reason = fields.Char(tracking=True)
     dunning_reason = fields.Selection(
@@ -133,6 +145,65 @@ class ResPartner(models.Model):
         for partner in self:
             partner.dunning_regime = dunning_rules.default_regime(
                 partner.dunning_segment_id.code == "public", partner.is_company, bool(partner.vat)
+            )
+
+    @api.depends_context("company", "date")
+    def _compute_dunning_bureau(self):
+        """Whether and from when each customer's debt could be reported to a
+        credit bureau (LOPDGDD art. 20.1), in one query for the notices and
+        one for the invoices of the batch."""
+        company = self.env.company
+        today = fields.Date.context_today(self)
+        commercials = self.commercial_partner_id
+        # sudo: a sales rep sees the status, not the letters or invoices.
+        notices = defaultdict(list)
+        for comm in self.env["dunning.communication"].sudo().search_fetch(
+            [
+                ("partner_id", "in", commercials.ids),
+                ("company_id", "=", company.id),
+                ("channel", "=", "letter"),
+                ("state", "=", "sent"),
+                ("bureau_notice_date", "!=", False),
+            ],
+            ["partner_id", "name", "sending_method", "delivery_outcome", "receipt_date"],
+        ):
+            notices[comm.partner_id.id].append(
+                (comm.name, comm.sending_method, comm.delivery_outcome, comm.receipt_date)
+            )
+        Move = self.env["account.move"].sudo()
+        debts = defaultdict(list)
+        for move in Move.search_fetch(
+            Move._dunning_open_domain(company, include_excluded=True)
+            + [("commercial_partner_id", "in", commercials.ids)],
+            ["commercial_partner_id", "invoice_date_due", "amount_residual_signed", "dunning_reason"],
+        ):
+            partner = move.commercial_partner_id
+            disputed = "dispute" in (move.dunning_reason, partner.dunning_reason)
+            debts[partner.id].append((move.invoice_date_due, move.amount_residual_signed, disputed))
+        reasons = {
+            "administration": _("A public administration is claimed by the LCSP route, never reported."),
+            "nothing_due": _("Nothing overdue."),
+            "disputed": _("Every overdue invoice is disputed: a disputed debt is not certain (art. 20.1 b)."),
+            "too_old": _("The overdue invoices fell due more than five years ago (art. 20.1 d)."),
+            "under_minimum": _("Less than 50 EUR of undisputed principal overdue."),
+            "no_notice": _("No letter has warned of the reporting yet (art. 20.1 c)."),
+            "notice_not_proven": _(
+                "The warning letter's receipt is not proven: ordinary post and plain email "
+                "prove none (record a certified delivery with its receipt date)."
+            ),
+        }
+        for partner in self:
+            commercial = partner.commercial_partner_id
+            result = dunning_rules.bureau_eligibility(
+                commercial.dunning_regime, notices[commercial.id], debts[commercial.id], today
+            )
+            partner.dunning_bureau_eligible = result.eligible
+            partner.dunning_bureau_date = result.date
+            partner.dunning_bureau_amount = result.amount
+            partner.dunning_bureau_basis = (
+                _("Warned by %(ref)s, received %(date)s.", ref=result.evidence, date=result.date)
+                if result.eligible
+                else reasons[result.reason]
             )
 
     def _compute_dunning_communication_count(self):

@@ -5,6 +5,7 @@ from datetime import date
 
 from freezegun import freeze_time
 
+from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
 from ..models import dunning_rules as rules
@@ -108,3 +109,132 @@ class TestDunningLaw(DunningCommon):
         with freeze_time("2026-09-01"):
             Run._daily_preparation(self.company, date(2026, 9, 1))
         self.assertFalse(notices())
+
+
+@tagged("post_install", "-at_install")
+class TestBureauRules(TransactionCase):
+    """LOPDGDD art. 20.1, without a database."""
+
+    today = date(2026, 3, 2)
+    burofax = ("DUN/1", "burofax", "delivered", date(2026, 2, 10))
+
+    def check(self, debts, notices=None, regime="business"):
+        return rules.bureau_eligibility(regime, [self.burofax] if notices is None else notices,
+                                        debts, self.today)
+
+    def test_proven_notice_and_undisputed_debt_are_reportable_from_receipt(self):
+        result = self.check([(date(2025, 12, 1), 300.0, False), (date(2026, 1, 10), 200.0, True)])
+        self.assertEqual(result, rules.BureauEligibility(True, date(2026, 2, 10), 300.0, None, "DUN/1"))
+
+    def test_never_under_50_eur_of_principal(self):
+        self.assertEqual(self.check([(date(2025, 12, 1), 40.0, False)]).reason, "under_minimum")
+
+    def test_never_a_disputed_debt(self):
+        self.assertEqual(self.check([(date(2025, 12, 1), 900.0, True)]).reason, "disputed")
+
+    def test_never_more_than_five_years_after_the_due_date(self):
+        self.assertEqual(self.check([(date(2021, 3, 1), 900.0, False)]).reason, "too_old")
+        self.assertTrue(self.check([(date(2021, 3, 2), 900.0, False)]).eligible)
+
+    def test_never_an_administration(self):
+        result = self.check([(date(2025, 12, 1), 900.0, False)], regime="administration")
+        self.assertEqual(result.reason, "administration")
+
+    def test_only_a_delivery_that_proves_receipt_counts(self):
+        debts = [(date(2025, 12, 1), 900.0, False)]
+        for method in ("post", "email"):
+            notice = ("DUN/2", method, "delivered", date(2026, 2, 1))
+            self.assertEqual(self.check(debts, [notice]).reason, "notice_not_proven", method)
+        returned = ("DUN/3", "burofax", "returned", False)
+        self.assertEqual(self.check(debts, [returned]).reason, "notice_not_proven")
+        self.assertEqual(self.check(debts, []).reason, "no_notice")
+        certified = ("DUN/4", "certified", "delivered", date(2026, 1, 20))
+        self.assertEqual(self.check(debts, [self.burofax, certified]).date, date(2026, 1, 20),
+                         "the first proven receipt")
+
+
+@tagged("post_install", "-at_install")
+class TestDeliveryEvidence(DunningCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.policy.report_to_bureau = True
+
+    def _final_letter(self, amount=300.0):
+        invoice = self._invoice(self.customer, amount, self._due(-61))
+        invoice._dunning_write({"dunning_stage_id": self.stage_letter1.id})
+        self._run()
+        letter = self._comms(self.customer, channel="letter")
+        self.assertEqual((letter.tone, letter.bureau_notice_date), ("final", self.today))
+        return invoice, letter
+
+    def _record(self, letter, **values):
+        action = letter.action_mark_letter_sent()
+        wizard = self.env[action["res_model"]].browse(action["res_id"])
+        wizard.write(dict({"sending_date": self.today}, **values))
+        wizard.action_confirm()
+
+    def _bureau(self, on_date):
+        partner = self.customer.with_context(date=on_date)
+        partner.invalidate_recordset()
+        with freeze_time(on_date):
+            return (partner.dunning_bureau_eligible, partner.dunning_bureau_date,
+                    partner.dunning_bureau_basis)
+
+    def test_a_burofax_received_makes_the_debt_reportable_from_its_receipt(self):
+        _invoice, letter = self._final_letter()
+        self.assertFalse(self._bureau(self._due(1))[0], "warned, receipt not proven yet")
+        self._record(letter, sending_method="burofax", sending_reference="BF-2026-77",
+                     sending_date=self.today, delivery_outcome="delivered",
+                     receipt_date=self._due(3), delivery_proof=b"JVBERi0xLjQK",
+                     delivery_proof_name="burofax_certificado.pdf")
+        self.assertTrue(letter.receipt_proven)
+        eligible, since, basis = self._bureau(self._due(4))
+        self.assertTrue(eligible)
+        self.assertEqual(since, self._due(3))
+        self.assertIn(letter.name, basis)
+        html = self.env["ir.actions.report"]._render_qweb_html(
+            "account_dunning_es.action_report_dunning_dossier", letter.ids
+        )[0].decode()
+        self.assertIn("BF-2026-77", html)
+        self.assertIn("burofax_certificado.pdf", html)
+
+    def test_an_ordinary_letter_proves_no_receipt(self):
+        _invoice, letter = self._final_letter()
+        self._record(letter, sending_method="post", delivery_outcome="delivered",
+                     receipt_date=self._due(3))
+        self.assertFalse(letter.receipt_proven)
+        eligible, since, basis = self._bureau(self._due(10))
+        self.assertFalse(eligible)
+        self.assertFalse(since)
+        self.assertIn("receipt is not proven", basis)
+
+    def test_40_eur_and_disputed_debts_are_never_reportable(self):
+        invoice, letter = self._final_letter(amount=40.0)
+        self._record(letter, sending_method="burofax", sending_reference="BF-1",
+                     delivery_outcome="delivered", receipt_date=self._due(2))
+        self.assertIn("Less than 50 EUR", self._bureau(self._due(5))[2])
+        invoice.dunning_reason = "dispute"
+        self.assertIn("disputed", self._bureau(self._due(5))[2])
+
+    def test_the_next_stage_counts_from_the_receipt_of_the_letter(self):
+        self.policy.min_days_between = 35
+        invoice, letter = self._final_letter()
+        # Hand-over: 90 days after the due date, 35 days after the last reminder.
+        self._record(letter, sending_method="certified", sending_reference="CE-9",
+                     delivery_outcome="delivered", receipt_date=self._due(8))
+        self.assertEqual(invoice.dunning_last_date, self._due(8))
+        self._run(self._due(36))
+        self.assertFalse(self._comms(self.customer, channel="agency"),
+                         "35 days after the letter, but not after its receipt")
+        self._run(self._due(43))
+        self.assertTrue(self._comms(self.customer, channel="agency"))
+
+    def test_a_delivered_letter_needs_its_receipt_date(self):
+        _invoice, letter = self._final_letter()
+        action = letter.action_mark_letter_sent()
+        wizard = self.env[action["res_model"]].browse(action["res_id"])
+        wizard.write({"sending_method": "burofax", "sending_reference": "BF-2",
+                      "delivery_outcome": "delivered"})
+        with self.assertRaises(UserError):
+            wizard.action_confirm()

@@ -2,24 +2,27 @@
 from odoo import Command, _, fields, models
 from odoo.exceptions import UserError
 
+from ..models import dunning_rules
+
+# Ways of sending identified by the operator's reference.
+REFERENCED = ("certified", "burofax", "certified_email")
+
 
 class DunningLetterSendWizard(models.TransientModel):
     _name = "dunning.letter.send.wizard"
     _description = "Record the Delivery of Demand Letters"
 
     communication_ids = fields.Many2many("dunning.communication", required=True)
-    sending_method = fields.Selection(
-        [
-            ("post", "Ordinary Post"),
-            ("certified", "Certified Post / Burofax"),
-            ("email", "Email"),
-            ("hand", "Hand Delivery"),
-        ],
-        required=True,
-        default="post",
-    )
-    sending_reference = fields.Char(help="Certified post or burofax reference.")
+    sending_method = fields.Selection(dunning_rules.SENDING_METHODS, required=True, default="post")
+    sending_reference = fields.Char(help="Certified post, burofax or certified email reference.")
     sending_date = fields.Date(required=True, default=fields.Date.context_today)
+    delivery_outcome = fields.Selection(
+        dunning_rules.DELIVERY_OUTCOMES, required=True, default="sent",
+        help="Record the outcome now if known, or later on each letter.",
+    )
+    receipt_date = fields.Date(help="Day the customer received the letter.")
+    delivery_proof = fields.Binary(string="Operator's Certificate")
+    delivery_proof_name = fields.Char()
 
     def _action_open(self, letters):
         wizard = self.create({"communication_ids": [Command.set(letters.ids)]})
@@ -35,15 +38,22 @@ class DunningLetterSendWizard(models.TransientModel):
     def action_confirm(self):
         self.ensure_one()
         letters = self.communication_ids
-        if self.sending_method == "certified" and not self.sending_reference:
-            raise UserError(_("Give the certified post or burofax reference."))
+        if self.sending_method in REFERENCED and not self.sending_reference:
+            raise UserError(_("Give the reference of the certified post, burofax or certified email."))
+        if self.delivery_outcome == "delivered" and not self.receipt_date:
+            raise UserError(_("Give the day the letter was received."))
+        if self.receipt_date and self.receipt_date < self.sending_date:
+            raise UserError(_("A letter cannot be received before it was sent."))
         if self.sending_method == "email":
             letters._send_letter_by_email()
-        letters.write(
-            {
-                "sending_method": self.sending_method,
-                "sending_reference": self.sending_reference,
-                "sending_date": self.sending_date,
-            }
-        )
+        vals = {
+            "sending_method": self.sending_method,
+            "sending_reference": self.sending_reference,
+            "sending_date": self.sending_date,
+            "delivery_outcome": self.delivery_outcome,
+            "receipt_date": self.receipt_date,
+        }
+        if self.delivery_proof:
+            vals.update(delivery_proof=self.delivery_proof, delivery_proof_name=self.delivery_proof_name)
+        letters.write(vals)
         return {"type": "ir.actions.act_window_close"}
