@@ -669,11 +669,36 @@ class DunningCommunication(models.Model):
         """Consumers are outside Ley 3/2004 (art. 3); autónomos are not consumers."""
         return self._regime() == "consumer"
 
-    def _letter_values(self, rate_table=None, payments=None):
+    def _first_demands(self):
+        """{invoice id: (date, reference)} of the first demand letter that
+        claimed each invoice of these communications, dated by its receipt
+        when recorded: a consumer is in default from the demand (Civil Code
+        art. 1100) and owes the legal interest of money from then (art. 1108).
+        One query for all the communications.
+        """
+        lines = self.env["dunning.communication.line"].search_fetch(
+            [
+                ("move_id", "in", self.line_ids.move_id.ids),
+                ("channel", "=", "letter"),
+                ("communication_id.state", "=", "sent"),
+            ],
+            ["move_id", "communication_id"],
+        )
+        first = {}
+        for line in lines:
+            comm = line.communication_id
+            day = comm.receipt_date or comm.date
+            if line.move_id.id not in first or day < first[line.move_id.id][0]:
+                first[line.move_id.id] = (day, comm.name)
+        return first
+
+    def _letter_values(self, rate_table=None, payments=None, first_demands=None, legal_table=None):
         """Everything a demand letter shows, computed once, for the template.
 
-        :param rate_table: legal rates [(start, end, rate)] (read when None)
+        :param rate_table: late-payment rates [(start, end, rate)] (read when None)
         :param payments: {move id: [(date, amount)]} (read when None)
+        :param first_demands: :meth:`_first_demands` (read when None)
+        :param legal_table: legal interest of money [(start, end, rate)] (read when None)
         """
         self.ensure_one()
         policy = self.stage_id.policy_id
@@ -685,13 +710,14 @@ class DunningCommunication(models.Model):
         if payments is None:
             payments = self.line_ids.move_id._dunning_payments()
         if consumer:
-            rates = (
-                [(fields.Date.to_date("1900-01-01"), fields.Date.to_date("2999-12-31"),
-                  policy.consumer_interest_rate)]
-                if policy.consumer_interest_rate
-                else []
-            )
-            claim_interest = bool(policy.consumer_interest_rate)
+            # Civil Code arts. 1100 and 1108: the legal interest of money of
+            # each year, from the demand; never Ley 3/2004's (its art. 3).
+            claim_interest = policy.consumer_legal_interest
+            if claim_interest and legal_table is None:
+                legal_table = self.env["dunning.interest.rate"]._rate_table("legal")
+            if claim_interest and first_demands is None:
+                first_demands = self._first_demands()
+            rates = legal_table or []
             claim_compensation = False
         else:
             rates = rate_table
@@ -707,12 +733,16 @@ class DunningCommunication(models.Model):
         for line in self.line_ids:
             periods, missing = ([], [])
             conformity = line.move_id.dunning_conformity_date if regime == "administration" else False
-            # LCSP art. 198.4: an administration is late 30 days after approving
-            # the conformity, whatever due date the invoice shows.
-            interest_from = (
-                dunning_rules.administration_due_date(conformity) if conformity else line.date_due
-            )
-            if claim_interest:
+            demand = first_demands.get(line.move_id.id) if consumer and claim_interest else None
+            if consumer:
+                interest_from = demand[0] if demand else None
+            elif conformity:
+                # LCSP art. 198.4: an administration is late 30 days after
+                # approving the conformity, whatever due date the invoice shows.
+                interest_from = dunning_rules.administration_due_date(conformity)
+            else:
+                interest_from = line.date_due
+            if claim_interest and interest_from:
                 periods, missing = dunning_rules.late_payment_interest(
                     line.amount_total,
                     interest_from,
@@ -732,6 +762,7 @@ class DunningCommunication(models.Model):
                     "missing": missing,
                     "interest": interest,
                     "compensation": row_compensation,
+                    "demand": demand,
                 }
             )
             total = totals[currency]
@@ -745,7 +776,6 @@ class DunningCommunication(models.Model):
             "regime": regime,
             "claim_interest": claim_interest,
             "claim_compensation": claim_compensation and compensation_total > 0,
-            "consumer_rate": policy.consumer_interest_rate if consumer else 0.0,
             "rows": rows,
             "totals": [(currency, dict(values)) for currency, values in totals.items()],
             "compensation_total": compensation_total,

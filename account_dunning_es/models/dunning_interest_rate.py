@@ -9,10 +9,21 @@ from . import dunning_rules
 
 class DunningInterestRate(models.Model):
     _name = "dunning.interest.rate"
-    _description = "Legal Late-Payment Interest Rate (Ley 3/2004)"
-    _order = "date_start desc"
+    _description = "Legal Interest Rate"
+    _order = "kind, date_start desc"
 
     name = fields.Char(compute="_compute_name", store=True)
+    kind = fields.Selection(
+        [
+            ("late_payment", "Late payment in commercial transactions (Ley 3/2004)"),
+            ("legal", "Legal interest of money (consumers)"),
+        ],
+        required=True,
+        default="late_payment",
+        help="Late payment: per semester, the ECB rate + 8 points (Ley 3/2004, art. 7), for "
+        "businesses and administrations. Legal interest of money: per year, set by the "
+        "budget law, due by consumers from the demand (Civil Code arts. 1100 and 1108).",
+    )
     date_start = fields.Date(required=True)
     date_end = fields.Date(required=True)
     rate = fields.Float(
@@ -37,6 +48,7 @@ class DunningInterestRate(models.Model):
             overlap = self.search_count(
                 [
                     ("id", "!=", rate.id),
+                    ("kind", "=", rate.kind),
                     ("date_start", "<=", rate.date_end),
                     ("date_end", ">=", rate.date_start),
                 ]
@@ -47,9 +59,12 @@ class DunningInterestRate(models.Model):
                 )
 
     @api.model
-    def _rate_table(self):
-        """[(date_start, date_end, rate)] for the interest rule."""
-        return [(r.date_start, r.date_end, r.rate) for r in self.search([], order="date_start")]
+    def _rate_table(self, kind="late_payment"):
+        """[(date_start, date_end, rate)] of one kind, for the interest rule."""
+        return [
+            (r.date_start, r.date_end, r.rate)
+            for r in self.search([("kind", "=", kind)], order="date_start")
+        ]
 
     @api.model
     def _notify_missing_semester(self, company, today):
@@ -82,7 +97,7 @@ class DunningInterestRate(models.Model):
                 end=end,
             ),
             env._(
-                "Add it in Accounting > Configuration > Dunning > Late-Payment Rates from the "
+                "Add it in Accounting > Configuration > Dunning > Interest Rates from the "
                 "BOE resolution of the Secretaría General del Tesoro y Financiación "
                 "Internacional that publishes the late-payment rate of the %(half)s %(year)s "
                 "(Ley 3/2004, art. 7).",

@@ -57,11 +57,11 @@ class DunningPolicy(models.Model):
         help="Ley 3/2004, art. 8: a fixed 40 EUR per invoice for collection costs, for "
         "business and public-administration customers.",
     )
-    consumer_interest_rate = fields.Float(
-        string="Consumers: Legal Interest of Money (%)",
-        digits=(5, 2),
-        help="Consumers are not covered by Ley 3/2004. When set, their letters claim the "
-        "legal interest of money at this annual rate; when zero, no interest.",
+    consumer_legal_interest = fields.Boolean(
+        string="Consumers: Claim the Legal Interest of Money",
+        help="Consumers are outside Ley 3/2004. When set, their letters claim the legal "
+        "interest of money of each year (Interest Rates), from the day after the first "
+        "demand they received (Civil Code arts. 1100 and 1108).",
     )
     report_to_bureau = fields.Boolean(
         string="Notify Credit Bureau Reporting",

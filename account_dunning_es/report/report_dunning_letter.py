@@ -9,9 +9,14 @@ class ReportDunningLetter(models.AbstractModel):
     @api.model
     def _letters(self, comms):
         """{communication id: letter values}, rates and payments read once."""
-        rate_table = self.env["dunning.interest.rate"]._rate_table()
+        Rate = self.env["dunning.interest.rate"]
+        rate_table, legal_table = Rate._rate_table(), Rate._rate_table("legal")
         payments = comms.line_ids.move_id._dunning_payments()
-        return {comm.id: comm._letter_values(rate_table, payments) for comm in comms}
+        first_demands = comms._first_demands()
+        return {
+            comm.id: comm._letter_values(rate_table, payments, first_demands, legal_table)
+            for comm in comms
+        }
 
     @api.model
     def _get_report_values(self, docids, data=None):

@@ -99,7 +99,7 @@ class TestDunningLaw(DunningCommon):
         self.assertEqual(notice.user_id, boss)
         self.assertEqual(notice.summary, "Add the late-payment rate of the 2nd semester 2026")
         self.assertIn("Secretaría General del Tesoro", notice.note)
-        self.assertIn("Late-Payment Rates", notice.note)
+        self.assertIn("Interest Rates", notice.note)
         # Recorded: no further notice this semester.
         self.env["dunning.interest.rate"].create(
             {"date_start": date(2026, 7, 1), "date_end": date(2026, 12, 31), "rate": 9.0,

@@ -93,14 +93,40 @@ class TestDunningLetter(DunningCommon):
         self.assertNotInLetter("Compensation for collection costs", html)
         self.assertInLetter("As a consumer, no late-payment interest is claimed", html)
 
-    def test_consumer_gets_legal_interest_of_money_when_the_policy_says_so(self):
-        self.policy.consumer_interest_rate = 3.25
+    def test_consumer_owes_legal_interest_from_the_first_demand_received(self):
+        """Civil Code arts. 1100 and 1108: from the demand, at each year's rate."""
+        self.policy.consumer_legal_interest = True
         consumer = self._create_customer("Lucía Fernández", is_company=False)
-        comm, _invoices, html = self._letter(consumer, [date(2025, 8, 1)], self.stage_letter1)
-        self.assertInLetter("Legal interest of money", html)
-        letter = self.env["report.account_dunning_es.report_dunning_letter"]._letters(comm)[comm.id]
-        self.assertAlmostEqual(letter["rows"][0]["interest"], round(1000 * .0325 * 75 / 365, 2))
-        self.assertEqual(letter["compensation_total"], 0.0)
+        invoice = self._invoice(consumer, 1000.0, date(2022, 10, 1))
+        invoice._dunning_write({"dunning_stage_id": self.stage_call.id})
+        self._run(date(2022, 11, 25))
+        first = self._comms(consumer).filtered(lambda c: c.channel == "letter")
+        first_values = self.env["report.account_dunning_es.report_dunning_letter"]._letters(
+            first)[first.id]
+        self.assertEqual(first_values["rows"][0]["interest"], 0.0, "no demand before it")
+        first.write({"sending_method": "certified", "delivery_outcome": "delivered",
+                     "receipt_date": date(2022, 12, 1)})
+        self._run(date(2023, 2, 1))
+        final = self._comms(consumer).filtered(lambda c: c.channel == "letter") - first
+        self.assertEqual(final.tone, "final")
+        letter = self.env["report.account_dunning_es.report_dunning_letter"]._letters(final)[final.id]
+        row = letter["rows"][0]
+        # From the day after the receipt of the first demand, 1 December 2022:
+        # 2022-12-02..12-31: 30 days at 3.00 % (2022) = 1000 x 0.03 x 30 / 365 = 2.47
+        # 2023-01-01..02-01: 32 days at 3.25 % (2023) = 1000 x 0.0325 x 32 / 365 = 2.85
+        self.assertEqual(
+            [(p.date_start, p.days, p.rate) for p in row["periods"]],
+            [(date(2022, 12, 2), 30, 3.0), (date(2023, 1, 1), 32, 3.25)],
+        )
+        self.assertEqual(row["interest"], 5.32)
+        self.assertEqual(row["demand"], (date(2022, 12, 1), first.name))
+        self.assertEqual(letter["compensation_total"], 0.0, "no 40 EUR from a consumer")
+        html = self.env["ir.actions.report"]._render_qweb_html(
+            "account_dunning_es.action_report_dunning_letter", final.ids
+        )[0].decode()
+        self.assertInLetter("articles 1100 and 1108 of the Civil Code", html)
+        self.assertInLetter(f"first demand {first.name} of 12/01/2022", html)
+        self.assertNotInLetter("Ley 3/2004", html)
 
     def test_period_without_published_rate_is_stated(self):
         # The 2nd semester 2026 is not shipped (its BOE text could not be checked).
@@ -293,3 +319,21 @@ class TestDunningLetter(DunningCommon):
         # 1000 x 10.15 % x 36 days (to 15 October) / 365 = 10.01
         self.assertEqual((period.date_start, period.days), (date(2025, 9, 10), 36))
         self.assertEqual(letter["rows"][0]["interest"], 10.01)
+
+    def test_spanish_administration_and_consumer_letters_read_in_spanish(self):
+        self.env["res.lang"]._activate_lang("es_ES")
+        self.env["ir.module.module"]._load_module_terms(["account_dunning_es"], ["es_ES"], overwrite=True)
+        town = self._create_customer(
+            "Ayuntamiento de Prueba", lang="es_ES",
+            dunning_segment_id=self.env.ref("account_dunning_es.dunning_segment_public").id,
+        )
+        _comm, _invoices, html = self._letter(town, [date(2025, 7, 1)], self.stage_final)
+        self.assertInLetter("reclamación por escrito del cumplimiento de la obligación de pago "
+                            "prevista en el artículo 199 de la Ley 9/2017", html)
+        self.assertInLetter("recurso contencioso-administrativo contra la inactividad", html)
+        self.assertNotInLetter("monitorio", html)
+        self.policy.consumer_legal_interest = True
+        consumer = self._create_customer("Lucía Fernández", is_company=False, lang="es_ES")
+        _comm, _invoices, html = self._letter(consumer, [date(2025, 8, 1)], self.stage_letter1)
+        self.assertInLetter("Conforme a los artículos 1100 y 1108 del Código Civil", html)
+        self.assertInLetter("esta carta es nuestro primer requerimiento", html)

@@ -268,7 +268,7 @@ class TestUiSmoke(DunningCommon, HttpCase):
         steps = self._walk(self.manager)
         labels = " ".join(step["label"] for step in steps)
         for expected in ("Policies", "Effectiveness Analysis", "Management Report", "Runs",
-                         "Late-Payment Rates", "dunning.communication form"):
+                         "Interest Rates", "dunning.communication form"):
             self.assertIn(expected, labels)
         self.assertEqual(len(self._print_html(self.manager)), 4)
 
