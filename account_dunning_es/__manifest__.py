@@ -9,7 +9,8 @@
     "license": "AGPL-3",
     "author": "account_dunning_es authors",
     "website": "https://github.com/account-dunning-es/account-dunning-es",
-    "depends": ["account", "mail", "sales_team"],
+    # l10n_es: a Spanish product for Spanish companies (chart, tax ids, IBAN).
+    "depends": ["account", "mail", "sales_team", "l10n_es"],
     "data": [
         "security/security.xml",
         "security/ir.model.access.csv",

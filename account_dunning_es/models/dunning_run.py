@@ -657,9 +657,55 @@ class DunningRun(models.Model):
     # Demo data
     # ------------------------------------------------------------------
     @api.model
+    def _demo_company(self):
+        """The demo's Spanish company: Spanish chart of accounts, EUR, an
+        address in Madrid, a tax id and an IBAN, the shipped policies copied
+        to it, Spanish installed. The administrator works in it."""
+        spain = self.env.ref("base.es")
+        company = self.env["res.company"].create(
+            {
+                "name": "Suministros Demo Cobros SL",
+                "country_id": spain.id,
+                "currency_id": self.env.ref("base.EUR").id,
+                "street": "Calle de Alcalá 48",
+                "zip": "28014",
+                "city": "Madrid",
+                "state_id": self.env.ref("base.state_es_m").id,
+                "vat": "ESB12345674",
+                "email": "cobros@suministros-demo.example.com",
+                "phone": "+34 910 000 000",
+            }
+        )
+        self.env["ir.model.data"]._update_xmlids(
+            [{"xml_id": "account_dunning_es.demo_company_es", "record": company, "noupdate": True}]
+        )
+        self.env["account.chart.template"].try_loading("es_pymes", company=company, install_demo=False)
+        bank = self.env["res.bank"].create({"name": "Banco Demo", "bic": "DEMOESMMXXX"})
+        self.env["res.partner.bank"].create(
+            {
+                "acc_number": "ES91 2100 0418 4502 0005 1332",
+                "partner_id": company.partner_id.id,
+                "bank_id": bank.id,
+                "allow_out_payment": True,
+            }
+        )
+        self.env["res.lang"]._activate_lang("es_ES")
+        self.env["ir.module.module"]._load_module_terms(["base", "account_dunning_es"], ["es_ES"])
+        company.partner_id.lang = "es_ES"
+        admin = self.env.ref("base.user_admin")
+        admin.write({"company_ids": [Command.link(company.id)], "company_id": company.id})
+        company.with_company(company)._dunning_setup_policies(self.env.ref("base.main_company"))
+        return company
+
+    @api.model
     def _demo_populate(self):
-        """Demo customers per segment with invoices due at various dates."""
-        company = self.env.ref("base.main_company")
+        """Demo customers per segment with invoices due at various dates, in
+        the demo's Spanish company (Odoo's main demo company is American)."""
+        if "es_pymes" not in self.env["account.chart.template"]._get_chart_template_mapping():
+            company = self.env.ref("base.main_company")  # l10n_es missing: as before
+        else:
+            company = self._demo_company()
+        self = self.with_company(company)
         journal = self.env["account.journal"].search(
             [("type", "=", "sale"), ("company_id", "=", company.id)], limit=1
         )
@@ -668,12 +714,12 @@ class DunningRun(models.Model):
         spain = self.env.ref("base.es")
         today = fields.Date.context_today(self)
         customers = [
-            # name, segment, phone, due dates in days from today
-            ("Ayuntamiento de Villanueva", "public", "+34 915 550 101", [-75, -20]),
-            ("Grupo Industrial Ebro SA", "large", "+34 976 550 102", [-45, -8, 10]),
-            ("Talleres Martínez SL", "sme", "+34 612 345 678", [-95, -32, -4, 3]),
-            ("Distribuciones Levante SL", "strategic", "+34 963 550 104", [-12, 2]),
-            ("Lucía Fernández", "mass", "+34 622 000 105", [-18, -2]),
+            # name, segment, tax id, phone, due dates in days from today
+            ("Ayuntamiento de Villanueva", "public", "ESP2807900B", "+34 915 550 101", [-75, -20]),
+            ("Grupo Industrial Ebro SA", "large", "ESA50123454", "+34 976 550 102", [-45, -8, 10]),
+            ("Talleres Martínez SL", "sme", "ESB28123453", "+34 612 345 678", [-95, -32, -4, 3]),
+            ("Distribuciones Levante SL", "strategic", "ESB46123451", "+34 963 550 104", [-12, 2]),
+            ("Lucía Fernández", "mass", False, "+34 622 000 105", [-18, -2]),
         ]
         # Payments the customers make during the replay: (customer, invoice
         # index, days after its due date, share of the amount).
@@ -685,11 +731,12 @@ class DunningRun(models.Model):
         ]
         demo_moves = self.env["account.move"]
         by_customer = {}
-        for name, segment, phone, due_offsets in customers:
+        for name, segment, vat, phone, due_offsets in customers:
             partner = self.env["res.partner"].create(
                 {
                     "name": name,
                     "is_company": segment != "mass",
+                    "vat": vat,
                     "email": f"cobros.{segment}@example.com",
                     "phone": phone,
                     "street": "Calle Mayor 1",

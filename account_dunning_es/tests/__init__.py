@@ -11,3 +11,4 @@ from . import test_dunning_assignment
 from . import test_dunning_translation
 from . import test_ui_smoke
 from . import test_dunning_law
+from . import test_dunning_demo
