@@ -1,4 +1,6 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import re
+
 from odoo.tests import TransactionCase, tagged
 
 
@@ -33,10 +35,12 @@ class TestDunningDemo(TransactionCase):
         html = self.env["ir.actions.report"]._render_qweb_html(
             "account_dunning_es.action_report_dunning_letter", letter.ids
         )[0].decode()
-        self.assertIn("requerimiento de pago", html)
-        self.assertIn("Madrid, ", html)
-        self.assertIn("€", html)
-        self.assertNotIn("$", html)
+        body = html[html.index('class="page o_dunning_letter"'):]
+        text = " ".join(re.sub(r"<[^>]+>", " ", body).replace("\xa0", " ").split())
+        self.assertIn("requerimiento de pago", text)
+        self.assertRegex(text, r"Madrid , \d\d/\d\d/\d{4}")
+        self.assertIn("€", text)
+        self.assertNotIn("$", text)
         regimes = set(
             self.env["res.partner"]
             .search([("dunning_segment_id", "!=", False), ("invoice_ids.company_id", "=", self.company.id)])
