@@ -7,6 +7,7 @@ from . import dunning_segment
 from . import dunning_policy
 from . import dunning_stage
 from . import dunning_communication
+from . import dunning_communication_issue
 from . import dunning_communication_line
 from . import dunning_run
 from . import dunning_promise

@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from psycopg2 import errors as pg_errors
 
-from odoo import Command, _, api, fields, models
+from odoo import Command, api, fields, models
 from odoo.modules import module as odoo_module
 from odoo.osv import expression
 from odoo.tools import format_date, split_every
@@ -705,7 +705,7 @@ class DunningRun(models.Model):
             company = self.env.ref("base.main_company")  # l10n_es missing: as before
         else:
             company = self._demo_company()
-        self = self.with_company(company)
+        self = self.with_company(company)  # noqa: PLW0642 (the demo works in that company)
         journal = self.env["account.journal"].search(
             [("type", "=", "sale"), ("company_id", "=", company.id)], limit=1
         )

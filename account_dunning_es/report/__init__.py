@@ -1,1 +1,2 @@
 from . import report_dunning_letter
+from . import dunning_communication_letter

@@ -1,4 +1,6 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from unittest.mock import patch
+
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
@@ -106,3 +108,14 @@ class TestDunningBadData(DunningCommon):
             self.env["mail.activity"].search([("dunning_communication_id", "=", comm.id)]),
             "no 'Collection call ()' activity",
         )
+
+    def test_every_channel_has_its_issuer_and_an_unknown_one_is_an_error(self):
+        Comm = self.env["dunning.communication"]
+        channels = {key for key, _label in Comm._fields["channel"].selection}
+        self.assertEqual(set(Comm._issuers()), channels)
+        self._invoice(self.customer, 100.0, self._due(-3))
+        self._run(preview=True)
+        draft = self._comms(self.customer)
+        with patch.object(type(Comm), "_issuers", lambda self: {}), self.assertRaises(UserError):
+            draft.action_send()
+        self.assertEqual(draft.state, "draft", "nothing issued by default, e.g. as an activity")

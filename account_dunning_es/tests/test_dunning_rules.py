@@ -4,7 +4,7 @@ from datetime import date
 from odoo.tests import TransactionCase, tagged
 
 from ..models import dunning_rules as rules
-from ..models.dunning_communication import sole_t_call
+from ..models.dunning_communication_issue import sole_t_call
 from ..models.dunning_rules import StageInfo
 
 STAGES = [

@@ -10,7 +10,7 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from ..models import dunning_rules as rules
-from ..models.dunning_communication import sole_t_call
+from ..models.dunning_communication_issue import sole_t_call
 from .common import DunningCommon
 
 

@@ -87,6 +87,10 @@ class DunningCommunication(models.Model):
             comm.sms_contact_phone = comm._collector_contact()["phone"]
 
     @api.model
+    def _issuers(self):
+        return dict(super()._issuers(), sms=type(self)._issue_sms)
+
+    @api.model
     def _issuable_states(self):
         return (*super()._issuable_states(), "queued")
 

@@ -242,3 +242,10 @@ class TestDunningSms(DunningCommon, SMSCase):
         settings = self.env["res.config.settings"].create({"dunning_sms_tz": "Atlantic/Canary"})
         settings.execute()
         self.assertEqual(self.env.company.dunning_sms_tz, "Atlantic/Canary")
+
+    def test_sms_channel_has_its_issuer(self):
+        Comm = self.env["dunning.communication"]
+        self.assertEqual(
+            set(Comm._issuers()), {key for key, _label in Comm._fields["channel"].selection}
+        )
+        self.assertIn("sms", Comm._issuers())

@@ -1,0 +1,367 @@
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""Issuing communications: each channel by its own method, in batches."""
+
+import logging
+import re
+from collections import defaultdict
+
+from markupsafe import Markup
+
+from odoo import Command, _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import format_amount, split_every
+
+_logger = logging.getLogger(__name__)
+
+ACTIVITY_TYPES = {
+    "call": "mail.mail_activity_data_call",
+    "meeting": "mail.mail_activity_data_meeting",
+    "agency": "account_dunning_es.mail_activity_data_dunning_handover",
+    "legal": "account_dunning_es.mail_activity_data_dunning_handover",
+}
+
+# A template body that does nothing but call a QWeb view, as the shipped one.
+SOLE_T_CALL = re.compile(r'^(\s*<div>\s*)<t t-call="([\w.]+)"\s*(?:/>|>\s*</t>)(\s*</div>\s*)$')
+
+
+def sole_t_call(body):
+    """Split a template body that only calls a view: (before, view, after).
+
+    ``<div><t t-call="module.view"/></div>`` gives
+    ``("<div>", "module.view", "</div>")``, the whitespace around kept; a
+    body with anything else (text, attributes, other tags) gives None.
+    """
+    match = SOLE_T_CALL.match(str(body or ""))
+    return match.groups() if match else None
+
+
+
+class DunningCommunication(models.Model):
+    _inherit = "dunning.communication"
+
+    # ------------------------------------------------------------------
+    # Issuing
+    # ------------------------------------------------------------------
+    def _issue(self):
+        """Issue draft or failed communications through their channels.
+
+        Grouped by channel so that templates render in one batch. A problem on
+        one communication marks it failed with its reason and never stops the
+        others.
+        """
+        todo = self.filtered(lambda c: c.state in self._issuable_states())
+        failed = self.browse()
+        for comm in todo:
+            problem = comm._issue_problem()
+            if problem:
+                comm.write({"state": "failed", "failure_reason": problem})
+                failed |= comm
+        todo -= failed
+        issuers = self._issuers()
+        for channel, comms in todo.grouped("channel").items():
+            if channel not in issuers:
+                raise UserError(_("No way to issue a communication of channel %(channel)s.",
+                                  channel=channel))
+            issuers[channel](comms)
+        return todo
+
+    @api.model
+    def _issuers(self):
+        """{channel: function issuing communications of that channel}.
+
+        Add-ons adding a channel add its issuer (the SMS add-on, for one).
+        """
+        model = type(self)
+        return {
+            "email": model._issue_email,
+            "letter": model._issue_letter,
+            "call": model._issue_activity,
+            "meeting": model._issue_activity,
+            "agency": model._issue_activity,
+            "legal": model._issue_activity,
+        }
+
+    @api.model
+    def _issuable_states(self):
+        """States from which a communication may be issued."""
+        return ("draft", "failed")
+
+    def _mark_issued(self, **extra):
+        """Issued: no tracking message per communication for it.
+
+        The issue date is ``sent_date`` and the trace is what was issued (the
+        email on the customer's chatter, the activity, the letter); a
+        "Draft -> Issued" message on each of thousands of reviewed drafts
+        would double the cost of sending them and say nothing more.
+        """
+        self.with_context(tracking_disable=True).write(
+            dict(
+                {"state": "sent", "failure_reason": False, "sent_date": fields.Datetime.now()},
+                **extra,
+            )
+        )
+
+    def _default_template(self):
+        return self.env.ref(
+            "account_dunning_es.mail_template_dunning_reminder", raise_if_not_found=False
+        )
+
+    def _issue_email(self):
+        """Queue one email per communication, logged on the customer's chatter.
+
+        Each email is a ``mail.message`` on the customer (the chatter shows
+        it) and the ``mail.mail`` that carries it; they leave with the mail
+        queue after the run commits: if the run is interrupted before, nothing
+        has left. Messages and mails are created in one batch each, with the
+        Reply-To computed per sender for the batch (``mail.message`` would
+        look it up once per message), and the HTML body is sanitised only by
+        the message's create (a mail creating its own message would sanitise
+        it once more).
+        """
+        by_template = defaultdict(lambda: self.browse())
+        for comm in self:
+            by_template[comm.stage_id.mail_template_id or self._default_template()] |= comm
+        comment = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment")
+        for template, comms in by_template.items():
+            if not template:
+                comms.write(
+                    {"state": "failed", "failure_reason": _("The stage has no email template.")}
+                )
+                continue
+            rendered = template._generate_template(comms.ids, ("subject", "email_from"))
+            bodies = comms._render_email_bodies(template)
+            senders = {
+                comm.id: rendered[comm.id].get("email_from") or comm.company_id.email_formatted
+                for comm in comms
+            }
+            partners_by_sender = defaultdict(set)
+            for comm in comms:
+                partners_by_sender[senders[comm.id]].add(comm.partner_id.id)
+            reply_to = {}
+            for sender, partner_ids in partners_by_sender.items():
+                replies = (
+                    self.env["res.partner"].sudo().browse(partner_ids)
+                    ._notify_get_reply_to(default=sender)
+                )
+                reply_to.update({(sender, pid): value for pid, value in replies.items()})
+            messages = self.env["mail.message"].sudo().create(
+                [
+                    {
+                        "model": "res.partner",
+                        "res_id": comm.partner_id.id,
+                        "record_name": comm.partner_id.display_name,
+                        "message_type": "email_outgoing",
+                        "subtype_id": comment,
+                        "author_id": (comm.user_id.partner_id or comm.company_id.partner_id).id,
+                        "email_from": senders[comm.id],
+                        "reply_to": reply_to.get((senders[comm.id], comm.partner_id.id)),
+                        "subject": rendered[comm.id].get("subject"),
+                        "body": bodies.get(comm.id) or "",
+                    }
+                    for comm in comms
+                ]
+            )
+            self.env["mail.mail"].sudo().create(
+                [
+                    {
+                        "mail_message_id": message.id,
+                        "is_notification": False,
+                        "body_html": message.body or "",
+                        "recipient_ids": [Command.link((comm.recipient_id or comm.partner_id).id)],
+                        "auto_delete": False,
+                        "state": "outgoing",
+                    }
+                    for comm, message in zip(comms, messages, strict=True)
+                ]
+            )
+            for comm, message in zip(comms, messages, strict=True):
+                comm._mark_issued(message_id=message.id)
+
+    def _render_email_bodies(self, template):
+        """The template's body for each communication: {id: html}.
+
+        Rendered per language as ``mail.template`` does. A body that only
+        calls a view (the shipped template) is rendered by calling that view,
+        which QWeb compiles once: as a raw template, the body would be parsed
+        and compiled again for every communication. The result is the same
+        (tested); a body edited into anything else goes through the template.
+        """
+        bodies = {}
+        for template_lang, res_ids in template._classify_per_lang(self.ids).values():
+            parts = sole_t_call(template_lang.body_html)
+            # A missing view would render empty: the template then says why.
+            if not parts or not self.env.ref(parts[1], raise_if_not_found=False):
+                bodies.update(template_lang._render_field("body_html", res_ids))
+                continue
+            before, view, after = parts
+            rendered = template_lang._render_template(
+                view,
+                template_lang.render_model,
+                res_ids,
+                engine="qweb_view",
+                options={"post_process": True},
+            )
+            bodies.update(
+                (res_id, Markup(before) + html + Markup(after)) for res_id, html in rendered.items()
+            )
+        return bodies
+
+    def _issue_letter(self):
+        """Issue letters: the PDF is rendered after the run, in batches.
+
+        Rendering through wkhtmltopdf takes about a second a letter, so the
+        run only records the letter and wakes the letter job up, which
+        renders, attaches to the communication and posts on the customer's
+        chatter.
+        """
+        for comm in self:
+            comm._mark_issued(bureau_notice_date=comm.date if comm._warns_bureau() else False)
+        cron = self.env.ref("account_dunning_es.ir_cron_dunning_letters", raise_if_not_found=False)
+        if cron:
+            cron._trigger()
+
+    def _warns_bureau(self):
+        self.ensure_one()
+        # An administration is claimed by the LCSP route, never reported to a
+        # credit bureau.
+        return bool(
+            self.channel == "letter"
+            and self.stage_id.policy_id.report_to_bureau
+            and self.tone in ("firm", "final")
+            and self._regime() != "administration"
+        )
+
+    @api.model
+    def _cron_generate_letters(self, limit=50):
+        """Render the PDF of issued letters that have none yet, in batches."""
+        letters = self.search(
+            [("channel", "=", "letter"), ("state", "=", "sent"), ("letter_attachment_id", "=", False)],
+            order="id",
+        )
+        done = 0
+        for batch in split_every(limit, letters.ids, self.browse):
+            batch._generate_letter_pdf()
+            done += len(batch)
+            self.env["dunning.run"]._commit()
+        self.env["ir.cron"]._notify_progress(done=done, remaining=0)
+
+    def _generate_letter_pdf(self):
+        """Render, attach to the communication and post on the customer's chatter."""
+        report = self.env.ref("account_dunning_es.action_report_dunning_letter")
+        # Odoo saves one attachment per letter (the report's attachment
+        # expression), which is then linked to each letter.
+        report._render_qweb_pdf(report, res_ids=self.ids)
+        attachments = self.env["ir.attachment"].search(
+            [("res_model", "=", self._name), ("res_id", "in", self.ids), ("mimetype", "=", "application/pdf")]
+        )
+        by_comm = {att.res_id: att for att in attachments}
+        for comm in self:
+            attachment = by_comm.get(comm.id)
+            if not attachment:
+                continue
+            comm.letter_attachment_id = attachment
+            comm.partner_id.message_post(
+                body=Markup("<p>%s</p>")
+                % _(
+                    "%(stage)s: demand letter %(ref)s for %(amount)s, to pay by %(deadline)s.",
+                    stage=comm.stage_id.name,
+                    ref=comm.name,
+                    amount=comm.amount_display,
+                    deadline=comm.letter_deadline,
+                ),
+                attachment_ids=attachment.ids,
+                message_type="comment",
+                subtype_xmlid="mail.mt_note",
+            )
+
+    def _activity_note(self):
+        self.ensure_one()
+        stage = self.stage_id
+        objective = dict(stage._fields["call_objective"]._description_selection(self.env)).get(
+            stage.call_objective
+        )
+        rows = Markup("").join(
+            Markup("<li>%s</li>")
+            % _(
+                "%(number)s, due %(due)s, %(amount)s (%(days)s days overdue)",
+                number=line.move_id.name,
+                due=line.date_due,
+                amount=format_amount(self.env, line.amount_residual, line.currency_id),
+                days=line.days_overdue,
+            )
+            for line in self.line_ids
+        )
+        parts = [Markup("<p>%s</p>") % _("Dunning %(ref)s, %(stage)s.", ref=self.name, stage=stage.name)]
+        if objective:
+            parts.append(Markup("<p><b>%s</b> %s</p>") % (_("Objective:"), objective))
+        parts.append(Markup("<ul>%s</ul>") % rows)
+        if stage.note:
+            parts.append(stage.note)
+        return Markup("").join(parts)
+
+    def _issue_activity(self):
+        """Call, meeting and hand-over: an activity for the responsible collector."""
+        summaries = {
+            "call": _("Collection call"),
+            "meeting": _("Collection meeting"),
+            "agency": _("Hand over to external collection agency"),
+            "legal": _("Hand over for legal action"),
+        }
+        vals_list = []
+        for comm in self:
+            activity_type = self.env.ref(ACTIVITY_TYPES[comm.channel], raise_if_not_found=False)
+            vals_list.append(
+                {
+                    "res_model_id": self.env["ir.model"]._get_id("res.partner"),
+                    "res_id": comm.partner_id.id,
+                    "activity_type_id": activity_type.id if activity_type else False,
+                    "summary": f"{summaries[comm.channel]} ({comm.amount_display})",
+                    "note": comm._activity_note(),
+                    "user_id": (
+                        comm.user_id or comm.partner_id._dunning_collector(comm.policy_id)
+                    ).id,
+                    "date_deadline": fields.Date.add(comm.date, days=comm.stage_id.call_delay_days),
+                    "dunning_communication_id": comm.id,
+                }
+            )
+        activities = self.env["mail.activity"].create(vals_list)
+        for comm, activity in zip(self, activities, strict=True):
+            comm._mark_issued(activity_id=activity.id)
+
+    def _send_letter_by_email(self):
+        """Email each letter's PDF to its customer (rendered first if needed)."""
+        missing = self.filtered(lambda c: not c.letter_attachment_id)
+        if missing:
+            missing._generate_letter_pdf()
+        problems = [(c, c._issue_problem() or self._email_problem(c)) for c in self]
+        problems = [(c, p) for c, p in problems if p]
+        if problems:
+            raise UserError("\n".join(p for _c, p in problems))
+        self.env["mail.mail"].sudo().create(
+            [
+                {
+                    "model": "res.partner",
+                    "res_id": comm.partner_id.id,
+                    "message_type": "email_outgoing",
+                    "author_id": (comm.user_id.partner_id or comm.company_id.partner_id).id,
+                    "email_from": comm.user_id.email_formatted or comm.company_id.email_formatted,
+                    "subject": _("%(company)s: %(ref)s", company=comm.company_id.name, ref=comm.name),
+                    "body_html": Markup("<p>%s</p>")
+                    % _("Please find attached our letter %(ref)s.", ref=comm.name),
+                    "recipient_ids": [Command.link((comm.recipient_id or comm.partner_id).id)],
+                    "attachment_ids": [Command.link(comm.letter_attachment_id.id)],
+                    "auto_delete": False,
+                    "state": "outgoing",
+                }
+                for comm in self
+            ]
+        )
+
+    @api.model
+    def _email_problem(self, comm):
+        recipient = comm.recipient_id or comm.partner_id
+        if not recipient.email:
+            return _("%(name)s has no email address.", name=recipient.display_name)
+        if not comm.letter_attachment_id:
+            return _("The letter %(ref)s could not be rendered.", ref=comm.name)
+        return ""

@@ -1,0 +1,174 @@
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""What a demand letter says, computed beside the letter's report."""
+
+from collections import defaultdict
+
+from odoo import models
+
+from ..models import dunning_rules
+
+
+class DunningCommunication(models.Model):
+    _inherit = "dunning.communication"
+
+    # ------------------------------------------------------------------
+    # Letter content
+    # ------------------------------------------------------------------
+    def _regime(self):
+        """The customer's late-payment regime: business, administration or consumer."""
+        self.ensure_one()
+        return self.partner_id.commercial_partner_id.dunning_regime or "business"
+
+    def _is_consumer(self):
+        """Consumers are outside Ley 3/2004 (art. 3); autónomos are not consumers."""
+        return self._regime() == "consumer"
+
+    def _first_demands(self):
+        """{invoice id: (date, reference)} of the first demand letter that
+        claimed each invoice of these communications, dated by its receipt
+        when recorded: a consumer is in default from the demand (Civil Code
+        art. 1100) and owes the legal interest of money from then (art. 1108).
+        One query for all the communications.
+        """
+        lines = self.env["dunning.communication.line"].search_fetch(
+            [
+                ("move_id", "in", self.line_ids.move_id.ids),
+                ("channel", "=", "letter"),
+                ("communication_id.state", "=", "sent"),
+            ],
+            ["move_id", "communication_id"],
+        )
+        first = {}
+        for line in lines:
+            comm = line.communication_id
+            day = comm.receipt_date or comm.date
+            if line.move_id.id not in first or day < first[line.move_id.id][0]:
+                first[line.move_id.id] = (day, comm.name)
+        return first
+
+    def _letter_values(self, rate_table=None, payments=None, first_demands=None, legal_table=None):
+        """Everything a demand letter shows, computed once, for the template.
+
+        :param rate_table: late-payment rates [(start, end, rate)] (read when None)
+        :param payments: {move id: [(date, amount)]} (read when None)
+        :param first_demands: :meth:`_first_demands` (read when None)
+        :param legal_table: legal interest of money [(start, end, rate)] (read when None)
+        """
+        self.ensure_one()
+        policy = self.stage_id.policy_id
+        company = self.company_id
+        regime = self._regime()
+        consumer = regime == "consumer"
+        if rate_table is None:
+            rate_table = self.env["dunning.interest.rate"]._rate_table()
+        if payments is None:
+            payments = self.line_ids.move_id._dunning_payments()
+        if consumer:
+            # Civil Code arts. 1100 and 1108: the legal interest of money of
+            # each year, from the demand; never Ley 3/2004's (its art. 3).
+            claim_interest = policy.consumer_legal_interest
+            if claim_interest and legal_table is None:
+                legal_table = self.env["dunning.interest.rate"]._rate_table("legal")
+            if claim_interest and first_demands is None:
+                first_demands = self._first_demands()
+            rates = legal_table or []
+            claim_compensation = False
+        else:
+            rates = rate_table
+            claim_interest = policy.apply_late_interest
+            claim_compensation = policy.apply_compensation
+        eur = self.env.ref("base.EUR")
+        compensation = eur._convert(
+            dunning_rules.COMPENSATION_EUR, company.currency_id, company, self.date
+        )
+        rows = []
+        totals = defaultdict(lambda: defaultdict(float))
+        missing_any = False
+        for line in self.line_ids:
+            periods, missing = ([], [])
+            conformity = line.move_id.dunning_conformity_date if regime == "administration" else False
+            demand = first_demands.get(line.move_id.id) if consumer and claim_interest else None
+            if consumer:
+                interest_from = demand[0] if demand else None
+            elif conformity:
+                # LCSP art. 198.4: an administration is late 30 days after
+                # approving the conformity, whatever due date the invoice shows.
+                interest_from = dunning_rules.administration_due_date(conformity)
+            else:
+                interest_from = line.date_due
+            if claim_interest and interest_from:
+                periods, missing = dunning_rules.late_payment_interest(
+                    line.amount_total,
+                    interest_from,
+                    self.date,
+                    rates,
+                    payments.get(line.move_id.id, []),
+                )
+            currency = line.currency_id
+            interest = currency.round(sum(p.interest for p in periods))
+            row_compensation = compensation if claim_compensation and line.days_overdue > 0 else 0.0
+            missing_any = missing_any or bool(missing)
+            rows.append(
+                {
+                    "line": line,
+                    "currency": currency,
+                    "periods": periods,
+                    "missing": missing,
+                    "interest": interest,
+                    "compensation": row_compensation,
+                    "demand": demand,
+                }
+            )
+            total = totals[currency]
+            total["total"] += line.amount_total
+            total["paid"] += line.amount_paid
+            total["residual"] += line.amount_residual
+            total["interest"] += interest
+        compensation_total = sum(row["compensation"] for row in rows)
+        return {
+            "consumer": consumer,
+            "regime": regime,
+            "claim_interest": claim_interest,
+            "claim_compensation": claim_compensation and compensation_total > 0,
+            "rows": rows,
+            "totals": [(currency, dict(values)) for currency, values in totals.items()],
+            "compensation_total": compensation_total,
+            "company_currency": company.currency_id,
+            "missing_rates": missing_any,
+            "deadline": self.letter_deadline,
+            "banks": self._bank_accounts(),
+            "contact": self._collector_contact(),
+            "bureau_notice": self._warns_bureau(),
+            "bureau_name": policy.bureau_name,
+            "agency_name": policy.agency_name,
+            "place": company.city or "",
+            "sender": self._letter_sender(),
+        }
+
+    def _letter_sender(self):
+        """The creditor as a demand letter names it: legal name, tax id, address."""
+        self.ensure_one()
+        partner = self.company_id.partner_id
+        city = " ".join(part for part in (partner.zip, partner.city) if part)
+        lines = [partner.street, partner.street2, city, partner.state_id.name, partner.country_id.name]
+        return {
+            "name": self.company_id.name,
+            "vat": self.company_id.vat or "",
+            "address": [line for line in lines if line],
+        }
+
+    def _collector_contact(self):
+        """Name, phone and email of the person the customer should contact."""
+        self.ensure_one()
+        user = self.user_id or self.partner_id._dunning_collector(self.stage_id.policy_id)
+        partner = user.partner_id or self.company_id.partner_id
+        return {
+            "name": partner.name,
+            "phone": partner.phone or partner.mobile or self.company_id.phone or "",
+            "email": partner.email or self.company_id.email or "",
+        }
+
+    def _bank_accounts(self):
+        """Company bank accounts the customer can pay into."""
+        self.ensure_one()
+        return self.company_id.partner_id.bank_ids
