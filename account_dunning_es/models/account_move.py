@@ -4,7 +4,7 @@ from collections import defaultdict
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from . import dunning_rules
+from . import dunning_rules, dunning_sql
 
 REASONS = [
     ("forgotten", "Forgotten"),
@@ -191,20 +191,22 @@ class AccountMove(models.Model):
             "payment_reference": self.payment_reference or self.name,
         }
 
-    def _dunning_payments(self):
-        """{invoice id: [(date, amount in invoice currency)]} of its payments, in one query."""
-        receivable = self.line_ids.filtered(
-            lambda l: l.account_id.account_type == "asset_receivable"
-        )
-        partials = self.env["account.partial.reconcile"].search_fetch(
-            [("debit_move_id", "in", receivable.ids)],
-            ["debit_move_id", "debit_amount_currency", "max_date"],
-        )
+    def _dunning_payments(self, credit_notes=True, company_currency=False, with_ids=False):
+        """{invoice id: [(date, amount)]} of these invoices' payments, in one query.
+
+        :param credit_notes: count settlements by credit notes as payments
+        :param company_currency: amounts in company currency (else the invoice's)
+        :param with_ids: (partial id, date, amount), to count each payment once
+        """
         result = defaultdict(list)
-        for partial in partials:
-            result[partial.debit_move_id.move_id.id].append(
-                (partial.max_date, partial.debit_amount_currency)
-            )
+        if not self:
+            return result
+        self.env.flush_all()
+        self.env.cr.execute(dunning_sql.invoice_payments(self.ids, credit_notes=credit_notes))
+        for row in self.env.cr.dictfetchall():
+            amount = row["amount"] if company_currency else row["amount_currency"]
+            payment = (row["pay_date"], amount)
+            result[row["invoice_id"]].append((row["partial_id"], *payment) if with_ids else payment)
         return result
 
     def _dunning_add_count(self, delta):

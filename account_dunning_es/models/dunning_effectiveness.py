@@ -20,44 +20,16 @@ class DunningEffectiveness(models.AbstractModel):
     @api.model
     def _payments(self, invoice_ids):
         """{invoice: [(partial id, date, amount)]}: payments, credit notes left out."""
-        if not invoice_ids:
-            return {}
-        self.env.flush_all()
-        self.env.cr.execute(
-            """
-            SELECT debit_line.move_id, partial.id, partial.max_date, partial.amount
-              FROM account_partial_reconcile partial
-              JOIN account_move_line debit_line ON debit_line.id = partial.debit_move_id
-              JOIN account_move_line credit_line ON credit_line.id = partial.credit_move_id
-              JOIN account_move credit_move ON credit_move.id = credit_line.move_id
-             WHERE debit_line.move_id IN %s AND credit_move.move_type != 'out_refund'
-            """,
-            (tuple(invoice_ids),),
+        return self.env["account.move"].browse(invoice_ids)._dunning_payments(
+            credit_notes=False, company_currency=True, with_ids=True
         )
-        result = defaultdict(list)
-        for invoice_id, partial_id, pay_date, amount in self.env.cr.fetchall():
-            result[invoice_id].append((partial_id, pay_date, amount))
-        return result
 
     @api.model
     def _all_settlements(self, invoice_ids):
         """{invoice: [(date, amount)]}: everything reconciled, credit notes included."""
-        if not invoice_ids:
-            return {}
-        self.env.flush_all()
-        self.env.cr.execute(
-            """
-            SELECT debit_line.move_id, partial.max_date, partial.amount
-              FROM account_partial_reconcile partial
-              JOIN account_move_line debit_line ON debit_line.id = partial.debit_move_id
-             WHERE debit_line.move_id IN %s
-            """,
-            (tuple(invoice_ids),),
+        return self.env["account.move"].browse(invoice_ids)._dunning_payments(
+            company_currency=True
         )
-        result = defaultdict(list)
-        for invoice_id, pay_date, amount in self.env.cr.fetchall():
-            result[invoice_id].append((pay_date, amount))
-        return result
 
     @api.model
     def _compute(self, date_from, date_to, companies, window_days=None, dimension="channel"):

@@ -1,6 +1,8 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import fields, models, tools
+from odoo.tools import SQL
 
+from . import dunning_sql
 from .dunning_stage import CHANNELS
 
 
@@ -55,23 +57,13 @@ class DunningEffectivenessReport(models.Model):
         string="Days to First Payment", readonly=True, aggregator="avg"
     )
 
-    def _payments_query(self):
-        return """
-            SELECT debit_line.move_id AS invoice_id, partial.max_date AS pay_date,
-                   partial.amount AS amount
-              FROM account_partial_reconcile partial
-              JOIN account_move_line debit_line ON debit_line.id = partial.debit_move_id
-              JOIN account_move_line credit_line ON credit_line.id = partial.credit_move_id
-              JOIN account_move credit_move ON credit_move.id = credit_line.move_id
-             WHERE credit_move.move_type != 'out_refund'
-        """
-
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
         self.env.cr.execute(
-            f"""
-            CREATE OR REPLACE VIEW {self._table} AS (
-                WITH payment AS ({self._payments_query()})
+            SQL(
+                """
+            CREATE OR REPLACE VIEW %s AS (
+                WITH payment AS (%s)
                 SELECT comm.id AS id,
                        comm.date AS date,
                        comm.company_id AS company_id,
@@ -103,5 +95,8 @@ class DunningEffectivenessReport(models.Model):
                   ) effect ON TRUE
                  WHERE comm.state = 'sent'
             )
-            """
+            """,
+                SQL.identifier(self._table),
+                dunning_sql.invoice_payments(credit_notes=False),
+            )
         )

@@ -1,5 +1,4 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-from collections import defaultdict
 from datetime import timedelta
 
 from odoo import Command, _, api, fields, models
@@ -139,14 +138,7 @@ class DunningPromise(models.Model):
     # ------------------------------------------------------------------
     def _payments(self):
         """{promise: [(date, amount in company currency)]} since each was made."""
-        moves = self.move_ids
-        receivable = moves.line_ids.filtered(lambda l: l.account_id.account_type == "asset_receivable")
-        partials = self.env["account.partial.reconcile"].search_fetch(
-            [("debit_move_id", "in", receivable.ids)], ["debit_move_id", "amount", "max_date"]
-        )
-        by_move = defaultdict(list)
-        for partial in partials:
-            by_move[partial.debit_move_id.move_id.id].append((partial.max_date, partial.amount))
+        by_move = self.move_ids._dunning_payments(company_currency=True)
         return {
             promise: [
                 payment

@@ -274,3 +274,26 @@ class TestDunningPromise(DunningCommon):
         self.assertEqual(promise.communication_id, call)
         self.assertEqual(promise.move_ids, invoice)
         self.assertEqual(promise.amount, 500.0)
+
+    def test_one_reader_of_an_invoice_payments_with_or_without_credit_notes(self):
+        invoice = self._invoice(self.customer, 1000.0, self._due(-20))
+        self._pay(invoice, amount=300.0, on_date=self._due(-10))
+        refund = self._invoice(self.customer, 200.0, self._due(-5), move_type="out_refund")
+        receivable = (invoice.line_ids + refund.line_ids).filtered(
+            lambda line: line.account_id.account_type == "asset_receivable"
+        )
+        receivable.reconcile()
+        self.assertEqual(invoice.amount_residual, 500.0)
+        everything = invoice._dunning_payments()[invoice.id]
+        self.assertEqual(sorted(amount for _date, amount in everything), [200.0, 300.0])
+        payments = invoice._dunning_payments(credit_notes=False, with_ids=True)[invoice.id]
+        self.assertEqual(len(payments), 1)
+        partial_id, pay_date, amount = payments[0]
+        self.assertEqual((pay_date, amount), (self._due(-10), 300.0))
+        self.assertTrue(self.env["account.partial.reconcile"].browse(partial_id).exists())
+        # The effectiveness figures and the promises read the same.
+        figures = self.env["dunning.effectiveness"]
+        self.assertEqual(figures._payments(invoice.ids)[invoice.id], payments)
+        self.assertEqual(
+            sorted(figures._all_settlements(invoice.ids)[invoice.id]), sorted(everything)
+        )
