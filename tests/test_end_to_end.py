@@ -18,6 +18,9 @@ class TestTwoWeeksOfDunning(CrossModuleCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        # The demo customers live in the demo's Spanish company: work there.
+        company = cls.env.ref("account_dunning_es.demo_company_es")
+        cls.env = cls.env(context=dict(cls.env.context, allowed_company_ids=company.ids))
         cls.cron = cls.env.ref("account_dunning_es.ir_cron_dunning_run")
         cls.customers = cls.env["res.partner"].search(
             [("dunning_segment_id", "!=", False), ("name", "in", [
