@@ -135,16 +135,15 @@ class AccountMove(models.Model):
         if unknown:
             raise ValueError(f"not dunning bookkeeping: {sorted(unknown)}")
         self.flush_recordset(list(vals))
-        assignments = ", ".join(f"{name} = %s" for name in vals)
         self.env.cr.execute(
-            f"UPDATE account_move SET {assignments}, write_date = now() at time zone 'UTC', "
-            "write_uid = %s WHERE id IN %s",
-            [
-                *(None if value is False and name != "dunning_excluded" else value
-                  for name, value in vals.items()),
+            dunning_sql.update_moves(
+                self.ids,
+                {
+                    name: None if value is False and name != "dunning_excluded" else value
+                    for name, value in vals.items()
+                },
                 self.env.uid,
-                tuple(self.ids),
-            ],
+            )
         )
         self.invalidate_recordset([*vals, "write_date", "write_uid"])
         return True
@@ -161,18 +160,7 @@ class AccountMove(models.Model):
         fnames = ["dunning_stage_id", "dunning_last_date", "dunning_count"]
         moves = self.browse(list(stage_by_move))
         moves.flush_recordset(fnames)
-        cr = self.env.cr
-        values = ",".join(
-            cr.mogrify("(%s, %s)", (move_id, stage_id)).decode()
-            for move_id, stage_id in stage_by_move.items()
-        )
-        cr.execute(
-            "UPDATE account_move m SET dunning_stage_id = v.stage_id, dunning_last_date = %s, "
-            "dunning_count = COALESCE(m.dunning_count, 0) + 1, "
-            "write_date = now() at time zone 'UTC', write_uid = %s "
-            f"FROM (VALUES {values}) AS v(id, stage_id) WHERE m.id = v.id",
-            (today, self.env.uid),
-        )
+        self.env.cr.execute(dunning_sql.claim_moves(stage_by_move, today, self.env.uid))
         moves.invalidate_recordset([*fnames, "write_date", "write_uid"])
 
     def _dunning_snapshot(self, today):
@@ -214,11 +202,7 @@ class AccountMove(models.Model):
         if not self:
             return
         self.flush_model(["dunning_count"])
-        self.env.cr.execute(
-            "UPDATE account_move SET dunning_count = GREATEST(COALESCE(dunning_count, 0) + %s, 0)"
-            " WHERE id IN %s",
-            (delta, tuple(self.ids)),
-        )
+        self.env.cr.execute(dunning_sql.add_dunning_count(self.ids, delta))
         self.invalidate_recordset(["dunning_count"])
 
     def write(self, vals):

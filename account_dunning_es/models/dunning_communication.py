@@ -5,7 +5,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_amount
 
-from . import dunning_rules
+from . import dunning_rules, dunning_sql
 from .dunning_stage import CHANNELS
 
 
@@ -218,16 +218,7 @@ class DunningCommunication(models.Model):
         """Flag the lines of cancelled communications for the unique index, and
         unflag those of communications no longer cancelled."""
         self.flush_recordset(["state"])
-        self.env.cr.execute(
-            """
-            UPDATE dunning_communication_line line
-               SET cancelled = (comm.state = 'cancelled')
-              FROM dunning_communication comm
-             WHERE comm.id = line.communication_id AND comm.id IN %s
-               AND line.cancelled IS DISTINCT FROM (comm.state = 'cancelled')
-            """,
-            [tuple(self.ids)],
-        )
+        self.env.cr.execute(dunning_sql.sync_lines_cancelled(self.ids))
         self.env["dunning.communication.line"].invalidate_model(["cancelled"])
 
     @api.model
@@ -250,10 +241,7 @@ class DunningCommunication(models.Model):
             return ["/"] * count
         if sequence.implementation != "standard" or sequence.use_date_range:
             return [sequence.next_by_id() for _ in range(count)]
-        self.env.cr.execute(
-            "SELECT nextval(%s) FROM generate_series(1, %s)",
-            ["ir_sequence_%03d" % sequence.id, count],
-        )
+        self.env.cr.execute(dunning_sql.sequence_next_values(sequence.id, count))
         # The same prefix and suffix for all (as get_next_char() would
         # interpolate them, once instead of once per number).
         prefix, suffix = sequence._get_prefix_suffix()

@@ -2,7 +2,8 @@
 from collections import defaultdict
 
 from odoo import api, fields, models
-from odoo.tools import sql
+
+from . import dunning_sql
 
 # Columns Odoo fills on every row, which a bulk insert fills itself.
 LOG_COLUMNS = ("create_uid", "create_date", "write_uid", "write_date")
@@ -48,29 +49,9 @@ class DunningCommunicationLine(models.Model):
     payment_reference = fields.Char()
 
     def init(self):
-        # The database, not Python, guarantees that an invoice never gets the
-        # same stage through the same channel twice in one cycle, even with
-        # two runs racing on two cron workers. (Up to 18.0.1.0.0 the index
-        # read a stored copy of the state, which every sending rewrote.)
-        self.env.cr.execute("DROP INDEX IF EXISTS dunning_communication_line_once_uniq")
-        if sql.table_exists(self.env.cr, "dunning_communication"):
-            # Lines of communications cancelled before the flag existed: they
-            # must not count against a stage issued again since.
-            self.env.cr.execute(
-                """
-                UPDATE dunning_communication_line line SET cancelled = TRUE
-                  FROM dunning_communication comm
-                 WHERE comm.id = line.communication_id AND comm.state = 'cancelled'
-                   AND line.cancelled IS NOT TRUE
-                """
-            )
-        self.env.cr.execute(
-            """
-            CREATE UNIQUE INDEX IF NOT EXISTS dunning_communication_line_once_idx
-            ON dunning_communication_line (move_id, stage_id, channel, cycle)
-            WHERE cancelled IS NOT TRUE
-            """
-        )
+        # The unique index that refuses the same reminder twice (see
+        # dunning_sql.create_line_once_index); data fixes live in migrations/.
+        self.env.cr.execute(dunning_sql.create_line_once_index())
 
     @api.model
     def _bulk_create(self, rows):
@@ -104,28 +85,28 @@ class DunningCommunicationLine(models.Model):
             name: value for name, value in self.default_get(missing).items() if value is not False
         }
         columns += sorted(defaults)
-        self.env.cr.execute("SELECT now() at time zone 'UTC'")
+        self.env.cr.execute(dunning_sql.utc_now())
         now = self.env.cr.fetchone()[0]
         log_values = (self.env.uid, now, self.env.uid, now)
-        placeholders = "(" + ", ".join(["%s"] * (len(columns) + len(LOG_COLUMNS))) + ")"
-        sql_columns = ", ".join(f'"{name}"' for name in (*columns, *LOG_COLUMNS))
-        mogrify = self.env.cr.mogrify
+        all_columns = [*columns, *LOG_COLUMNS]
         for start in range(0, len(rows), 5000):
-            values = ",".join(
-                mogrify(
-                    placeholders,
-                    [
-                        *(
-                            None if (value := row.get(name, defaults.get(name))) is False
-                            else value
-                            for name in columns
-                        ),
-                        *log_values,
-                    ],
-                ).decode()
-                for row in rows[start:start + 5000]
+            self.env.cr.execute(
+                dunning_sql.insert_rows(
+                    self._table,
+                    all_columns,
+                    (
+                        [
+                            *(
+                                None if (value := row.get(name, defaults.get(name))) is False
+                                else value
+                                for name in columns
+                            ),
+                            *log_values,
+                        ]
+                        for row in rows[start:start + 5000]
+                    ),
+                )
             )
-            self.env.cr.execute(f'INSERT INTO "{self._table}" ({sql_columns}) VALUES {values}')
 
     def _restore_previous_stage(self):
         """Put invoices back on the stage they had before these lines."""

@@ -12,7 +12,7 @@ from odoo.osv import expression
 from odoo.tools import format_date, split_every
 from odoo.tools.translate import LazyTranslate
 
-from . import dunning_rules
+from . import dunning_rules, dunning_sql
 
 _logger = logging.getLogger(__name__)
 _lt = LazyTranslate(__name__)
@@ -395,9 +395,7 @@ class DunningRun(models.Model):
         for attempt in (1, 2):
             try:
                 with self.env.cr.savepoint():
-                    self.env.cr.execute(
-                        "SELECT pg_try_advisory_xact_lock(%s, %s)", (LOCK_KEY, self.company_id.id)
-                    )
+                    self.env.cr.execute(dunning_sql.try_company_lock(LOCK_KEY, self.company_id.id))
                     if not self.env.cr.fetchone()[0]:
                         return False
                     self._plan_and_issue(
@@ -475,10 +473,7 @@ class DunningRun(models.Model):
             return self.env["dunning.communication"]
         # Lock the invoices: a payment being reconciled on them waits for us,
         # and one committed since our snapshot makes us start again.
-        self.env.cr.execute(
-            "SELECT id FROM account_move WHERE id IN %s FOR NO KEY UPDATE NOWAIT",
-            (tuple(moves.ids),),
-        )
+        self.env.cr.execute(dunning_sql.lock_moves_nowait(moves.ids))
         net_balance = self._net_balances(moves.commercial_partner_id)
         # Invoices under an open promise are paused (a broken promise has been
         # closed before its escalation, so it pauses nothing).

@@ -37,3 +37,105 @@ def invoice_payments(invoice_ids=None, credit_notes=True):
         """,
         SQL(" AND ").join(conditions),
     )
+
+
+# ----------------------------------------------------------------------
+# Invoices' dunning bookkeeping (columns of ours on account_move)
+# ----------------------------------------------------------------------
+def update_moves(move_ids, values, uid):
+    """Set dunning columns of invoices: {column: value}; None for NULL."""
+    return SQL(
+        "UPDATE account_move SET %s, write_date = now() at time zone 'UTC', write_uid = %s"
+        " WHERE id IN %s",
+        SQL(", ").join(SQL("%s = %s", SQL.identifier(name), value) for name, value in values.items()),
+        uid,
+        tuple(move_ids),
+    )
+
+
+def claim_moves(stage_by_move, day, uid):
+    """Invoices reach a stage on ``day``: {invoice id: stage id}, counter + 1."""
+    rows = SQL(", ").join(SQL("(%s, %s)", move_id, stage_id) for move_id, stage_id in stage_by_move.items())
+    return SQL(
+        "UPDATE account_move m SET dunning_stage_id = v.stage_id, dunning_last_date = %s,"
+        " dunning_count = COALESCE(m.dunning_count, 0) + 1,"
+        " write_date = now() at time zone 'UTC', write_uid = %s"
+        " FROM (VALUES %s) AS v(id, stage_id) WHERE m.id = v.id",
+        day,
+        uid,
+        rows,
+    )
+
+
+def add_dunning_count(move_ids, delta):
+    """Add ``delta`` to invoices' reminder counters, never below zero."""
+    return SQL(
+        "UPDATE account_move SET dunning_count = GREATEST(COALESCE(dunning_count, 0) + %s, 0)"
+        " WHERE id IN %s",
+        delta,
+        tuple(move_ids),
+    )
+
+
+def lock_moves_nowait(move_ids):
+    """Lock invoices for the batch: a payment being reconciled on them waits,
+    one committed since the batch's snapshot makes it start again."""
+    return SQL("SELECT id FROM account_move WHERE id IN %s FOR NO KEY UPDATE NOWAIT", tuple(move_ids))
+
+
+def try_company_lock(key, company_id):
+    """Transaction-level advisory lock of one run at a time per company."""
+    return SQL("SELECT pg_try_advisory_xact_lock(%s, %s)", key, company_id)
+
+
+# ----------------------------------------------------------------------
+# Communications and their lines
+# ----------------------------------------------------------------------
+LINE_ONCE_INDEX = "dunning_communication_line_once_idx"
+
+
+def create_line_once_index():
+    """The database, not Python, guarantees that an invoice never gets the
+    same stage through the same channel twice in one cycle, even with two
+    runs racing on two workers; cancelled communications do not count."""
+    return SQL(
+        "CREATE UNIQUE INDEX IF NOT EXISTS %s ON dunning_communication_line"
+        " (move_id, stage_id, channel, cycle) WHERE cancelled IS NOT TRUE",
+        SQL.identifier(LINE_ONCE_INDEX),
+    )
+
+
+def sync_lines_cancelled(communication_ids=None):
+    """Flag the lines of cancelled communications, unflag the others."""
+    scope = (
+        SQL("comm.id IN %s", tuple(communication_ids) or (None,))
+        if communication_ids is not None
+        else SQL("TRUE")
+    )
+    return SQL(
+        "UPDATE dunning_communication_line line SET cancelled = (comm.state = 'cancelled')"
+        " FROM dunning_communication comm"
+        " WHERE comm.id = line.communication_id AND %s"
+        " AND line.cancelled IS DISTINCT FROM (comm.state = 'cancelled')",
+        scope,
+    )
+
+
+def insert_rows(table, columns, rows):
+    """INSERT of rows given as value lists, in the order of ``columns``."""
+    placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    return SQL(
+        "INSERT INTO %s (%s) VALUES %s",
+        SQL.identifier(table),
+        SQL(", ").join(SQL.identifier(name) for name in columns),
+        SQL(", ").join(SQL(placeholders, *row) for row in rows),
+    )
+
+
+def utc_now():
+    return SQL("SELECT now() at time zone 'UTC'")
+
+
+def sequence_next_values(sequence_id, count):
+    """``count`` numbers of a standard ir.sequence's PostgreSQL sequence."""
+    return SQL("SELECT nextval(%s) FROM generate_series(1, %s)", "ir_sequence_%03d" % sequence_id, count)

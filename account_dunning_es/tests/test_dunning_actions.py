@@ -2,6 +2,8 @@
 from freezegun import freeze_time
 
 from odoo.exceptions import UserError
+from odoo.modules.migration import load_script
+from odoo.modules.module import get_resource_path
 from odoo.tests import tagged
 
 from .common import DunningCommon
@@ -66,6 +68,11 @@ class TestDunningActions(DunningCommon):
             "UPDATE dunning_communication_line SET cancelled = NULL WHERE communication_id = %s",
             [cancelled.id],
         )
+        migration = load_script(
+            get_resource_path("account_dunning_es", "migrations", "18.0.1.1.0", "pre-migration.py"),
+            "account_dunning_es",
+        )
+        migration.migrate(cr, "18.0.1.0.0")
         self.env["dunning.communication.line"].init()
         cancelled.line_ids.invalidate_recordset(["cancelled"])
         self.assertTrue(cancelled.line_ids.cancelled)
