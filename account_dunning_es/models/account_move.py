@@ -252,6 +252,7 @@ class AccountMove(models.Model):
     def action_dunning_send_now(self):
         """Issue the next stage of the selected invoices today."""
         self._dunning_check_invoices()
+        self._dunning_check_sendable()
         runs = self.env["dunning.run"]
         for company, moves in self.grouped("company_id").items():
             run = self.env["dunning.run"].with_company(company).create(
@@ -260,6 +261,36 @@ class AccountMove(models.Model):
             run._execute(move_ids=moves.ids, force=True)
             runs |= run
         return runs._action_show_result()
+
+    def _dunning_check_sendable(self):
+        """Refuse, saying why, when none of these invoices can be reminded now."""
+        promised = self.env["dunning.promise"].search(
+            [("state", "=", "open"), ("move_ids", "in", self.ids)]
+        )
+        reasons = []
+        for move in self:
+            promise = promised.filtered(lambda p, m=move: m in p.move_ids)[:1]
+            if move.payment_state not in ("not_paid", "partial") or move.state != "posted":
+                reasons.append(_("%(invoice)s is not open.", invoice=move.name))
+            elif move.dunning_excluded or move.commercial_partner_id.dunning_excluded:
+                reasons.append(_("%(invoice)s is excluded from dunning.", invoice=move.name))
+            elif promise:
+                reasons.append(
+                    _(
+                        "%(invoice)s is under the open payment promise %(promise)s (next "
+                        "instalment %(date)s): it is not reminded while the promise holds.",
+                        invoice=move.name,
+                        promise=promise.name,
+                        date=promise.next_date or promise.date_due,
+                    )
+                )
+            elif "dispute" in (move.dunning_reason, move.commercial_partner_id.dunning_reason):
+                reasons.append(
+                    _("%(invoice)s is disputed: resolve the dispute first.", invoice=move.name)
+                )
+            else:
+                return
+        raise UserError(_("Nothing was sent:\n%(reasons)s", reasons="\n".join(reasons)))
 
     def action_dunning_reset(self):
         """Start a new dunning cycle: the invoices go back to no stage."""

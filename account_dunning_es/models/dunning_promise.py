@@ -53,8 +53,8 @@ class DunningPromise(models.Model):
         help="Payments on the covered invoices from this day on count for the promise.",
     )
     date_due = fields.Date(
-        string="Promised Date", compute="_compute_date_due", store=True, index=True,
-        help="Date of the last instalment.",
+        string="Last Instalment On", compute="_compute_date_due", store=True, index=True,
+        help="Date of the last instalment: the promise is fully due then.",
     )
     next_date = fields.Date(
         string="Next Instalment", readonly=True, index=True,
@@ -170,11 +170,12 @@ class DunningPromise(models.Model):
                 vals.update(state="broken", broken_date=result.broken_on, closed_date=today)
                 broken |= promise
             promise.write(vals)
-        broken._escalate_broken()
+        broken._escalate_broken(today)
         return broken
 
-    def _escalate_broken(self):
-        """A broken promise escalates at once and tells the collector."""
+    def _escalate_broken(self, on_date=None):
+        """A broken promise escalates at once (dated ``on_date``, else today)
+        and tells the collector."""
         for promise in self:
             promise.message_post(
                 body=_("Promise broken: the instalment of %(date)s was not paid.",
@@ -204,7 +205,12 @@ class DunningPromise(models.Model):
         )
         for company, moves in open_moves.grouped("company_id").items():
             run = self.env["dunning.run"].with_company(company).create(
-                {"company_id": company.id, "origin": "manual", "preview": False}
+                {
+                    "company_id": company.id,
+                    "origin": "manual",
+                    "preview": False,
+                    "date": on_date or fields.Date.context_today(self),
+                }
             )
             run._execute(move_ids=moves.ids, force=True, broken_promise=True)
 

@@ -351,6 +351,12 @@ class DunningRun(models.Model):
         self.ensure_one()
         started = time.monotonic()
         company = self.company_id
+        if self.state == "draft" and not broken_promise:
+            # Every run, manual or scheduled, judges the open promises on its
+            # own date first: a missed instalment escalates in this run.
+            self.env["dunning.promise"].search(
+                [("company_id", "=", company.id), ("state", "=", "open")]
+            )._evaluate(self.date)
         # The daily run reads only the invoices that may reach a stage today;
         # a collector's forced reminder reads all it was asked for.
         claim_domain = None if (move_ids or force or broken_promise) else self._claim_bounds_domain()

@@ -4,7 +4,7 @@ from datetime import date
 from freezegun import freeze_time
 
 from odoo import Command
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
 from ..models import dunning_rules as rules
@@ -297,3 +297,38 @@ class TestDunningPromise(DunningCommon):
         self.assertEqual(
             sorted(figures._all_settlements(invoice.ids)[invoice.id]), sorted(everything)
         )
+
+    # ------------------------------------------------------------------
+    # Found trying the product as a collector would (issue 18, "Also fix")
+    # ------------------------------------------------------------------
+    def test_a_manual_run_after_a_missed_instalment_breaks_the_promise_and_escalates(self):
+        invoice = self._invoice(self.customer, 500.0, self._due(-5))
+        self._run()
+        promise = self._promise(invoice, [(self._due(3), 500.0)])
+        self.assertEqual(promise.state, "open")
+        # No daily job: a collector's manual run dated after the instalment
+        # and its grace days.
+        run = self._run(self._due(10))
+        self.assertEqual(promise.state, "broken")
+        self.assertEqual(promise.broken_date, self._due(3))
+        escalation = self._comms(self.customer).filtered(lambda c: c.date == self._due(10))
+        self.assertTrue(escalation, "escalated on the run's date, not the real today")
+        self.assertEqual(invoice.dunning_last_date, self._due(10))
+        self.assertEqual(run.state, "done")
+
+    def test_send_now_on_a_promised_invoice_says_why_nothing_was_sent(self):
+        invoice = self._invoice(self.customer, 500.0, self._due(-5))
+        promise = self._promise(invoice, [(self._due(7), 500.0)])
+        runs = self.env["dunning.run"].search_count([])
+        with self.assertRaisesRegex(UserError, promise.name):
+            invoice.action_dunning_send_now()
+        self.assertEqual(self.env["dunning.run"].search_count([]), runs, "no empty run")
+        invoice.dunning_reason = "dispute"
+        promise.action_cancel()
+        with self.assertRaisesRegex(UserError, "disputed"):
+            invoice.action_dunning_send_now()
+
+    def test_first_payment_and_last_instalment_dates_are_named_apart(self):
+        wizard = self.env["dunning.promise.wizard"].fields_get(["date"])["date"]["string"]
+        promise = self.env["dunning.promise"].fields_get(["date_due"])["date_due"]["string"]
+        self.assertEqual((wizard, promise), ("First Payment On", "Last Instalment On"))

@@ -23,7 +23,8 @@ class DunningPromiseWizard(models.TransientModel):
     )
     amount = fields.Monetary(string="Promised Amount", compute="_compute_amount", store=True,
                              readonly=False)
-    date = fields.Date(string="Promised Date", required=True,
+    date = fields.Date(string="First Payment On", required=True,
+                       help="Day of the payment, or of the first instalment of a plan.",
                        default=lambda self: fields.Date.context_today(self) + timedelta(days=7))
     instalment_count = fields.Integer(
         string="Instalments", default=1, help="More than one: a payment plan, equal instalments."

@@ -288,10 +288,15 @@ class DunningCommunication(models.Model):
                 for line in lines
             ]
         )
+        channels = dict(self._fields["channel"]._description_selection(self.env))
         for comm, fallback in zip(sources, fallbacks, strict=True):
             comm.failure_reason = "{} {}".format(
                 comm.failure_reason,
-                _("Replaced by %(ref)s (%(channel)s).", ref=fallback.name, channel=fallback.channel),
+                _(
+                    "Replaced by %(ref)s (%(channel)s).",
+                    ref=fallback.name,
+                    channel=channels[fallback.channel],
+                ),
             )
         fallbacks._issue()
         return fallbacks

@@ -83,6 +83,8 @@ class TestDunningSms(DunningCommon, SMSCase):
         self.assertEqual((sms_comm.channel, sms_comm.state), ("sms", "failed"))
         self.assertIn("is a landline", sms_comm.failure_reason)
         self.assertIn(email_comm.name, sms_comm.failure_reason)
+        self.assertIn(f"Replaced by {email_comm.name} (Email).", sms_comm.failure_reason,
+                      "the channel's label, not its internal name")
         self.assertEqual((email_comm.channel, email_comm.state), ("email", "sent"))
         self.assertEqual(email_comm.fallback_of_id, sms_comm)
         self.assertEqual(email_comm.line_ids.move_id, invoice)
