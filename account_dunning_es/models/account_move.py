@@ -284,7 +284,7 @@ class AccountMove(models.Model):
                         date=promise.next_date or promise.date_due,
                     )
                 )
-            elif "dispute" in (move.dunning_reason, move.commercial_partner_id.dunning_reason):
+            elif (move.dunning_reason or move.commercial_partner_id.dunning_reason) == "dispute":
                 reasons.append(
                     _("%(invoice)s is disputed: resolve the dispute first.", invoice=move.name)
                 )

@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from psycopg2 import errors as pg_errors
 
-from odoo import Command, api, fields, models
+from odoo import api, fields, models
 from odoo.modules import module as odoo_module
 from odoo.osv import expression
 from odoo.tools import format_date, split_every
@@ -438,43 +438,11 @@ class DunningRun(models.Model):
         """Decide which invoices reach a new stage, then issue the communications.
 
         Data is read in a few queries for the whole batch; the decision per
-        invoice is :func:`dunning_rules.next_stage`. ``claim_domain`` leaves
-        out invoices that cannot reach a stage today (see
+        invoice is :meth:`_next_stage_of`. ``claim_domain`` leaves out
+        invoices that cannot reach a stage today (see
         :meth:`_claim_bounds_domain`).
         """
-        today = self.date
-        company = self.company_id
-        Move = self.env["account.move"].with_context(active_test=False)
-        # Invoices due after the lookahead reach no stage today, unless a
-        # collector picked them (a pre-reminder may be forced at any time).
-        due_until = None if move_ids else fields.Date.add(today, days=self._lookahead_days())
-        domain = Move._dunning_open_domain(company, due_until) + [
-            ("commercial_partner_id", "in", partner_ids)
-        ]
-        if move_ids:
-            domain.append(("id", "in", list(move_ids)))
-        if claim_domain:
-            domain = expression.AND([domain, claim_domain])
-        moves = Move.search_fetch(
-            domain,
-            [
-                "name",
-                "commercial_partner_id",
-                "partner_id",
-                "invoice_date",
-                "invoice_date_due",
-                "amount_total",
-                "amount_residual",
-                "amount_residual_signed",
-                "currency_id",
-                "payment_reference",
-                "dunning_stage_id",
-                "dunning_last_date",
-                "dunning_cycle",
-                "dunning_reason",
-            ],
-            order="commercial_partner_id, invoice_date_due, id",
-        )
+        moves = self._batch_moves(partner_ids, move_ids, claim_domain)
         if not moves:
             return self.env["dunning.communication"]
         # Lock the invoices: a payment being reconciled on them waits for us,
@@ -495,7 +463,7 @@ class DunningRun(models.Model):
         for move in moves:
             partner = move.commercial_partner_id
             if partner.id not in policies:
-                policies[partner.id] = partner._dunning_policy(company)
+                policies[partner.id] = partner._dunning_policy(self.company_id)
             policy = policies[partner.id]
             if not policy:
                 continue
@@ -504,8 +472,8 @@ class DunningRun(models.Model):
                 net_balance.get(partner.id, 0.0), policy.min_amount
             ):
                 continue
-            reason = move.dunning_reason or partner.dunning_reason
-            if move.id in promised or reason == "dispute":
+            # An invoice's own reason overrides its customer's.
+            if move.id in promised or (move.dunning_reason or partner.dunning_reason) == "dispute":
                 continue
             if policy.id not in stage_infos:
                 infos = policy._stage_infos()
@@ -515,39 +483,76 @@ class DunningRun(models.Model):
                     infos, friendly
                 )
             infos = stage_infos[(policy.id, "handed_over") if partner.id in handed_over else policy.id]
-            overdue_days = dunning_rules.days_overdue(move.invoice_date_due, today)
-            current = move.dunning_stage_id.sequence if move.dunning_stage_id else None
-            last = move.dunning_last_date
-            since_last = (today - last).days if last else None
-            designated = policy.promise_broken_stage_id
-            if broken_promise and designated and (current is None or designated.sequence > current):
-                info = dunning_rules.StageInfo(designated.id, designated.sequence, designated.offset_days)
-            elif force:
-                info = dunning_rules.forced_next_stage(infos, current, overdue_days)
-            elif reason == "unwilling":
-                info = dunning_rules.shortcut_to_final(
-                    infos,
-                    set(policy.stage_ids.filtered(lambda s: s.tone == "final").ids),
-                    current,
-                    overdue_days,
-                    since_last,
-                    policy.min_days_between,
-                )
-            else:
-                info = dunning_rules.next_stage(
-                    infos,
-                    current,
-                    overdue_days,
-                    since_last,
-                    policy.min_days_between,
-                    policy.grace_days,
-                )
+            info = self._next_stage_of(move, policy, infos, force, broken_promise)
             if info:
                 plan[(partner.id, info.id)].append(move)
         without_policy = [pid for pid, policy in policies.items() if not policy]
         if without_policy:
             self._log("no_policy", count=len(without_policy))
         return self._create_communications(plan, policies)
+
+    def _batch_moves(self, partner_ids, move_ids=None, claim_domain=None):
+        """The open invoices of a batch of customers that may reach a stage today."""
+        Move = self.env["account.move"].with_context(active_test=False)
+        # Invoices due after the lookahead reach no stage today, unless a
+        # collector picked them (a pre-reminder may be forced at any time).
+        due_until = None if move_ids else fields.Date.add(self.date, days=self._lookahead_days())
+        domain = Move._dunning_open_domain(self.company_id, due_until) + [
+            ("commercial_partner_id", "in", partner_ids)
+        ]
+        if move_ids:
+            domain.append(("id", "in", list(move_ids)))
+        if claim_domain:
+            domain = expression.AND([domain, claim_domain])
+        return Move.search_fetch(
+            domain,
+            [
+                "name",
+                "commercial_partner_id",
+                "partner_id",
+                "invoice_date",
+                "invoice_date_due",
+                "amount_total",
+                "amount_residual",
+                "amount_residual_signed",
+                "currency_id",
+                "payment_reference",
+                "dunning_stage_id",
+                "dunning_last_date",
+                "dunning_cycle",
+                "dunning_reason",
+            ],
+            order="commercial_partner_id, invoice_date_due, id",
+        )
+
+    def _next_stage_of(self, move, policy, infos, force=False, broken_promise=False):
+        """The StageInfo an invoice reaches in this run, or None.
+
+        :param infos: the StageInfo its customer may reach (the policy's, or
+            those left after a hand-over)
+        """
+        today = self.date
+        overdue_days = dunning_rules.days_overdue(move.invoice_date_due, today)
+        current = move.dunning_stage_id.sequence if move.dunning_stage_id else None
+        last = move.dunning_last_date
+        since_last = (today - last).days if last else None
+        designated = policy.promise_broken_stage_id
+        if broken_promise and designated and (current is None or designated.sequence > current):
+            return dunning_rules.StageInfo(designated.id, designated.sequence, designated.offset_days)
+        if force:
+            return dunning_rules.forced_next_stage(infos, current, overdue_days)
+        if (move.dunning_reason or move.commercial_partner_id.dunning_reason) == "unwilling":
+            return dunning_rules.shortcut_to_final(
+                infos,
+                set(policy.stage_ids.filtered(lambda s: s.tone == "final").ids),
+                current,
+                overdue_days,
+                since_last,
+                policy.min_days_between,
+            )
+        return dunning_rules.next_stage(
+            infos, current, overdue_days, since_last, policy.min_days_between, policy.grace_days
+        )
 
     def _handed_over_partner_ids(self, partners):
         """Customers with an open invoice handed over to an agency or for legal action."""
@@ -653,150 +658,3 @@ class DunningRun(models.Model):
         if not self.preview:
             comms._issue()
         return comms
-
-    # ------------------------------------------------------------------
-    # Demo data
-    # ------------------------------------------------------------------
-    @api.model
-    def _demo_company(self):
-        """The demo's Spanish company: Spanish chart of accounts, EUR, an
-        address in Madrid, a tax id and an IBAN, the shipped policies copied
-        to it, Spanish installed. The administrator works in it."""
-        spain = self.env.ref("base.es")
-        company = self.env["res.company"].create(
-            {
-                "name": "Suministros Demo Cobros SL",
-                "country_id": spain.id,
-                "currency_id": self.env.ref("base.EUR").id,
-                "street": "Calle de Alcalá 48",
-                "zip": "28014",
-                "city": "Madrid",
-                "state_id": self.env.ref("base.state_es_m").id,
-                "vat": "ESB12345674",
-                "email": "cobros@suministros-demo.example.com",
-                "phone": "+34 910 000 000",
-            }
-        )
-        self.env["ir.model.data"]._update_xmlids(
-            [{"xml_id": "account_dunning_es.demo_company_es", "record": company, "noupdate": True}]
-        )
-        self.env["account.chart.template"].try_loading("es_pymes", company=company, install_demo=False)
-        bank = self.env["res.bank"].create({"name": "Banco Demo", "bic": "DEMOESMMXXX"})
-        self.env["res.partner.bank"].create(
-            {
-                "acc_number": "ES91 2100 0418 4502 0005 1332",
-                "partner_id": company.partner_id.id,
-                "bank_id": bank.id,
-                "allow_out_payment": True,
-            }
-        )
-        self.env["res.lang"]._activate_lang("es_ES")
-        self.env["ir.module.module"]._load_module_terms(["base", "account_dunning_es"], ["es_ES"])
-        company.partner_id.lang = "es_ES"
-        admin = self.env.ref("base.user_admin")
-        admin.write({"company_ids": [Command.link(company.id)], "company_id": company.id})
-        company.with_company(company)._dunning_setup_policies(self.env.ref("base.main_company"))
-        return company
-
-    @api.model
-    def _demo_populate(self):
-        """Demo customers per segment with invoices due at various dates, in
-        the demo's Spanish company (Odoo's main demo company is American)."""
-        if "es_pymes" not in self.env["account.chart.template"]._get_chart_template_mapping():
-            company = self.env.ref("base.main_company")  # l10n_es missing: as before
-        else:
-            company = self._demo_company()
-        self = self.with_company(company)  # noqa: PLW0642 (the demo works in that company)
-        journal = self.env["account.journal"].search(
-            [("type", "=", "sale"), ("company_id", "=", company.id)], limit=1
-        )
-        if not journal:
-            return
-        spain = self.env.ref("base.es")
-        today = fields.Date.context_today(self)
-        customers = [
-            # name, segment, tax id, phone, due dates in days from today
-            ("Ayuntamiento de Villanueva", "public", "ESP2807900B", "+34 915 550 101", [-75, -20]),
-            ("Grupo Industrial Ebro SA", "large", "ESA50123454", "+34 976 550 102", [-45, -8, 10]),
-            ("Talleres Martínez SL", "sme", "ESB28123453", "+34 612 345 678", [-95, -32, -4, 3]),
-            ("Distribuciones Levante SL", "strategic", "ESB46123451", "+34 963 550 104", [-12, 2]),
-            ("Lucía Fernández", "mass", False, "+34 622 000 105", [-18, -2]),
-        ]
-        # Payments the customers make during the replay: (customer, invoice
-        # index, days after its due date, share of the amount).
-        demo_payments = [
-            ("Grupo Industrial Ebro SA", 0, 12, 1.0),
-            ("Talleres Martínez SL", 1, 25, 0.5),
-            ("Lucía Fernández", 0, 6, 1.0),
-            ("Ayuntamiento de Villanueva", 0, 40, 1.0),
-        ]
-        demo_moves = self.env["account.move"]
-        by_customer = {}
-        for name, segment, vat, phone, due_offsets in customers:
-            partner = self.env["res.partner"].create(
-                {
-                    "name": name,
-                    "is_company": segment != "mass",
-                    "vat": vat,
-                    "email": f"cobros.{segment}@example.com",
-                    "phone": phone,
-                    "street": "Calle Mayor 1",
-                    "zip": "28013",
-                    "city": "Madrid",
-                    "country_id": spain.id,
-                    "lang": "es_ES" if self.env["res.lang"]._lang_get("es_ES") else "en_US",
-                    "dunning_segment_id": self.env.ref(
-                        f"account_dunning_es.dunning_segment_{segment}"
-                    ).id,
-                }
-            )
-            for index, offset in enumerate(due_offsets, start=1):
-                due = fields.Date.add(today, days=offset)
-                invoice = self.env["account.move"].create(
-                    {
-                        "move_type": "out_invoice",
-                        "partner_id": partner.id,
-                        "journal_id": journal.id,
-                        "invoice_date": fields.Date.add(due, days=-30),
-                        "invoice_date_due": due,
-                        "invoice_line_ids": [
-                            Command.create(
-                                {
-                                    "name": f"Servicios de mantenimiento {index}",
-                                    "quantity": 1,
-                                    "price_unit": 450.0 * index,
-                                    "tax_ids": [],
-                                }
-                            )
-                        ],
-                    }
-                )
-                invoice.action_post()
-                demo_moves |= invoice
-                by_customer.setdefault(name, []).append(invoice)
-        to_pay = {}
-        for name, index, days, share in demo_payments:
-            invoice = by_customer[name][index]
-            to_pay.setdefault(fields.Date.add(invoice.invoice_date_due, days=days), []).append(
-                (invoice, share)
-            )
-        # Replay the daily runs of the last months so that the demo customers
-        # sit at different stages, with a history to look at.
-        start = min(demo_moves.mapped("invoice_date_due"))
-        for days in range((today - start).days, 0, -1):
-            day = fields.Date.add(today, days=-days)
-            for invoice, share in to_pay.get(day, []):
-                self.env["account.payment.register"].with_context(
-                    active_model="account.move", active_ids=invoice.ids
-                ).create(
-                    {"payment_date": day, "amount": invoice.amount_residual * share}
-                )._create_payments()
-            run = self.with_company(company).create(
-                {
-                    "company_id": company.id,
-                    "date": fields.Date.add(today, days=-days),
-                    "origin": "cron",
-                    "preview": False,
-                }
-            )
-            run.with_context(dunning_no_commit=True)._execute()

@@ -178,7 +178,7 @@ class ResPartner(models.Model):
             ["commercial_partner_id", "invoice_date_due", "amount_residual_signed", "dunning_reason"],
         ):
             partner = move.commercial_partner_id
-            disputed = "dispute" in (move.dunning_reason, partner.dunning_reason)
+            disputed = (move.dunning_reason or partner.dunning_reason) == "dispute"
             debts[partner.id].append((move.invoice_date_due, move.amount_residual_signed, disputed))
         reasons = {
             "administration": _("A public administration is claimed by the LCSP route, never reported."),
