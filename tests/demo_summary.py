@@ -5,8 +5,16 @@ from collections import Counter
 
 Run = env["dunning.run"]  # noqa: F821 (odoo shell's env)
 before = Run.search([]).ids
-env.ref("account_dunning_es.ir_cron_dunning_run").method_direct_trigger()  # noqa: F821
-env.cr.commit()  # noqa: F821
+# As Odoo's scheduler does: one batch a call, committed, until none remains.
+cron = env.ref("account_dunning_es.ir_cron_dunning_run")  # noqa: F821
+for _call in range(1000):
+    cron.method_direct_trigger()
+    env.cr.commit()  # noqa: F821
+    progress = env["ir.cron.progress"].search(  # noqa: F821
+        [("cron_id", "=", cron.id)], order="id desc", limit=1
+    )
+    if not progress.remaining:
+        break
 
 runs = Run.search([("id", "not in", before)])
 print(f"Runs today: {len(runs)}")

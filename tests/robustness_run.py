@@ -11,6 +11,8 @@ lands in the middle of a run.
 import sys
 import time
 
+from committing import run_committing
+
 import odoo
 from odoo import SUPERUSER_ID, api, fields
 
@@ -29,13 +31,12 @@ def main(config, db, ids_file):
 
     Run._process_batch = slow_batch
     with registry.cursor() as cr:
-        env = api.Environment(cr, SUPERUSER_ID, {"dunning_commit": True})
+        env = api.Environment(cr, SUPERUSER_ID, {})
         run = env["dunning.run"].create(
             {"date": fields.Date.context_today(env.user), "preview": False, "origin": "manual"}
         )
         cr.commit()
-        run._execute(move_ids=move_ids)
-        cr.commit()
+        run_committing(run, move_ids=move_ids)
     print("completed")
 
 

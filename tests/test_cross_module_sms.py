@@ -46,9 +46,8 @@ class TestMassDebtsEmailAndSms(CrossModuleCase, MailCase, SMSCase):
         cls.invoice.action_post()
 
     def test_daily_cron_sends_the_reminder_by_email_and_sms(self):
-        cron = self.env.ref("account_dunning_es.ir_cron_dunning_run")
         with freeze_time(datetime(2026, 3, 2, 11, 0)), self.mock_mail_gateway(), self.mockSMSGateway():
-            cron.method_direct_trigger()
+            self.trigger_daily_job()
             self.env["sms.sms"].sudo()._process_queue()
         comms = self.customer.dunning_communication_ids
         self.assertEqual(sorted(comms.mapped("channel")), ["email", "sms"])

@@ -52,7 +52,7 @@ class TestTwoWeeksOfDunning(CrossModuleCase):
                         active_model="account.move", active_ids=payer_invoices.ids
                     ).create({"payment_date": on_date, "group_payment": True})._create_payments()
                     payer_comms_after_payment = len(payer.dunning_communication_ids)
-                self.cron.method_direct_trigger()
+                self.trigger_daily_job()
         lines = self._lines()
         self.assertGreater(len(lines), before, "the two weeks issued new reminders")
         keys = Counter((l.move_id.id, l.stage_id.id, l.channel, l.cycle) for l in lines)

@@ -18,6 +18,8 @@ import time
 from collections import Counter
 from datetime import timedelta
 
+from committing import run_committing
+
 import odoo
 from odoo import SUPERUSER_ID, Command, api, fields
 
@@ -29,7 +31,7 @@ def _registry():
 
 
 def _env(cr, **context):
-    return api.Environment(cr, SUPERUSER_ID, dict(context, dunning_commit=True))
+    return api.Environment(cr, SUPERUSER_ID, context)
 
 
 def _ledger(prefix, customers, invoices_each=2):
@@ -87,8 +89,7 @@ def _run_to_completion(move_ids):
             {"date": fields.Date.context_today(env.user), "preview": False}
         )
         cr.commit()
-        run._execute(move_ids=move_ids)
-        cr.commit()
+        run_committing(run, move_ids=move_ids)
 
 
 def test_two_concurrent_runs_never_issue_a_reminder_twice():
@@ -105,8 +106,7 @@ def test_two_concurrent_runs_never_issue_a_reminder_twice():
                 )
                 cr.commit()
                 barrier.wait()
-                run._execute(move_ids=move_ids)
-                cr.commit()
+                run_committing(run, move_ids=move_ids)
         except Exception as error:  # noqa: BLE001 - reported below
             errors.append(error)
 

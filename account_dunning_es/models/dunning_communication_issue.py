@@ -9,7 +9,7 @@ from markupsafe import Markup
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import format_amount, split_every
+from odoo.tools import format_amount
 
 _logger = logging.getLogger(__name__)
 
@@ -233,17 +233,18 @@ class DunningCommunication(models.Model):
 
     @api.model
     def _cron_generate_letters(self, limit=50):
-        """Render the PDF of issued letters that have none yet, in batches."""
+        """Render the PDF of issued letters that have none yet, one batch a call.
+
+        Odoo's scheduler commits after each call and calls again while
+        letters remain (cron progress API).
+        """
         letters = self.search(
             [("channel", "=", "letter"), ("state", "=", "sent"), ("letter_attachment_id", "=", False)],
             order="id",
         )
-        done = 0
-        for batch in split_every(limit, letters.ids, self.browse):
-            batch._generate_letter_pdf()
-            done += len(batch)
-            self.env["dunning.run"]._commit()
-        self.env["ir.cron"]._notify_progress(done=done, remaining=0)
+        batch = letters[:limit]
+        batch._generate_letter_pdf()
+        self.env["ir.cron"]._notify_progress(done=len(batch), remaining=len(letters) - len(batch))
 
     def _generate_letter_pdf(self):
         """Render, attach to the communication and post on the customer's chatter."""

@@ -151,4 +151,4 @@ class DunningDemo(models.AbstractModel):
                     "preview": False,
                 }
             )
-            run.with_context(dunning_no_commit=True)._execute()
+            run._execute()

@@ -1,13 +1,12 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import logging
-import threading
-import time
 from collections import defaultdict
+from datetime import timedelta
 
 from psycopg2 import errors as pg_errors
 
-from odoo import api, fields, models
-from odoo.modules import module as odoo_module
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 from odoo.osv import expression
 from odoo.tools import format_date, split_every
 from odoo.tools.translate import LazyTranslate
@@ -41,6 +40,16 @@ CONCURRENCY_ERRORS = (
 )
 
 
+class DunningConflict(UserError):
+    """Another transaction issued some of a batch's reminders first.
+
+    Nothing of the batch was kept (savepoint); in a transaction that began
+    before the other one committed, the batch cannot be decided again: the
+    caller starts again in a new transaction (the daily job does on its
+    next call), which sees what the other one issued.
+    """
+
+
 class DunningRun(models.Model):
     _name = "dunning.run"
     _description = "Dunning Run"
@@ -68,6 +77,11 @@ class DunningRun(models.Model):
         index=True,
     )
     user_id = fields.Many2one("res.users", default=lambda self: self.env.user, readonly=True)
+    queued = fields.Boolean(
+        readonly=True,
+        copy=False,
+        help="Handed to the daily job, which processes it batch by batch in the background.",
+    )
     last_partner_id = fields.Integer(
         readonly=True,
         help="Technical: the run has processed every customer up to this id. An "
@@ -131,17 +145,18 @@ class DunningRun(models.Model):
     # Entry points
     # ------------------------------------------------------------------
     @api.model
-    def _cron_dunning_run(self, max_batches=10):
-        """Daily job: one run per company and day, resumed until done.
+    def _cron_dunning_run(self, max_batches=1):
+        """Daily job: one run per company and day, and the manual runs handed
+        to it; one batch per call.
 
-        Each call processes at most ``max_batches`` batches and reports its
-        progress, so Odoo calls it again while customers remain; a run that
-        was interrupted is resumed instead of started again.
+        Odoo's scheduler commits after each call and calls again while the
+        progress reports customers remaining (Odoo 18's cron progress API), so
+        each batch is its own transaction and a run that was interrupted is
+        resumed instead of started again. Manual runs go first: someone waits.
         """
         today = fields.Date.context_today(self)
-        companies = self.env["dunning.policy"].search([]).company_id
-        done = remaining = 0
-        for company in companies:
+        runs = self.search([("queued", "=", True), ("state", "!=", "done")], order="id")
+        for company in self.env["dunning.policy"].search([]).company_id:
             run = self.search(
                 [("company_id", "=", company.id), ("date", "=", today), ("origin", "=", "cron")],
                 limit=1,
@@ -156,13 +171,23 @@ class DunningRun(models.Model):
                         "preview": company.dunning_review_before_send,
                     }
                 )
-            if run.state == "done":
-                continue
+            runs |= run
+        runs = runs.filtered(lambda r: r.state != "done")
+        done = 0
+        if runs:
+            run = runs[0]
             before = run.partner_done
-            run.with_company(company)._execute(max_batches=max_batches)
-            done += run.partner_done - before
-            remaining += max(run.partner_total - run.partner_done, 0) if run.state != "done" else 0
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+            if not run.with_company(run.company_id)._execute(max_batches=max_batches):
+                if run.partner_done == before:
+                    # Another run holds the company: come back in a moment.
+                    self.env.ref("account_dunning_es.ir_cron_dunning_run")._trigger(
+                        at=fields.Datetime.now() + timedelta(minutes=2)
+                    )
+            done = max(run.partner_done - before, 0)
+        remaining = sum(
+            max(run.partner_total - run.partner_done, 1) for run in runs if run.state != "done"
+        )
+        self.env["ir.cron"]._notify_progress(done=done or (1 if runs else 0), remaining=remaining)
 
     @api.model
     def _daily_preparation(self, company, today):
@@ -178,11 +203,14 @@ class DunningRun(models.Model):
         promises._send_instalment_reminders(today)
         self.env["res.partner"]._dunning_update_behaviour(company)
         self.env["dunning.interest.rate"]._notify_missing_semester(company, today)
-        self._commit()
 
     def action_run(self):
-        for run in self:
-            run.with_company(run.company_id)._execute()
+        """Hand the runs to the daily job, which processes them batch by batch
+        in the background; the form shows the customers reviewed so far."""
+        runs = self.filtered(lambda r: r.state != "done")
+        runs.write({"queued": True})
+        if runs:
+            self.env.ref("account_dunning_es.ir_cron_dunning_run")._trigger()
         return True
 
     def action_send_drafts(self):
@@ -217,24 +245,6 @@ class DunningRun(models.Model):
     # ------------------------------------------------------------------
     # Engine
     # ------------------------------------------------------------------
-    @api.model
-    def _can_commit(self):
-        """Commit per batch, except inside a test transaction.
-
-        The context key ``dunning_commit`` decides explicitly (scripts and the
-        robustness tests, which run real concurrent transactions).
-        """
-        if "dunning_commit" in self.env.context:
-            return bool(self.env.context["dunning_commit"])
-        testing = odoo_module.current_test or getattr(threading.current_thread(), "testing", False)
-        return not testing and not self.env.context.get("dunning_no_commit")
-
-    def _commit(self):
-        if self._can_commit():
-            self.env.cr.commit()
-        else:
-            self.env.flush_all()
-
     def _log(self, key, **args):
         """Add a line to the run's log: a key of LOG_MESSAGES and its values."""
         self.ensure_one()
@@ -341,15 +351,21 @@ class DunningRun(models.Model):
         return sorted(partner.id for (partner,) in groups)
 
     def _execute(self, max_batches=None, move_ids=None, force=False, broken_promise=False):
-        """Process the run's customers in batches, committing after each one.
+        """Process the run's customers in batches, in the current transaction.
 
-        :param max_batches: stop after so many batches (the cron resumes)
+        The transaction is the caller's: the daily job commits after each of
+        its calls (one batch each), a script commits between calls with
+        ``max_batches=1``, a collector's "send now" and a test run to the end
+        in their own.
+
+        :param max_batches: stop after so many batches (the caller resumes)
         :param move_ids: restrict to these invoices (manual "send now")
         :param force: issue the next stage without waiting for its date
         :param broken_promise: escalation after a broken promise (force too)
+        :return: True when the run is done
+        :raise DunningConflict: see :meth:`_process_batch`
         """
         self.ensure_one()
-        started = time.monotonic()
         company = self.company_id
         if self.state == "draft" and not broken_promise:
             # Every run, manual or scheduled, judges the open promises on its
@@ -369,11 +385,9 @@ class DunningRun(models.Model):
             self._log("started", count=len(partner_ids))
         todo = [pid for pid in partner_ids if pid > self.last_partner_id]
         self.partner_total = self.partner_done + len(todo)
-        self._commit()
         batch_size = max(company.dunning_batch_size or 200, 1)
         for count, batch in enumerate(split_every(batch_size, todo), start=1):
             if max_batches and count > max_batches:
-                self._commit()
                 return False
             if not self._process_batch(
                 list(batch),
@@ -383,54 +397,53 @@ class DunningRun(models.Model):
                 claim_domain=claim_domain,
             ):
                 self._log("busy")
-                self._commit()
                 return False
-        self.state = "done"
+        self.write({"state": "done", "queued": False})
         self._log(
             "finished",
-            seconds=round(time.monotonic() - started, 1),
+            # From the run's creation: its batches may span several calls.
+            seconds=max(round((fields.Datetime.now() - self.create_date).total_seconds(), 1), 0),
             comms=self.communication_count,
         )
-        self._commit()
+        self.env.flush_all()
         return True
 
     def _process_batch(
         self, partner_ids, move_ids=None, force=False, broken_promise=False, claim_domain=None
     ):
-        """Process one batch of customers atomically; False if another run holds them."""
-        for attempt in (1, 2):
-            try:
-                with self.env.cr.savepoint():
-                    self.env.cr.execute(dunning_sql.try_company_lock(LOCK_KEY, self.company_id.id))
-                    if not self.env.cr.fetchone()[0]:
-                        return False
-                    self._plan_and_issue(
-                        partner_ids,
-                        move_ids=move_ids,
-                        force=force,
-                        broken_promise=broken_promise,
-                        claim_domain=claim_domain,
-                    )
-                    self.write(
-                        {
-                            "last_partner_id": partner_ids[-1],
-                            "partner_done": self.partner_done + len(partner_ids),
-                        }
-                    )
-                    self.env.flush_all()
-            except CONCURRENCY_ERRORS as error:
-                # Another transaction issued some of these reminders first:
-                # start again from a fresh snapshot, which will see them.
-                _logger.info("Dunning batch conflict (attempt %s): %s", attempt, error)
-                self.env.invalidate_all()
-                if self._can_commit():
-                    self.env.cr.rollback()
-                if attempt == 2:
+        """Process one batch of customers atomically (a savepoint).
+
+        :return: False if another run holds the company (advisory lock)
+        :raise DunningConflict: another transaction issued some of these
+            reminders first (the unique index, or an invoice locked or changed
+            since this transaction began)
+        """
+        try:
+            with self.env.cr.savepoint():
+                self.env.cr.execute(dunning_sql.try_company_lock(LOCK_KEY, self.company_id.id))
+                if not self.env.cr.fetchone()[0]:
                     return False
-                continue
-            self._commit()
-            return True
-        return False
+                self._plan_and_issue(
+                    partner_ids,
+                    move_ids=move_ids,
+                    force=force,
+                    broken_promise=broken_promise,
+                    claim_domain=claim_domain,
+                )
+                self.write(
+                    {
+                        "last_partner_id": partner_ids[-1],
+                        "partner_done": self.partner_done + len(partner_ids),
+                    }
+                )
+                self.env.flush_all()
+        except CONCURRENCY_ERRORS as error:
+            _logger.info("Dunning batch conflict: %s", error)
+            self.env.invalidate_all()
+            raise DunningConflict(
+                _("Another run is issuing reminders for these customers: try again in a moment.")
+            ) from error
+        return True
 
     def _plan_and_issue(
         self, partner_ids, move_ids=None, force=False, broken_promise=False, claim_domain=None

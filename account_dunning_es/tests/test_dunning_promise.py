@@ -124,10 +124,9 @@ class TestDunningPromise(DunningCommon):
         self._run()
         self.assertEqual(invoice.dunning_stage_id, self.stage_reminder)
         self._promise(invoice, [(self._due(20), 500.0)])
-        cron = self.env.ref("account_dunning_es.ir_cron_dunning_run")
         for day in range(1, 20):
             with freeze_time(self._due(day)):
-                cron.method_direct_trigger()
+                self._trigger_daily_job()
         self.assertEqual(invoice.dunning_stage_id, self.stage_reminder, "no call while promised")
         self.assertEqual(len(self._comms(self.customer)), 1)
 
@@ -135,9 +134,8 @@ class TestDunningPromise(DunningCommon):
         invoice = self._invoice(self.customer, 500.0, self._due(-3))
         self._run()
         promise = self._promise(invoice, [(self._due(5), 500.0)])
-        cron = self.env.ref("account_dunning_es.ir_cron_dunning_run")
         with freeze_time(self._due(8)):
-            cron.method_direct_trigger()
+            self._trigger_daily_job()
         self.assertEqual(promise.state, "broken")
         self.assertEqual(invoice.dunning_stage_id, self.stage_call, "at once, the next stage")
         call = self._comms(self.customer).filtered(lambda c: c.channel == "call")

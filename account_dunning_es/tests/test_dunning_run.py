@@ -117,13 +117,12 @@ class TestDunningRun(DunningCommon):
 
     def test_daily_cron_climbs_the_stages_in_order(self):
         invoice = self._invoice(self.customer, 500.0, self._due(0))
-        cron = self.env.ref("account_dunning_es.ir_cron_dunning_run")
         issued = {}
         with self.mock_mail_gateway():
             for day in range(-6, 95):
                 on_date = self._due(day)
                 with freeze_time(on_date):
-                    cron.method_direct_trigger()
+                    self._trigger_daily_job()
                 if invoice.dunning_stage_id and invoice.dunning_stage_id not in issued:
                     issued[invoice.dunning_stage_id] = (on_date - invoice.invoice_date_due).days
         self.assertEqual(
@@ -203,6 +202,36 @@ class TestDunningRun(DunningCommon):
         self.assertAlmostEqual(comm.amount_residual, invoice.amount_residual_signed)
         self.assertIn("$", comm.amount_display)
         self.assertIn("250.00", self._new_mails.body_html)
+
+    def test_daily_job_does_one_batch_a_call_manual_runs_first(self):
+        """Odoo's scheduler commits after each call of the job: one batch each."""
+        self.company.dunning_batch_size = 1
+        customers = [self._create_customer(f"Lote{i} SL") for i in range(3)]
+        for customer in customers:
+            self._invoice(customer, 100.0, self._due(-3))
+        cron = self.env.ref("account_dunning_es.ir_cron_dunning_run")
+        Progress = self.env["ir.cron.progress"]
+        with freeze_time(self.today):
+            manual = self.env["dunning.run"].create(
+                {"company_id": self.company.id, "date": self.today, "preview": True}
+            )
+            manual.action_run()
+            self.assertTrue(self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]))
+            self.assertEqual(manual.state, "draft", "nothing done in the request")
+            cron.method_direct_trigger()
+            self.assertEqual((manual.state, manual.partner_done, manual.partner_total), ("running", 1, 3))
+            progress = Progress.search([("cron_id", "=", cron.id)], order="id desc", limit=1)
+            self.assertEqual(progress.done, 1)
+            self.assertGreaterEqual(progress.remaining, 2)
+            cron.method_direct_trigger()
+            cron.method_direct_trigger()
+            self.assertEqual(manual.state, "done")
+            self.assertFalse(manual.queued)
+            self.assertEqual(len(manual.communication_ids), 3)
+            self._trigger_daily_job()
+        self.assertEqual(
+            Progress.search([("cron_id", "=", cron.id)], order="id desc", limit=1).remaining, 0
+        )
 
     def test_interrupted_run_resumes_without_duplicates_or_gaps(self):
         self.company.dunning_batch_size = 1

@@ -1,4 +1,6 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from freezegun import freeze_time
+
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
@@ -40,6 +42,10 @@ class TestDunningSecurity(DunningCommon):
             {"company_id": self.company.id, "date": self.today, "preview": True}
         )
         run.action_run()
+        self.assertTrue(run.queued, "handed to the daily job")
+        with freeze_time(self.today):
+            self._trigger_daily_job()
+        self.assertEqual(run.state, "done")
         self.assertEqual(run.draft_count, 1)
         with self.assertRaises(AccessError):
             self.policy.with_user(self.collector).write({"min_amount": 1})

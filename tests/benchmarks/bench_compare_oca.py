@@ -51,7 +51,7 @@ def main():
     today = date.fromisoformat(args.date)
     tomorrow = today + timedelta(days=1)
     with registry.cursor() as cr:
-        env = api.Environment(cr, SUPERUSER_ID, {"dunning_commit": True})
+        env = api.Environment(cr, SUPERUSER_ID, {})
         common.ensure_ledger(env, args, today)
         common.reset_dunning(env)
         cr.execute("DELETE FROM credit_control_line")

@@ -34,7 +34,7 @@ def main():
 
     today = date.fromisoformat(args.date)
     with registry.cursor() as cr:
-        env = api.Environment(cr, SUPERUSER_ID, {"dunning_commit": True})
+        env = api.Environment(cr, SUPERUSER_ID, {})
         if not env["account.move"].search_count([("name", "=like", "BIG/%")]):
             partner = ledger.create_customers(env, 1, prefix="Big")
             partner.dunning_segment_id = env.ref("account_dunning_es.dunning_segment_sme")
@@ -51,7 +51,7 @@ def main():
         env.invalidate_all()
         run = env["dunning.run"].create({"date": today, "preview": False})
         with common.measure(f"dunning run, one customer with {args.invoices} invoices"):
-            run._execute()
+            common.execute_committed(run)
         comms = run.communication_ids
         print(f"  {len(comms)} communications: "
               + ", ".join(f"{c.channel} ({c.invoice_count} invoices, {c.state})" for c in comms))

@@ -35,7 +35,7 @@ def main():
 
     today = date.fromisoformat(args.date)
     with registry.cursor() as cr:
-        env = api.Environment(cr, SUPERUSER_ID, {"dunning_commit": True})
+        env = api.Environment(cr, SUPERUSER_ID, {})
         common.ensure_ledger(env, args, today)
         if args.report_url:
             env["ir.config_parameter"].set_param("report.url", args.report_url)
@@ -55,7 +55,7 @@ def main():
             )
         env["dunning.communication.line"].search([("move_id", "in", moves.ids)]).communication_id.unlink()
         run = env["dunning.run"].create({"date": today, "preview": False})
-        run._execute(move_ids=moves.ids)
+        common.execute_committed(run, move_ids=moves.ids)
         letters = run.communication_ids.filtered(lambda c: c.channel == "letter")
         print(f"{len(letters)} letters for {len(partners)} customers, "
               f"{len(letters.line_ids)} invoices listed")

@@ -36,7 +36,7 @@ def main():
     start = end - timedelta(days=364)
     rng = random.Random(3)
     with registry.cursor() as cr:
-        env = api.Environment(cr, SUPERUSER_ID, {"dunning_commit": True, "tracking_disable": True})
+        env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
         common.ensure_ledger(env, args, end)
         if not args.keep_history:
             common.reset_dunning(env)
@@ -44,7 +44,7 @@ def main():
                 for n in range(args.runs):
                     day = start + timedelta(days=round(n * 364 / max(args.runs - 1, 1)))
                     run = env["dunning.run"].create({"date": day, "preview": False})
-                    run._execute()
+                    common.execute_committed(run)
                     claimed = run.communication_ids.line_ids.move_id
                     paid = claimed.filtered(lambda m: rng.random() < 0.15)
                     # A payment a few days after the reminder: the residual

@@ -175,10 +175,18 @@ def create_runs(env, today, preview=False, origin="cron"):
     return runs
 
 
+def execute_committed(run, **execute_kwargs):
+    """Execute a run as the daily job does: one committed batch at a time."""
+    sys.path.insert(0, os.path.dirname(HERE))  # tests/, for committing.py
+    from committing import run_committing  # noqa: PLC0415 (needs odoo imported first)
+
+    return run_committing(run.with_company(run.company_id), **execute_kwargs)
+
+
 def execute_runs(runs):
     """Execute the runs as the daily job does, each in its company."""
     for run in runs:
-        run.with_company(run.company_id)._execute()
+        execute_committed(run)
 
 
 def reset_dunning(env):
