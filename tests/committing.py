@@ -10,11 +10,12 @@ transaction claimed first is rolled back and taken up again in a new one.
 
 import time
 
-from odoo.addons.account_dunning_es.models.dunning_run import DunningConflict
-
 
 def run_committing(run, timeout=600, **execute_kwargs):
     """Process ``run`` to the end, one committed batch at a time."""
+    # Imported here: a script configures Odoo's addons path before it runs.
+    from odoo.addons.account_dunning_es.models.dunning_run import DunningConflict
+
     cr = run.env.cr
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
