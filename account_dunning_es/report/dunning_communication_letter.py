@@ -57,84 +57,31 @@ class DunningCommunication(models.Model):
         self.ensure_one()
         policy = self.stage_id.policy_id
         company = self.company_id
-        regime = self._regime()
-        consumer = regime == "consumer"
-        if rate_table is None:
-            rate_table = self.env["dunning.interest.rate"]._rate_table()
+        terms = self._letter_terms(rate_table, first_demands, legal_table)
         if payments is None:
             payments = self.line_ids.move_id._dunning_payments()
-        if consumer:
-            # Civil Code arts. 1100 and 1108: the legal interest of money of
-            # each year, from the demand; never Ley 3/2004's (its art. 3).
-            claim_interest = policy.consumer_legal_interest
-            if claim_interest and legal_table is None:
-                legal_table = self.env["dunning.interest.rate"]._rate_table("legal")
-            if claim_interest and first_demands is None:
-                first_demands = self._first_demands()
-            rates = legal_table or []
-            claim_compensation = False
-        else:
-            rates = rate_table
-            claim_interest = policy.apply_late_interest
-            claim_compensation = policy.apply_compensation
-        eur = self.env.ref("base.EUR")
-        compensation = eur._convert(
+        compensation = self.env.ref("base.EUR")._convert(
             dunning_rules.COMPENSATION_EUR, company.currency_id, company, self.date
         )
-        rows = []
+        rows = [self._letter_row(line, terms, payments, compensation) for line in self.line_ids]
         totals = defaultdict(lambda: defaultdict(float))
-        missing_any = False
-        for line in self.line_ids:
-            periods, missing = ([], [])
-            conformity = line.move_id.dunning_conformity_date if regime == "administration" else False
-            demand = first_demands.get(line.move_id.id) if consumer and claim_interest else None
-            if consumer:
-                interest_from = demand[0] if demand else None
-            elif conformity:
-                # LCSP art. 198.4: an administration is late 30 days after
-                # approving the conformity, whatever due date the invoice shows.
-                interest_from = dunning_rules.administration_due_date(conformity)
-            else:
-                interest_from = line.date_due
-            if claim_interest and interest_from:
-                periods, missing = dunning_rules.late_payment_interest(
-                    line.amount_total,
-                    interest_from,
-                    self.date,
-                    rates,
-                    payments.get(line.move_id.id, []),
-                )
-            currency = line.currency_id
-            interest = currency.round(sum(p.interest for p in periods))
-            row_compensation = compensation if claim_compensation and line.days_overdue > 0 else 0.0
-            missing_any = missing_any or bool(missing)
-            rows.append(
-                {
-                    "line": line,
-                    "currency": currency,
-                    "periods": periods,
-                    "missing": missing,
-                    "interest": interest,
-                    "compensation": row_compensation,
-                    "demand": demand,
-                }
-            )
-            total = totals[currency]
+        for row in rows:
+            line, total = row["line"], totals[row["currency"]]
             total["total"] += line.amount_total
             total["paid"] += line.amount_paid
             total["residual"] += line.amount_residual
-            total["interest"] += interest
+            total["interest"] += row["interest"]
         compensation_total = sum(row["compensation"] for row in rows)
         return {
-            "consumer": consumer,
-            "regime": regime,
-            "claim_interest": claim_interest,
-            "claim_compensation": claim_compensation and compensation_total > 0,
+            "consumer": terms["regime"] == "consumer",
+            "regime": terms["regime"],
+            "claim_interest": terms["claim_interest"],
+            "claim_compensation": terms["claim_compensation"] and compensation_total > 0,
             "rows": rows,
             "totals": [(currency, dict(values)) for currency, values in totals.items()],
             "compensation_total": compensation_total,
             "company_currency": company.currency_id,
-            "missing_rates": missing_any,
+            "missing_rates": any(row["missing"] for row in rows),
             "deadline": self.letter_deadline,
             "banks": self._bank_accounts(),
             "contact": self._collector_contact(),
@@ -143,6 +90,65 @@ class DunningCommunication(models.Model):
             "agency_name": policy.agency_name,
             "place": company.city or "",
             "sender": self._letter_sender(),
+        }
+
+    def _letter_terms(self, rate_table=None, first_demands=None, legal_table=None):
+        """What the law gives against this customer: {regime, claim_interest,
+        claim_compensation, rates, first_demands}."""
+        policy = self.stage_id.policy_id
+        regime = self._regime()
+        Rate = self.env["dunning.interest.rate"]
+        if regime == "consumer":
+            # Civil Code arts. 1100 and 1108: the legal interest of money of
+            # each year, from the demand; never Ley 3/2004's (its art. 3).
+            claim_interest = policy.consumer_legal_interest
+            if claim_interest and legal_table is None:
+                legal_table = Rate._rate_table("legal")
+            if claim_interest and first_demands is None:
+                first_demands = self._first_demands()
+            return {
+                "regime": regime,
+                "claim_interest": claim_interest,
+                "claim_compensation": False,
+                "rates": legal_table or [],
+                "first_demands": first_demands or {},
+            }
+        return {
+            "regime": regime,
+            "claim_interest": policy.apply_late_interest,
+            "claim_compensation": policy.apply_compensation,
+            "rates": Rate._rate_table() if rate_table is None else rate_table,
+            "first_demands": {},
+        }
+
+    def _letter_row(self, line, terms, payments, compensation):
+        """One invoice of the letter: its interest periods and compensation."""
+        move = line.move_id
+        demand = terms["first_demands"].get(move.id)
+        if terms["regime"] == "consumer":
+            interest_from = demand[0] if demand else None
+        elif terms["regime"] == "administration" and move.dunning_conformity_date:
+            # LCSP art. 198.4: an administration is late 30 days after
+            # approving the conformity, whatever due date the invoice shows.
+            interest_from = dunning_rules.administration_due_date(move.dunning_conformity_date)
+        else:
+            interest_from = line.date_due
+        periods, missing = [], []
+        if terms["claim_interest"] and interest_from:
+            periods, missing = dunning_rules.late_payment_interest(
+                line.amount_total, interest_from, self.date, terms["rates"], payments.get(move.id, [])
+            )
+        currency = line.currency_id
+        return {
+            "line": line,
+            "currency": currency,
+            "periods": periods,
+            "missing": missing,
+            "interest": currency.round(sum(p.interest for p in periods)),
+            "compensation": (
+                compensation if terms["claim_compensation"] and line.days_overdue > 0 else 0.0
+            ),
+            "demand": demand,
         }
 
     def _letter_sender(self):
