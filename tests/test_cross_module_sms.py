@@ -39,14 +39,20 @@ class TestMassDebtsEmailAndSms(CrossModuleCase, MailCase, SMSCase):
                 "invoice_date": date(2026, 2, 1),
                 "invoice_date_due": date(2026, 3, 1),
                 "invoice_line_ids": [
-                    Command.create({"name": "Cuota", "quantity": 1, "price_unit": 45.0, "tax_ids": []})
+                    Command.create(
+                        {"name": "Cuota", "quantity": 1, "price_unit": 45.0, "tax_ids": []}
+                    )
                 ],
             }
         )
         cls.invoice.action_post()
 
     def test_daily_cron_sends_the_reminder_by_email_and_sms(self):
-        with freeze_time(datetime(2026, 3, 2, 11, 0)), self.mock_mail_gateway(), self.mockSMSGateway():
+        with (
+            freeze_time(datetime(2026, 3, 2, 11, 0)),
+            self.mock_mail_gateway(),
+            self.mockSMSGateway(),
+        ):
             self.trigger_daily_job()
             self.env["sms.sms"].sudo()._process_queue()
         comms = self.customer.dunning_communication_ids

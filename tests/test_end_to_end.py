@@ -23,10 +23,20 @@ class TestTwoWeeksOfDunning(CrossModuleCase):
         cls.env = cls.env(context=dict(cls.env.context, allowed_company_ids=company.ids))
         cls.cron = cls.env.ref("account_dunning_es.ir_cron_dunning_run")
         cls.customers = cls.env["res.partner"].search(
-            [("dunning_segment_id", "!=", False), ("name", "in", [
-                "Ayuntamiento de Villanueva", "Grupo Industrial Ebro SA",
-                "Talleres Martínez SL", "Distribuciones Levante SL", "Lucía Fernández",
-            ])]
+            [
+                ("dunning_segment_id", "!=", False),
+                (
+                    "name",
+                    "in",
+                    [
+                        "Ayuntamiento de Villanueva",
+                        "Grupo Industrial Ebro SA",
+                        "Talleres Martínez SL",
+                        "Distribuciones Levante SL",
+                        "Lucía Fernández",
+                    ],
+                ),
+            ]
         )
 
     def _lines(self):
@@ -39,8 +49,11 @@ class TestTwoWeeksOfDunning(CrossModuleCase):
         today = fields.Date.context_today(self.env["res.partner"])
         payer = self.customers.filtered(lambda p: p.name == "Lucía Fernández")
         payer_invoices = self.env["account.move"].search(
-            [("partner_id", "=", payer.id), ("move_type", "=", "out_invoice"),
-             ("payment_state", "in", ("not_paid", "partial"))]
+            [
+                ("partner_id", "=", payer.id),
+                ("move_type", "=", "out_invoice"),
+                ("payment_state", "in", ("not_paid", "partial")),
+            ]
         )
         self.assertTrue(payer_invoices)
         before = len(self._lines())
@@ -59,11 +72,18 @@ class TestTwoWeeksOfDunning(CrossModuleCase):
         self.assertEqual([k for k, n in keys.items() if n > 1], [], "no stage issued twice")
         # Every invoice climbed its stages in order.
         for move in lines.move_id:
-            sequences = [l.stage_id.sequence for l in lines.filtered(lambda l, m=move: l.move_id == m)
-                         .sorted(lambda l: (l.date, l.id))]
+            sequences = [
+                l.stage_id.sequence
+                for l in lines.filtered(lambda l, m=move: l.move_id == m).sorted(
+                    lambda l: (l.date, l.id)
+                )
+            ]
             self.assertEqual(sequences, sorted(sequences), move.name)
-        self.assertEqual(len(payer.dunning_communication_ids), payer_comms_after_payment,
-                         "nothing after the payment")
+        self.assertEqual(
+            len(payer.dunning_communication_ids),
+            payer_comms_after_payment,
+            "nothing after the payment",
+        )
         with freeze_time(today + timedelta(days=14)):
             payer.invalidate_recordset()
             self.assertEqual(payer.dunning_status, "ok")

@@ -42,8 +42,12 @@ class TestVeryLargeCustomer(CrossModuleCase):
         env.cr.execute(
             "UPDATE account_move SET invoice_date_due = %s, dunning_stage_id = %s, "
             "dunning_last_date = %s WHERE partner_id = %s AND name LIKE 'GRAN/%%'",
-            (today - timedelta(days=40), env.ref("account_dunning_es.dunning_stage_sme_3").id,
-             today - timedelta(days=30), customer.id),
+            (
+                today - timedelta(days=40),
+                env.ref("account_dunning_es.dunning_stage_sme_3").id,
+                today - timedelta(days=30),
+                customer.id,
+            ),
         )
         env.invalidate_all()
         # (The generator's template invoice, due today, is not reminded.)
@@ -56,8 +60,11 @@ class TestVeryLargeCustomer(CrossModuleCase):
         run._execute()
 
         comms = env["dunning.communication"].search([("partner_id", "=", customer.id)])
-        self.assertEqual(sorted(comms.mapped("channel")), ["email", "letter"],
-                         "one communication per channel, not one per invoice")
+        self.assertEqual(
+            sorted(comms.mapped("channel")),
+            ["email", "letter"],
+            "one communication per channel, not one per invoice",
+        )
         letter_stage = env.ref("account_dunning_es.dunning_stage_sme_4")
         self.assertEqual(comms.stage_id, letter_stage)
         email = comms.filtered(lambda c: c.channel == "email")
@@ -67,8 +74,9 @@ class TestVeryLargeCustomer(CrossModuleCase):
         for comm in comms:
             self.assertEqual(comm.invoice_count, INVOICES)
             self.assertEqual(comm.line_ids.move_id, invoices, "every invoice, once")
-            self.assertAlmostEqual(comm.amount_residual, sum(invoices.mapped("amount_residual")),
-                                   places=2)
+            self.assertAlmostEqual(
+                comm.amount_residual, sum(invoices.mapped("amount_residual")), places=2
+            )
         self.assertEqual(set(invoices.mapped("dunning_stage_id")), {letter_stage})
 
         # The email shows the 50 most overdue invoices and counts the others
@@ -77,11 +85,15 @@ class TestVeryLargeCustomer(CrossModuleCase):
         self.assertEqual(body.count("GRAN/"), 50)
         self.assertIn(f"{INVOICES - 50} more invoices, included in the total.", body)
         self.assertIn(email.amount_display.replace("\xa0", " "), body)
-        self.assertIn(f"stating as reference: <strong>{email.name}</strong>", body,
-                      "the reminder's own reference, not 5,000 invoice numbers")
+        self.assertIn(
+            f"stating as reference: <strong>{email.name}</strong>",
+            body,
+            "the reminder's own reference, not 5,000 invoice numbers",
+        )
         env["res.lang"]._activate_lang("es_ES")
-        env["ir.module.module"]._load_module_terms(["account_dunning_es"], ["es_ES"],
-                                                   overwrite=True)
+        env["ir.module.module"]._load_module_terms(
+            ["account_dunning_es"], ["es_ES"], overwrite=True
+        )
         customer.lang = "es_ES"
         body_es = env.ref("account_dunning_es.mail_template_dunning_reminder")._render_field(
             "body_html", email.ids, compute_lang=True
@@ -93,19 +105,27 @@ class TestVeryLargeCustomer(CrossModuleCase):
 
         # Repeating the run the same day issues nothing more.
         env["dunning.run"].create({"date": today, "preview": False})._execute()
-        self.assertEqual(env["dunning.communication"].search_count(
-            [("partner_id", "=", customer.id)]), 2)
+        self.assertEqual(
+            env["dunning.communication"].search_count([("partner_id", "=", customer.id)]), 2
+        )
 
         report = env.ref("account_dunning_es.action_report_dunning_letter")
         text = _text(report._render_qweb_html(report, letter.ids)[0].decode())
-        self.assertEqual(set(re.findall(r"GRAN/\d+/\d{7}", text)), set(invoices.mapped("name")),
-                         "the letter lists every invoice")
+        self.assertEqual(
+            set(re.findall(r"GRAN/\d+/\d{7}", text)),
+            set(invoices.mapped("name")),
+            "the letter lists every invoice",
+        )
         # (assertTrue: a failure would print the whole letter)
-        self.assertTrue(f"per overdue invoice: {INVOICES} × 40.00 € =" in text,
-                        "Ley 3/2004 compensation for each invoice")
-        self.assertTrue(f"stating as reference: {letter.name} ." in text
-                        or f"reference of your payment: {letter.name} ." in text,
-                        "a bank transfer cannot quote 5,000 invoice numbers: the letter's own")
+        self.assertTrue(
+            f"per overdue invoice: {INVOICES} × 40.00 € =" in text,
+            "Ley 3/2004 compensation for each invoice",
+        )
+        self.assertTrue(
+            f"stating as reference: {letter.name} ." in text
+            or f"reference of your payment: {letter.name} ." in text,
+            "a bank transfer cannot quote 5,000 invoice numbers: the letter's own",
+        )
 
         pdf, _type = report.with_context(force_report_rendering=True)._render_qweb_pdf(
             report, res_ids=letter.ids

@@ -45,8 +45,15 @@ def _ledger(prefix, customers, invoices_each=2):
         today = fields.Date.context_today(env.user)
         partners = env["res.partner"].create(
             [
-                {"name": f"{prefix} {n:03d} SL", "is_company": True, "email": f"r{n}@example.com",
-                 "street": "Calle Mayor 1", "zip": "28013", "city": "Madrid", "phone": "+34 910 000 000"}
+                {
+                    "name": f"{prefix} {n:03d} SL",
+                    "is_company": True,
+                    "email": f"r{n}@example.com",
+                    "street": "Calle Mayor 1",
+                    "zip": "28013",
+                    "city": "Madrid",
+                    "phone": "+34 910 000 000",
+                }
                 for n in range(customers)
             ]
         )
@@ -59,8 +66,14 @@ def _ledger(prefix, customers, invoices_each=2):
                     "invoice_date": today - timedelta(days=35),
                     "invoice_date_due": today - timedelta(days=5 + k),
                     "invoice_line_ids": [
-                        Command.create({"name": "Servicio", "quantity": 1, "price_unit": 100 + k,
-                                        "tax_ids": []})
+                        Command.create(
+                            {
+                                "name": "Servicio",
+                                "quantity": 1,
+                                "price_unit": 100 + k,
+                                "tax_ids": [],
+                            }
+                        )
                     ],
                 }
                 for partner in partners
@@ -135,8 +148,13 @@ def test_killed_run_process_restarts_without_loss_or_duplicate():
         conf.writelines(f"{key} = {config[key]}\n" for key in options if config.get(key))
     with tempfile.NamedTemporaryFile("w", suffix=".ids", delete=False) as ids:
         ids.write(" ".join(map(str, move_ids)))
-    command = [sys.executable, os.path.join(HERE, "robustness_run.py"), conf.name,
-               config["db_name"], ids.name]
+    command = [
+        sys.executable,
+        os.path.join(HERE, "robustness_run.py"),
+        conf.name,
+        config["db_name"],
+        ids.name,
+    ]
     rng = random.Random(7)
     kills = 0
     log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)

@@ -255,8 +255,10 @@ class AccountMove(models.Model):
         self._dunning_check_sendable()
         runs = self.env["dunning.run"]
         for company, moves in self.grouped("company_id").items():
-            run = self.env["dunning.run"].with_company(company).create(
-                {"company_id": company.id, "origin": "manual", "preview": False}
+            run = (
+                self.env["dunning.run"]
+                .with_company(company)
+                .create({"company_id": company.id, "origin": "manual", "preview": False})
             )
             run._execute(move_ids=moves.ids, force=True)
             runs |= run

@@ -97,7 +97,8 @@ class DunningCommunication(models.Model):
         "The next reminder of its invoices, the hand-over included, counts from it.",
     )
     delivery_proof = fields.Binary(
-        attachment=True, copy=False,
+        attachment=True,
+        copy=False,
         help="The operator's certificate (acknowledgement of receipt, burofax or certified "
         "email certificate), as a PDF.",
     )
@@ -108,15 +109,20 @@ class DunningCommunication(models.Model):
     )
     letter_number = fields.Selection(related="stage_id.letter_number")
     letter_attachment_id = fields.Many2one(
-        "ir.attachment", readonly=True, copy=False, ondelete="set null",
+        "ir.attachment",
+        readonly=True,
+        copy=False,
+        ondelete="set null",
         help="The PDF of the letter as issued.",
     )
     letter_deadline = fields.Date(
-        compute="_compute_letter_deadline", store=True,
+        compute="_compute_letter_deadline",
+        store=True,
         help="Date by which the customer must pay after this letter.",
     )
     bureau_notice_date = fields.Date(
-        readonly=True, copy=False,
+        readonly=True,
+        copy=False,
         help="Day the customer was warned, in this letter, that the debt may be reported "
         "to a credit information system (LOPDGDD art. 20): kept as evidence.",
     )
@@ -207,9 +213,13 @@ class DunningCommunication(models.Model):
         """
         for comm in self.filtered(lambda c: c.channel == "letter" and c.receipt_date):
             moves = comm.line_ids.filtered(
-                lambda line, c=comm: line.move_id.dunning_stage_id == c.stage_id
-                and (not line.move_id.dunning_last_date
-                     or line.move_id.dunning_last_date < c.receipt_date)
+                lambda line, c=comm: (
+                    line.move_id.dunning_stage_id == c.stage_id
+                    and (
+                        not line.move_id.dunning_last_date
+                        or line.move_id.dunning_last_date < c.receipt_date
+                    )
+                )
             ).move_id
             if moves:
                 moves._dunning_write({"dunning_last_date": comm.receipt_date})
@@ -232,10 +242,17 @@ class DunningCommunication(models.Model):
         if not count:
             return []
         # sudo: references come from a technical sequence, whoever runs.
-        sequence = self.env["ir.sequence"].sudo().search(
-            [("code", "=", "dunning.communication"), ("company_id", "in", [self.env.company.id, False])],
-            order="company_id",
-            limit=1,
+        sequence = (
+            self.env["ir.sequence"]
+            .sudo()
+            .search(
+                [
+                    ("code", "=", "dunning.communication"),
+                    ("company_id", "in", [self.env.company.id, False]),
+                ],
+                order="company_id",
+                limit=1,
+            )
         )
         if not sequence:
             return ["/"] * count
@@ -246,8 +263,7 @@ class DunningCommunication(models.Model):
         # interpolate them, once instead of once per number).
         prefix, suffix = sequence._get_prefix_suffix()
         return [
-            f"{prefix}{number:0{sequence.padding}d}{suffix}"
-            for (number,) in self.env.cr.fetchall()
+            f"{prefix}{number:0{sequence.padding}d}{suffix}" for (number,) in self.env.cr.fetchall()
         ]
 
     # ------------------------------------------------------------------
@@ -310,7 +326,9 @@ class DunningCommunication(models.Model):
 
     def action_view_invoices(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("account.action_move_out_invoice_type")
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account.action_move_out_invoice_type"
+        )
         action["domain"] = [("id", "in", self.line_ids.move_id.ids)]
         action["context"] = {"create": False}
         return action

@@ -35,7 +35,6 @@ def sole_t_call(body):
     return match.groups() if match else None
 
 
-
 class DunningCommunication(models.Model):
     _inherit = "dunning.communication"
 
@@ -60,8 +59,9 @@ class DunningCommunication(models.Model):
         issuers = self._issuers()
         for channel, comms in todo.grouped("channel").items():
             if channel not in issuers:
-                raise UserError(_("No way to issue a communication of channel %(channel)s.",
-                                  channel=channel))
+                raise UserError(
+                    _("No way to issue a communication of channel %(channel)s.", channel=channel)
+                )
             issuers[channel](comms)
         return todo
 
@@ -140,26 +140,32 @@ class DunningCommunication(models.Model):
             reply_to = {}
             for sender, partner_ids in partners_by_sender.items():
                 replies = (
-                    self.env["res.partner"].sudo().browse(partner_ids)
+                    self.env["res.partner"]
+                    .sudo()
+                    .browse(partner_ids)
                     ._notify_get_reply_to(default=sender)
                 )
                 reply_to.update({(sender, pid): value for pid, value in replies.items()})
-            messages = self.env["mail.message"].sudo().create(
-                [
-                    {
-                        "model": "res.partner",
-                        "res_id": comm.partner_id.id,
-                        "record_name": comm.partner_id.display_name,
-                        "message_type": "email_outgoing",
-                        "subtype_id": comment,
-                        "author_id": (comm.user_id.partner_id or comm.company_id.partner_id).id,
-                        "email_from": senders[comm.id],
-                        "reply_to": reply_to.get((senders[comm.id], comm.partner_id.id)),
-                        "subject": rendered[comm.id].get("subject"),
-                        "body": bodies.get(comm.id) or "",
-                    }
-                    for comm in comms
-                ]
+            messages = (
+                self.env["mail.message"]
+                .sudo()
+                .create(
+                    [
+                        {
+                            "model": "res.partner",
+                            "res_id": comm.partner_id.id,
+                            "record_name": comm.partner_id.display_name,
+                            "message_type": "email_outgoing",
+                            "subtype_id": comment,
+                            "author_id": (comm.user_id.partner_id or comm.company_id.partner_id).id,
+                            "email_from": senders[comm.id],
+                            "reply_to": reply_to.get((senders[comm.id], comm.partner_id.id)),
+                            "subject": rendered[comm.id].get("subject"),
+                            "body": bodies.get(comm.id) or "",
+                        }
+                        for comm in comms
+                    ]
+                )
             )
             self.env["mail.mail"].sudo().create(
                 [
@@ -239,7 +245,11 @@ class DunningCommunication(models.Model):
         letters remain (cron progress API).
         """
         letters = self.search(
-            [("channel", "=", "letter"), ("state", "=", "sent"), ("letter_attachment_id", "=", False)],
+            [
+                ("channel", "=", "letter"),
+                ("state", "=", "sent"),
+                ("letter_attachment_id", "=", False),
+            ],
             order="id",
         )
         batch = letters[:limit]
@@ -253,7 +263,11 @@ class DunningCommunication(models.Model):
         # expression), which is then linked to each letter.
         report._render_qweb_pdf(report, res_ids=self.ids)
         attachments = self.env["ir.attachment"].search(
-            [("res_model", "=", self._name), ("res_id", "in", self.ids), ("mimetype", "=", "application/pdf")]
+            [
+                ("res_model", "=", self._name),
+                ("res_id", "in", self.ids),
+                ("mimetype", "=", "application/pdf"),
+            ]
         )
         by_comm = {att.res_id: att for att in attachments}
         for comm in self:
@@ -292,7 +306,9 @@ class DunningCommunication(models.Model):
             )
             for line in self.line_ids
         )
-        parts = [Markup("<p>%s</p>") % _("Dunning %(ref)s, %(stage)s.", ref=self.name, stage=stage.name)]
+        parts = [
+            Markup("<p>%s</p>") % _("Dunning %(ref)s, %(stage)s.", ref=self.name, stage=stage.name)
+        ]
         if objective:
             parts.append(Markup("<p><b>%s</b> %s</p>") % (_("Objective:"), objective))
         parts.append(Markup("<ul>%s</ul>") % rows)
@@ -346,7 +362,9 @@ class DunningCommunication(models.Model):
                     "message_type": "email_outgoing",
                     "author_id": (comm.user_id.partner_id or comm.company_id.partner_id).id,
                     "email_from": comm.user_id.email_formatted or comm.company_id.email_formatted,
-                    "subject": _("%(company)s: %(ref)s", company=comm.company_id.name, ref=comm.name),
+                    "subject": _(
+                        "%(company)s: %(ref)s", company=comm.company_id.name, ref=comm.name
+                    ),
                     "body_html": Markup("<p>%s</p>")
                     % _("Please find attached our letter %(ref)s.", ref=comm.name),
                     "recipient_ids": [Command.link((comm.recipient_id or comm.partner_id).id)],

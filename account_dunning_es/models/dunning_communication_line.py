@@ -38,7 +38,9 @@ class DunningCommunicationLine(models.Model):
     # Snapshot of the invoice on the day it was claimed: the history must not
     # change when the invoice is paid later.
     currency_id = fields.Many2one("res.currency", required=True)
-    company_currency_id = fields.Many2one(related="company_id.currency_id", string="Company Currency")
+    company_currency_id = fields.Many2one(
+        related="company_id.currency_id", string="Company Currency"
+    )
     invoice_date = fields.Date()
     date_due = fields.Date(string="Due Date")
     days_overdue = fields.Integer()
@@ -75,8 +77,11 @@ class DunningCommunicationLine(models.Model):
         missing = [
             name
             for name, field in self._fields.items()
-            if field.store and field.column_type and name not in columns
-            and name not in LOG_COLUMNS and name != "id"
+            if field.store
+            and field.column_type
+            and name not in columns
+            and name not in LOG_COLUMNS
+            and name != "id"
         ]
         computed = [name for name in missing if self._fields[name].compute]
         if computed:
@@ -97,13 +102,14 @@ class DunningCommunicationLine(models.Model):
                     (
                         [
                             *(
-                                None if (value := row.get(name, defaults.get(name))) is False
+                                None
+                                if (value := row.get(name, defaults.get(name))) is False
                                 else value
                                 for name in columns
                             ),
                             *log_values,
                         ]
-                        for row in rows[start:start + 5000]
+                        for row in rows[start : start + 5000]
                     ),
                 )
             )

@@ -32,7 +32,9 @@ class DunningDemo(models.AbstractModel):
         self.env["ir.model.data"]._update_xmlids(
             [{"xml_id": "account_dunning_es.demo_company_es", "record": company, "noupdate": True}]
         )
-        self.env["account.chart.template"].try_loading("es_pymes", company=company, install_demo=False)
+        self.env["account.chart.template"].try_loading(
+            "es_pymes", company=company, install_demo=False
+        )
         bank = self.env["res.bank"].create({"name": "Banco Demo", "bic": "DEMOESMMXXX"})
         self.env["res.partner.bank"].create(
             {

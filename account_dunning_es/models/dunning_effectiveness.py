@@ -20,16 +20,16 @@ class DunningEffectiveness(models.AbstractModel):
     @api.model
     def _payments(self, invoice_ids):
         """{invoice: [(partial id, date, amount)]}: payments, credit notes left out."""
-        return self.env["account.move"].browse(invoice_ids)._dunning_payments(
-            credit_notes=False, company_currency=True, with_ids=True
+        return (
+            self.env["account.move"]
+            .browse(invoice_ids)
+            ._dunning_payments(credit_notes=False, company_currency=True, with_ids=True)
         )
 
     @api.model
     def _all_settlements(self, invoice_ids):
         """{invoice: [(date, amount)]}: everything reconciled, credit notes included."""
-        return self.env["account.move"].browse(invoice_ids)._dunning_payments(
-            company_currency=True
-        )
+        return self.env["account.move"].browse(invoice_ids)._dunning_payments(company_currency=True)
 
     @api.model
     def _compute(self, date_from, date_to, companies, window_days=None, dimension="channel"):
@@ -117,7 +117,11 @@ class DunningEffectiveness(models.AbstractModel):
             unpaid = move.amount_total_signed - paid_by_due
             if unpaid > 0.005:
                 result.append(
-                    (move.invoice_date_due + timedelta(days=1), move.commercial_partner_id.id, unpaid)
+                    (
+                        move.invoice_date_due + timedelta(days=1),
+                        move.commercial_partner_id.id,
+                        unpaid,
+                    )
                 )
         return result
 
@@ -163,7 +167,9 @@ class DunningEffectiveness(models.AbstractModel):
         )
         settled = self._all_settlements(period_moves.ids)
         sales = sum(
-            m.amount_total_signed for m in period_moves if m.invoice_date and m.invoice_date >= date_from
+            m.amount_total_signed
+            for m in period_moves
+            if m.invoice_date and m.invoice_date >= date_from
         )
         opening = self._receivables_at(period_moves, settled, date_from - timedelta(days=1))
         closing = self._receivables_at(period_moves, settled, date_to)

@@ -25,8 +25,15 @@ class DunningEffectivenessReport(models.Model):
     # Create the view after the columns it reads (fresh installs).
     _depends = {
         "dunning.communication": [
-            "date", "company_id", "partner_id", "channel", "stage_id", "policy_id", "user_id",
-            "amount_residual", "state",
+            "date",
+            "company_id",
+            "partner_id",
+            "channel",
+            "stage_id",
+            "policy_id",
+            "user_id",
+            "amount_residual",
+            "state",
         ],
         "dunning.communication.line": ["communication_id", "move_id"],
         "res.partner": ["dunning_segment_id"],
@@ -48,7 +55,9 @@ class DunningEffectivenessReport(models.Model):
     contact_count = fields.Integer(string="Contacts", readonly=True)
     paid_count = fields.Integer(string="Contacts Followed by Payment", readonly=True)
     paid_rate = fields.Float(
-        string="Paid After Contact (%)", readonly=True, aggregator="avg",
+        string="Paid After Contact (%)",
+        readonly=True,
+        aggregator="avg",
         help="Share of contacts followed by a payment within the window.",
     )
     amount_claimed = fields.Monetary(readonly=True)

@@ -107,7 +107,9 @@ class DunningInterestRate(models.Model):
         )
         notified = company.partner_id.activity_schedule(
             "mail.mail_activity_data_todo",
-            summary=env._("Add the late-payment rate of the %(half)s %(year)s", half=half, year=start.year),
+            summary=env._(
+                "Add the late-payment rate of the %(half)s %(year)s", half=half, year=start.year
+            ),
             note=note,
             user_id=manager.id or self.env.user.id,
         )

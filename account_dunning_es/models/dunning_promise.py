@@ -49,18 +49,27 @@ class DunningPromise(models.Model):
     )
     amount = fields.Monetary(string="Promised Amount", required=True, tracking=True)
     date_promised = fields.Date(
-        string="Made On", required=True, default=fields.Date.context_today,
+        string="Made On",
+        required=True,
+        default=fields.Date.context_today,
         help="Payments on the covered invoices from this day on count for the promise.",
     )
     date_due = fields.Date(
-        string="Last Instalment On", compute="_compute_date_due", store=True, index=True,
+        string="Last Instalment On",
+        compute="_compute_date_due",
+        store=True,
+        index=True,
         help="Date of the last instalment: the promise is fully due then.",
     )
     next_date = fields.Date(
-        string="Next Instalment", readonly=True, index=True,
+        string="Next Instalment",
+        readonly=True,
+        index=True,
         help="Date of the next instalment still to be paid.",
     )
-    channel = fields.Selection(PROMISE_CHANNELS, string="Obtained By", default="phone", required=True)
+    channel = fields.Selection(
+        PROMISE_CHANNELS, string="Obtained By", default="phone", required=True
+    )
     user_id = fields.Many2one(
         "res.users", string="Collector", default=lambda self: self.env.user, tracking=True
     )
@@ -83,7 +92,9 @@ class DunningPromise(models.Model):
     broken_date = fields.Date(readonly=True, copy=False)
     closed_date = fields.Date(readonly=True, copy=False)
     communication_id = fields.Many2one(
-        "dunning.communication", string="Obtained After", ondelete="set null",
+        "dunning.communication",
+        string="Obtained After",
+        ondelete="set null",
         help="The reminder, call or letter after which the customer promised.",
     )
     grace_days = fields.Integer(
@@ -111,10 +122,15 @@ class DunningPromise(models.Model):
     @api.constrains("amount", "instalment_ids")
     def _check_instalments(self):
         for promise in self:
-            if float_compare(promise.amount, 0, precision_rounding=promise.currency_id.rounding) <= 0:
+            if (
+                float_compare(promise.amount, 0, precision_rounding=promise.currency_id.rounding)
+                <= 0
+            ):
                 raise ValidationError(_("A promise is for a positive amount."))
             total = sum(promise.instalment_ids.mapped("amount"))
-            if float_compare(total, promise.amount, precision_rounding=promise.currency_id.rounding):
+            if float_compare(
+                total, promise.amount, precision_rounding=promise.currency_id.rounding
+            ):
                 raise ValidationError(
                     _(
                         "The instalments of %(ref)s add up to %(total)s, not the promised %(amount)s.",
@@ -178,8 +194,10 @@ class DunningPromise(models.Model):
         and tells the collector."""
         for promise in self:
             promise.message_post(
-                body=_("Promise broken: the instalment of %(date)s was not paid.",
-                       date=promise.broken_date),
+                body=_(
+                    "Promise broken: the instalment of %(date)s was not paid.",
+                    date=promise.broken_date,
+                ),
                 message_type="comment",
                 subtype_xmlid="mail.mt_note",
             )
@@ -200,17 +218,19 @@ class DunningPromise(models.Model):
                     )
                 ).id,
             )
-        open_moves = self.move_ids.filtered(
-            lambda m: m.payment_state in ("not_paid", "partial")
-        )
+        open_moves = self.move_ids.filtered(lambda m: m.payment_state in ("not_paid", "partial"))
         for company, moves in open_moves.grouped("company_id").items():
-            run = self.env["dunning.run"].with_company(company).create(
-                {
-                    "company_id": company.id,
-                    "origin": "manual",
-                    "preview": False,
-                    "date": on_date or fields.Date.context_today(self),
-                }
+            run = (
+                self.env["dunning.run"]
+                .with_company(company)
+                .create(
+                    {
+                        "company_id": company.id,
+                        "origin": "manual",
+                        "preview": False,
+                        "date": on_date or fields.Date.context_today(self),
+                    }
+                )
             )
             run._execute(move_ids=moves.ids, force=True, broken_promise=True)
 
@@ -232,16 +252,22 @@ class DunningPromise(models.Model):
                 raise UserError(_("Only an open promise can be split."))
             first = promise.instalment_ids[:1].date or fields.Date.context_today(self)
             share = promise.currency_id.round(promise.amount / count)
-            amounts = [share] * (count - 1) + [promise.currency_id.round(promise.amount - share * (count - 1))]
+            amounts = [share] * (count - 1) + [
+                promise.currency_id.round(promise.amount - share * (count - 1))
+            ]
             promise.instalment_ids = [Command.clear()] + [
-                Command.create({"date": first + timedelta(days=interval_days * n), "amount": amount})
+                Command.create(
+                    {"date": first + timedelta(days=interval_days * n), "amount": amount}
+                )
                 for n, amount in enumerate(amounts)
             ]
         return True
 
     def _send_instalment_reminders(self, today):
         """Friendly email the day before an instalment, where the policy asks."""
-        template = self.env.ref("account_dunning_es.mail_template_promise_reminder", raise_if_not_found=False)
+        template = self.env.ref(
+            "account_dunning_es.mail_template_promise_reminder", raise_if_not_found=False
+        )
         tomorrow = today + timedelta(days=1)
         for promise in self.filtered(lambda p: p.state == "open"):
             policy = promise.partner_id._dunning_policy(promise.company_id)
@@ -256,4 +282,3 @@ class DunningPromise(models.Model):
                 template, subtype_xmlid="mail.mt_comment"
             )
             due.reminder_sent = True
-

@@ -28,6 +28,10 @@ class DunningPromiseInstalment(models.Model):
             instalment.write(
                 {
                     "amount_paid": share,
-                    "state": "paid" if share >= instalment.amount - 0.005 else "partial" if share else "pending",
+                    "state": "paid"
+                    if share >= instalment.amount - 0.005
+                    else "partial"
+                    if share
+                    else "pending",
                 }
             )

@@ -452,12 +452,15 @@ def late_payment_interest(principal, due_date, until, rates, payments=None, year
 
 def _merge(missing, period):
     """Join consecutive missing stretches with the same principal."""
-    if missing and missing[-1].date_end + timedelta(days=1) == period.date_start and (
-        missing[-1].principal == period.principal
+    if (
+        missing
+        and missing[-1].date_end + timedelta(days=1) == period.date_start
+        and (missing[-1].principal == period.principal)
     ):
         last = missing.pop()
-        period = MissingPeriod(last.date_start, period.date_end, last.days + period.days,
-                               period.principal)
+        period = MissingPeriod(
+            last.date_start, period.date_end, last.days + period.days, period.principal
+        )
     missing.append(period)
 
 
@@ -540,7 +543,9 @@ def behaviour_facts(paid_invoices, broken_promises, late_days=5):
     return BehaviourFacts(len(paid_invoices), len(late), average, broken_promises)
 
 
-def payment_behaviour(paid_invoices, broken_promises, late_days=5, min_history=BEHAVIOUR_MIN_HISTORY):
+def payment_behaviour(
+    paid_invoices, broken_promises, late_days=5, min_history=BEHAVIOUR_MIN_HISTORY
+):
     """Classify a customer from its paid invoices and broken promises.
 
     Chronic: more than half of at least ``min_history`` paid invoices late,
@@ -650,8 +655,13 @@ def effectiveness_table(contacts, payments, new_debts, window_days):
     return table, new_debt_summary
 
 
-AGE_BUCKETS = (("not_due", None, 0), ("1_30", 1, 30), ("31_60", 31, 60), ("61_90", 61, 90),
-               ("over_90", 91, None))
+AGE_BUCKETS = (
+    ("not_due", None, 0),
+    ("1_30", 1, 30),
+    ("31_60", 31, 60),
+    ("61_90", 61, 90),
+    ("over_90", 91, None),
+)
 
 
 def age_bucket(days_overdue):

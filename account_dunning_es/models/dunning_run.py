@@ -272,7 +272,9 @@ class DunningRun(models.Model):
         """
         company = self.company_id
         Policy = self.env["dunning.policy"].sudo().with_context(active_test=False)
-        policies = Policy.search([("company_id", "=", company.id)]) | company.sudo().dunning_policy_id
+        policies = (
+            Policy.search([("company_id", "=", company.id)]) | company.sudo().dunning_policy_id
+        )
         policies |= policies.chronic_policy_id
         # An invoice may sit at any stage, archived or of a policy that no
         # longer applies to its customer: the rules compare its sequence.
@@ -375,7 +377,9 @@ class DunningRun(models.Model):
             )._evaluate(self.date)
         # The daily run reads only the invoices that may reach a stage today;
         # a collector's forced reminder reads all it was asked for.
-        claim_domain = None if (move_ids or force or broken_promise) else self._claim_bounds_domain()
+        claim_domain = (
+            None if (move_ids or force or broken_promise) else self._claim_bounds_domain()
+        )
         partner_ids = self._candidate_partner_ids(claim_domain)
         if move_ids:
             moves = self.env["account.move"].browse(move_ids)
@@ -495,7 +499,9 @@ class DunningRun(models.Model):
                 stage_infos[(policy.id, "handed_over")] = dunning_rules.stages_after_handover(
                     infos, friendly
                 )
-            infos = stage_infos[(policy.id, "handed_over") if partner.id in handed_over else policy.id]
+            infos = stage_infos[
+                (policy.id, "handed_over") if partner.id in handed_over else policy.id
+            ]
             info = self._next_stage_of(move, policy, infos, force, broken_promise)
             if info:
                 plan[(partner.id, info.id)].append(move)
@@ -551,7 +557,9 @@ class DunningRun(models.Model):
         since_last = (today - last).days if last else None
         designated = policy.promise_broken_stage_id
         if broken_promise and designated and (current is None or designated.sequence > current):
-            return dunning_rules.StageInfo(designated.id, designated.sequence, designated.offset_days)
+            return dunning_rules.StageInfo(
+                designated.id, designated.sequence, designated.offset_days
+            )
         if force:
             return dunning_rules.forced_next_stage(infos, current, overdue_days)
         if (move.dunning_reason or move.commercial_partner_id.dunning_reason) == "unwilling":
@@ -610,7 +618,9 @@ class DunningRun(models.Model):
         lines_per_comm = []
         stage_by_move = {}
         invoice_contacts = (
-            self.env["res.partner"].browse({pid for pid, _stage in plan})._dunning_invoice_contacts()
+            self.env["res.partner"]
+            .browse({pid for pid, _stage in plan})
+            ._dunning_invoice_contacts()
         )
         manager = self.company_id._dunning_manager() if plan else None
         for (partner_id, stage_id), moves in plan.items():

@@ -47,7 +47,9 @@ def update_moves(move_ids, values, uid):
     return SQL(
         "UPDATE account_move SET %s, write_date = now() at time zone 'UTC', write_uid = %s"
         " WHERE id IN %s",
-        SQL(", ").join(SQL("%s = %s", SQL.identifier(name), value) for name, value in values.items()),
+        SQL(", ").join(
+            SQL("%s = %s", SQL.identifier(name), value) for name, value in values.items()
+        ),
         uid,
         tuple(move_ids),
     )
@@ -55,7 +57,9 @@ def update_moves(move_ids, values, uid):
 
 def claim_moves(stage_by_move, day, uid):
     """Invoices reach a stage on ``day``: {invoice id: stage id}, counter + 1."""
-    rows = SQL(", ").join(SQL("(%s, %s)", move_id, stage_id) for move_id, stage_id in stage_by_move.items())
+    rows = SQL(", ").join(
+        SQL("(%s, %s)", move_id, stage_id) for move_id, stage_id in stage_by_move.items()
+    )
     return SQL(
         "UPDATE account_move m SET dunning_stage_id = v.stage_id, dunning_last_date = %s,"
         " dunning_count = COALESCE(m.dunning_count, 0) + 1,"
@@ -80,7 +84,9 @@ def add_dunning_count(move_ids, delta):
 def lock_moves_nowait(move_ids):
     """Lock invoices for the batch: a payment being reconciled on them waits,
     one committed since the batch's snapshot makes it start again."""
-    return SQL("SELECT id FROM account_move WHERE id IN %s FOR NO KEY UPDATE NOWAIT", tuple(move_ids))
+    return SQL(
+        "SELECT id FROM account_move WHERE id IN %s FOR NO KEY UPDATE NOWAIT", tuple(move_ids)
+    )
 
 
 def try_company_lock(key, company_id):
@@ -138,4 +144,6 @@ def utc_now():
 
 def sequence_next_values(sequence_id, count):
     """``count`` numbers of a standard ir.sequence's PostgreSQL sequence."""
-    return SQL("SELECT nextval(%s) FROM generate_series(1, %s)", "ir_sequence_%03d" % sequence_id, count)
+    return SQL(
+        "SELECT nextval(%s) FROM generate_series(1, %s)", "ir_sequence_%03d" % sequence_id, count
+    )

@@ -51,14 +51,18 @@ class ResCompany(models.Model):
         group = self.env.ref("account_dunning_es.group_dunning_manager")
         # sudo: whoever runs (a collector, the cron), the manager is looked up
         # among all users of the group, which a collector may not read.
-        users = self.env["res.users"].sudo().search(
-            [
-                ("groups_id", "in", group.ids),
-                ("share", "=", False),
-                ("company_ids", "in", self.ids),
-                ("id", "!=", SUPERUSER_ID),
-            ],
-            order="id",
+        users = (
+            self.env["res.users"]
+            .sudo()
+            .search(
+                [
+                    ("groups_id", "in", group.ids),
+                    ("share", "=", False),
+                    ("company_ids", "in", self.ids),
+                    ("id", "!=", SUPERUSER_ID),
+                ],
+                order="id",
+            )
         )
         return users[:1].sudo(False)
 

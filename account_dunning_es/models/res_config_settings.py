@@ -5,9 +5,7 @@ from odoo import fields, models
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
-    dunning_policy_id = fields.Many2one(
-        related="company_id.dunning_policy_id", readonly=False
-    )
+    dunning_policy_id = fields.Many2one(related="company_id.dunning_policy_id", readonly=False)
     dunning_review_before_send = fields.Boolean(
         related="company_id.dunning_review_before_send", readonly=False
     )

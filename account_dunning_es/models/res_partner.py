@@ -57,14 +57,16 @@ class ResPartner(models.Model):
         "the segment, the company flag and the tax id; the accountant can change it.",
     )
     dunning_bureau_eligible = fields.Boolean(
-        string="Reportable to Credit Bureau", compute="_compute_dunning_bureau",
+        string="Reportable to Credit Bureau",
+        compute="_compute_dunning_bureau",
         help="Whether the debt could be reported to a credit information system now "
         "(LOPDGDD art. 20.1): certain, due and undisputed, at most five years old, 50 EUR "
         "of principal at least, after a warning whose receipt is proven.",
     )
     dunning_bureau_date = fields.Date(string="Reportable From", compute="_compute_dunning_bureau")
     dunning_bureau_amount = fields.Monetary(
-        string="Reportable Principal", compute="_compute_dunning_bureau",
+        string="Reportable Principal",
+        compute="_compute_dunning_bureau",
         currency_field="dunning_currency_id",
     )
     dunning_bureau_basis = fields.Char(string="Credit Bureau", compute="_compute_dunning_bureau")
@@ -96,7 +98,9 @@ class ResPartner(models.Model):
     dunning_behaviour_basis = fields.Char(
         string="Behaviour Based On", compute="_compute_dunning_behaviour_basis"
     )
-    dunning_promise_ids = fields.One2many("dunning.promise", "partner_id", string="Payment Promises")
+    dunning_promise_ids = fields.One2many(
+        "dunning.promise", "partner_id", string="Payment Promises"
+    )
     dunning_promise_count = fields.Integer(compute="_compute_dunning_promise_counts")
     dunning_broken_promise_count = fields.Integer(
         string="Broken Promises", compute="_compute_dunning_promise_counts"
@@ -157,15 +161,19 @@ class ResPartner(models.Model):
         commercials = self.commercial_partner_id
         # sudo: a sales rep sees the status, not the letters or invoices.
         notices = defaultdict(list)
-        for comm in self.env["dunning.communication"].sudo().search_fetch(
-            [
-                ("partner_id", "in", commercials.ids),
-                ("company_id", "=", company.id),
-                ("channel", "=", "letter"),
-                ("state", "=", "sent"),
-                ("bureau_notice_date", "!=", False),
-            ],
-            ["partner_id", "name", "sending_method", "delivery_outcome", "receipt_date"],
+        for comm in (
+            self.env["dunning.communication"]
+            .sudo()
+            .search_fetch(
+                [
+                    ("partner_id", "in", commercials.ids),
+                    ("company_id", "=", company.id),
+                    ("channel", "=", "letter"),
+                    ("state", "=", "sent"),
+                    ("bureau_notice_date", "!=", False),
+                ],
+                ["partner_id", "name", "sending_method", "delivery_outcome", "receipt_date"],
+            )
         ):
             notices[comm.partner_id.id].append(
                 (comm.name, comm.sending_method, comm.delivery_outcome, comm.receipt_date)
@@ -175,15 +183,24 @@ class ResPartner(models.Model):
         for move in Move.search_fetch(
             Move._dunning_open_domain(company, include_excluded=True)
             + [("commercial_partner_id", "in", commercials.ids)],
-            ["commercial_partner_id", "invoice_date_due", "amount_residual_signed", "dunning_reason"],
+            [
+                "commercial_partner_id",
+                "invoice_date_due",
+                "amount_residual_signed",
+                "dunning_reason",
+            ],
         ):
             partner = move.commercial_partner_id
             disputed = (move.dunning_reason or partner.dunning_reason) == "dispute"
             debts[partner.id].append((move.invoice_date_due, move.amount_residual_signed, disputed))
         reasons = {
-            "administration": _("A public administration is claimed by the LCSP route, never reported."),
+            "administration": _(
+                "A public administration is claimed by the LCSP route, never reported."
+            ),
             "nothing_due": _("Nothing overdue."),
-            "disputed": _("Every overdue invoice is disputed: a disputed debt is not certain (art. 20.1 b)."),
+            "disputed": _(
+                "Every overdue invoice is disputed: a disputed debt is not certain (art. 20.1 b)."
+            ),
             "too_old": _("The overdue invoices fell due more than five years ago (art. 20.1 d)."),
             "under_minimum": _("Less than 50 EUR of undisputed principal overdue."),
             "no_notice": _("No letter has warned of the reporting yet (art. 20.1 c)."),
@@ -231,8 +248,11 @@ class ResPartner(models.Model):
             partner.dunning_broken_promise_count = broken[partner.commercial_partner_id.id]
 
     @api.depends(
-        "dunning_behaviour", "dunning_paid_count", "dunning_late_count",
-        "dunning_average_days_late", "dunning_broken_recent",
+        "dunning_behaviour",
+        "dunning_paid_count",
+        "dunning_late_count",
+        "dunning_average_days_late",
+        "dunning_broken_recent",
     )
     def _compute_dunning_behaviour_basis(self):
         for partner in self:
@@ -291,7 +311,11 @@ class ResPartner(models.Model):
                 history[move.commercial_partner_id.id].append((move.invoice_date_due, max(dates)))
         broken = defaultdict(int)
         for partner, count in self.env["dunning.promise"]._read_group(
-            [("company_id", "=", company.id), ("state", "=", "broken"), ("broken_date", ">=", since)],
+            [
+                ("company_id", "=", company.id),
+                ("state", "=", "broken"),
+                ("broken_date", ">=", since),
+            ],
             ["partner_id"],
             ["__count"],
         ):
@@ -302,8 +326,9 @@ class ResPartner(models.Model):
         for partner_id in set(history) | set(broken):
             facts = dunning_rules.behaviour_facts(history[partner_id], broken[partner_id])
             behaviour = dunning_rules.payment_behaviour(history[partner_id], broken[partner_id])
-            by_facts[(behaviour, facts.paid, facts.late, round(facts.average_days_late),
-                      facts.broken)].append(partner_id)
+            by_facts[
+                (behaviour, facts.paid, facts.late, round(facts.average_days_late), facts.broken)
+            ].append(partner_id)
         for (behaviour, paid, late, average, broken_count), partner_ids in by_facts.items():
             self.browse(partner_ids).write(
                 {
@@ -318,7 +343,9 @@ class ResPartner(models.Model):
     def _dunning_invoice_contacts(self):
         """{customer id: id of its invoice address contact, else itself}, in one query."""
         contacts = self.search_fetch(
-            [("parent_id", "in", self.ids), ("type", "=", "invoice")], ["parent_id"], order="id desc"
+            [("parent_id", "in", self.ids), ("type", "=", "invoice")],
+            ["parent_id"],
+            order="id desc",
         )
         result = {partner.id: partner.id for partner in self}
         for contact in contacts:  # the oldest invoice contact is written last and wins
@@ -378,7 +405,9 @@ class ResPartner(models.Model):
             commercial = partner.commercial_partner_id
             policy = commercial._dunning_policy(company)
             open_moves = by_partner[commercial.id].filtered(lambda m: not m.dunning_excluded)
-            overdue = open_moves.filtered(lambda m: m.invoice_date_due and m.invoice_date_due < today)
+            overdue = open_moves.filtered(
+                lambda m: m.invoice_date_due and m.invoice_date_due < today
+            )
             stages = open_moves.dunning_stage_id
             staged_overdue = overdue.filtered(lambda m: m.dunning_stage_id)
             handovers = set(staged_overdue.dunning_stage_id.mapped("handover"))
@@ -391,22 +420,29 @@ class ResPartner(models.Model):
                 has_staged_overdue=bool(staged_overdue),
                 has_overdue=bool(overdue),
                 has_due_soon=any(
-                    m.invoice_date_due and m.invoice_date_due <= today + timedelta(days=DUE_SOON_DAYS)
+                    m.invoice_date_due
+                    and m.invoice_date_due <= today + timedelta(days=DUE_SOON_DAYS)
                     for m in open_moves
                 ),
             )
-            partner.dunning_stage_id = stages.sorted(lambda s: (s.sequence, s.id))[-1:] if stages else False
+            partner.dunning_stage_id = (
+                stages.sorted(lambda s: (s.sequence, s.id))[-1:] if stages else False
+            )
             partner.dunning_overdue_amount = sum(overdue.mapped("amount_residual_signed"))
             partner.dunning_currency_id = company.currency_id
             partner.dunning_oldest_due_date = oldest
-            partner.dunning_days_overdue = dunning_rules.days_overdue(oldest, today) if oldest else 0
+            partner.dunning_days_overdue = (
+                dunning_rules.days_overdue(oldest, today) if oldest else 0
+            )
             partner.dunning_policy_id = policy
             partner.dunning_responsible_id = (
                 commercial._dunning_collector(policy, manager) if policy else False
             )
-            partner.dunning_next_action_date = self._dunning_next_action_date(
-                open_moves, policy, today
-            ) if policy and not commercial.dunning_excluded else False
+            partner.dunning_next_action_date = (
+                self._dunning_next_action_date(open_moves, policy, today)
+                if policy and not commercial.dunning_excluded
+                else False
+            )
 
     @api.model
     def _dunning_next_action_date(self, moves, policy, today):
@@ -428,8 +464,12 @@ class ResPartner(models.Model):
     @api.model
     def _dunning_partners_with_open_promise(self, partners):
         """Ids of the partners with an open payment promise, in one query."""
-        groups = self.env["dunning.promise"].sudo()._read_group(
-            [("partner_id", "in", partners.ids), ("state", "=", "open")], ["partner_id"]
+        groups = (
+            self.env["dunning.promise"]
+            .sudo()
+            ._read_group(
+                [("partner_id", "in", partners.ids), ("state", "=", "open")], ["partner_id"]
+            )
         )
         return {partner.id for (partner,) in groups}
 
@@ -505,8 +545,12 @@ class ResPartner(models.Model):
             + [("commercial_partner_id", "in", self.commercial_partner_id.ids)]
         )
         if not moves:
-            raise UserError(_("These customers have no open invoice to claim in %(company)s.",
-                              company=company.name))
+            raise UserError(
+                _(
+                    "These customers have no open invoice to claim in %(company)s.",
+                    company=company.name,
+                )
+            )
         return moves.action_dunning_send_now()
 
     def action_dunning_reset(self):
@@ -527,7 +571,9 @@ class ResPartner(models.Model):
 
     def action_view_dunning_promises(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("account_dunning_es.dunning_promise_action")
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account_dunning_es.dunning_promise_action"
+        )
         action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
         action["context"] = {"default_partner_id": self.commercial_partner_id.id}
         return action
@@ -564,8 +610,10 @@ class ResPartner(models.Model):
                     _("No dunning policy applies to %(name)s.", name=partner.display_name)
                 )
             letter_stages = policy.stage_ids.filtered("send_letter")
-            stage = partner.dunning_stage_id if partner.dunning_stage_id in letter_stages else (
-                letter_stages[:1] or policy.stage_ids[-1:]
+            stage = (
+                partner.dunning_stage_id
+                if partner.dunning_stage_id in letter_stages
+                else (letter_stages[:1] or policy.stage_ids[-1:])
             )
             partner_moves = moves.filtered(lambda m, p=partner: m.commercial_partner_id == p)
             comms |= comms.new(

@@ -136,7 +136,11 @@ class DunningCommunication(models.Model):
         periods, missing = [], []
         if terms["claim_interest"] and interest_from:
             periods, missing = dunning_rules.late_payment_interest(
-                line.amount_total, interest_from, self.date, terms["rates"], payments.get(move.id, [])
+                line.amount_total,
+                interest_from,
+                self.date,
+                terms["rates"],
+                payments.get(move.id, []),
             )
         currency = line.currency_id
         return {
@@ -156,7 +160,13 @@ class DunningCommunication(models.Model):
         self.ensure_one()
         partner = self.company_id.partner_id
         city = " ".join(part for part in (partner.zip, partner.city) if part)
-        lines = [partner.street, partner.street2, city, partner.state_id.name, partner.country_id.name]
+        lines = [
+            partner.street,
+            partner.street2,
+            city,
+            partner.state_id.name,
+            partner.country_id.name,
+        ]
         return {
             "name": self.company_id.name,
             "vat": self.company_id.vat or "",

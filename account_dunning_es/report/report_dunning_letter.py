@@ -77,7 +77,9 @@ class ReportDunningDossier(models.AbstractModel):
             "doc_model": "dunning.communication",
             "docs": comms,
             "dossiers": dossiers,
-            "letters": self.env["report.account_dunning_es.report_dunning_letter"]._letters(letters),
+            "letters": self.env["report.account_dunning_es.report_dunning_letter"]._letters(
+                letters
+            ),
         }
 
 

@@ -64,7 +64,9 @@ class DunningCommon(AccountTestInvoicingCommon, MailCase):
                     "min_days_between": 2,
                     "collector_id": cls.collector.id,
                     "stage_ids": [
-                        Command.create(dict(name="Pre-reminder", sequence=10, offset_days=-5, **email)),
+                        Command.create(
+                            dict(name="Pre-reminder", sequence=10, offset_days=-5, **email)
+                        ),
                         Command.create(dict(name="Reminder", sequence=20, offset_days=1, **email)),
                         Command.create(
                             dict(
@@ -125,26 +127,31 @@ class DunningCommon(AccountTestInvoicingCommon, MailCase):
         )
 
     @classmethod
-    def _invoice(cls, partner, amount, due, move_type="out_invoice", currency=None, company=None,
-                 post=True):
+    def _invoice(
+        cls, partner, amount, due, move_type="out_invoice", currency=None, company=None, post=True
+    ):
         company = company or cls.company
         journal = cls.env["account.journal"].search(
             [("type", "=", "sale"), ("company_id", "=", company.id)], limit=1
         )
-        move = cls.env["account.move"].with_company(company).create(
-            {
-                "move_type": move_type,
-                "partner_id": partner.id,
-                "journal_id": journal.id,
-                "invoice_date": fields.Date.subtract(due, days=30),
-                "invoice_date_due": due,
-                "currency_id": (currency or company.currency_id).id,
-                "invoice_line_ids": [
-                    Command.create(
-                        {"name": "Servicio", "quantity": 1, "price_unit": amount, "tax_ids": []}
-                    )
-                ],
-            }
+        move = (
+            cls.env["account.move"]
+            .with_company(company)
+            .create(
+                {
+                    "move_type": move_type,
+                    "partner_id": partner.id,
+                    "journal_id": journal.id,
+                    "invoice_date": fields.Date.subtract(due, days=30),
+                    "invoice_date_due": due,
+                    "currency_id": (currency or company.currency_id).id,
+                    "invoice_line_ids": [
+                        Command.create(
+                            {"name": "Servicio", "quantity": 1, "price_unit": amount, "tax_ids": []}
+                        )
+                    ],
+                }
+            )
         )
         if post:
             move.action_post()
@@ -159,8 +166,10 @@ class DunningCommon(AccountTestInvoicingCommon, MailCase):
         company = company or self.company
         on_date = on_date or self.today
         with freeze_time(at or on_date):
-            run = self.env["dunning.run"].with_company(company).create(
-                {"company_id": company.id, "date": on_date, "preview": preview}
+            run = (
+                self.env["dunning.run"]
+                .with_company(company)
+                .create({"company_id": company.id, "date": on_date, "preview": preview})
             )
             run._execute(**execute_kwargs)
         return run

@@ -35,11 +35,15 @@ class TestDunningActions(DunningCommon):
 
     def test_cancelling_a_draft_puts_the_invoice_back(self):
         invoice = self._invoice(self.customer, 100.0, self._due(-3))
-        invoice._dunning_write({"dunning_stage_id": self.stage_pre.id, "dunning_last_date": self._due(-8)})
+        invoice._dunning_write(
+            {"dunning_stage_id": self.stage_pre.id, "dunning_last_date": self._due(-8)}
+        )
         invoice._dunning_add_count(1)
         self._run(preview=True)
         comm = self._comms(self.customer)
-        self.assertEqual((invoice.dunning_stage_id, invoice.dunning_count), (self.stage_reminder, 2))
+        self.assertEqual(
+            (invoice.dunning_stage_id, invoice.dunning_count), (self.stage_reminder, 2)
+        )
         comm.action_cancel()
         self.assertEqual(comm.state, "cancelled")
         self.assertEqual(invoice.dunning_stage_id, self.stage_pre)
@@ -77,7 +81,9 @@ class TestDunningActions(DunningCommon):
         cancelled.line_ids.invalidate_recordset(["cancelled"])
         self.assertTrue(cancelled.line_ids.cancelled)
         self.assertFalse(reissued.line_ids.cancelled)
-        cr.execute("SELECT 1 FROM pg_indexes WHERE indexname = 'dunning_communication_line_once_idx'")
+        cr.execute(
+            "SELECT 1 FROM pg_indexes WHERE indexname = 'dunning_communication_line_once_idx'"
+        )
         self.assertTrue(cr.fetchone())
 
     def test_send_now_issues_the_next_stage_at_once(self):

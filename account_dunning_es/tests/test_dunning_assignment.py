@@ -22,12 +22,18 @@ class TestDunningAssignment(DunningCommon):
         common = {"company_id": cls.company.id, "company_ids": cls.company.ids}
         cls.policy.collector_id = False
         cls.salesperson = new_test_user(
-            cls.env, login="vendedora", name="Victoria Ventas",
-            groups="base.group_user,sales_team.group_sale_salesman", **common,
+            cls.env,
+            login="vendedora",
+            name="Victoria Ventas",
+            groups="base.group_user,sales_team.group_sale_salesman",
+            **common,
         )
         cls.boss = new_test_user(
-            cls.env, login="jefa.cobros", name="Julia Jefa",
-            groups="base.group_user,account_dunning_es.group_dunning_manager", **common,
+            cls.env,
+            login="jefa.cobros",
+            name="Julia Jefa",
+            groups="base.group_user,account_dunning_es.group_dunning_manager",
+            **common,
         )
 
     def _cron_call(self, customer):
@@ -35,8 +41,11 @@ class TestDunningAssignment(DunningCommon):
         invoice = self._invoice(customer, 700.0, self._due(-12))
         invoice._dunning_write({"dunning_stage_id": self.stage_reminder.id})
         with freeze_time(self.today):
-            run = self.env["dunning.run"].with_user(SUPERUSER_ID).with_company(self.company).create(
-                {"company_id": self.company.id, "date": self.today, "preview": False}
+            run = (
+                self.env["dunning.run"]
+                .with_user(SUPERUSER_ID)
+                .with_company(self.company)
+                .create({"company_id": self.company.id, "date": self.today, "preview": False})
             )
             run._execute()
         call = self._comms(customer, channel="call")
@@ -44,7 +53,9 @@ class TestDunningAssignment(DunningCommon):
         return call
 
     def test_call_goes_to_the_customer_collector_first(self):
-        self.customer.write({"dunning_collector_id": self.collector.id, "user_id": self.salesperson.id})
+        self.customer.write(
+            {"dunning_collector_id": self.collector.id, "user_id": self.salesperson.id}
+        )
         self.policy.collector_id = self.boss
         call = self._cron_call(self.customer)
         self.assertEqual(call.activity_id.user_id, self.collector)
@@ -84,10 +95,18 @@ class TestDunningAssignment(DunningCommon):
     def test_broken_promise_activity_goes_to_a_person(self):
         self.customer.user_id = self.salesperson
         invoice = self._invoice(self.customer, 300.0, self._due(-20))
-        promise = self.env["dunning.promise"].with_user(SUPERUSER_ID).create(
-            {"partner_id": self.customer.id, "move_ids": invoice.ids, "amount": 300.0,
-             "company_id": self.company.id,
-             "instalment_ids": [Command.create({"date": self._due(-5), "amount": 300.0})]}
+        promise = (
+            self.env["dunning.promise"]
+            .with_user(SUPERUSER_ID)
+            .create(
+                {
+                    "partner_id": self.customer.id,
+                    "move_ids": invoice.ids,
+                    "amount": 300.0,
+                    "company_id": self.company.id,
+                    "instalment_ids": [Command.create({"date": self._due(-5), "amount": 300.0})],
+                }
+            )
         )
         with freeze_time(self.today):
             promise._evaluate(self.today)

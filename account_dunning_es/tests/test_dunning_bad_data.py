@@ -68,8 +68,12 @@ class TestDunningBadData(DunningCommon):
 
     def test_invoice_address_contact_receives_the_email(self):
         billing = self.env["res.partner"].create(
-            {"name": "Contabilidad", "type": "invoice", "parent_id": self.customer.id,
-             "email": "facturas@example.com"}
+            {
+                "name": "Contabilidad",
+                "type": "invoice",
+                "parent_id": self.customer.id,
+                "email": "facturas@example.com",
+            }
         )
         self._invoice(self.customer, 100.0, self._due(-3))
         with self.mock_mail_gateway():

@@ -32,10 +32,12 @@ class TestDunningDemo(TransactionCase):
         self.assertTrue(letters, "the replay issued letters")
         letter = letters[0]
         self.assertEqual(letter.partner_id.lang, "es_ES")
-        html = self.env["ir.actions.report"]._render_qweb_html(
-            "account_dunning_es.action_report_dunning_letter", letter.ids
-        )[0].decode()
-        body = html[html.index('class="page o_dunning_letter"'):]
+        html = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("account_dunning_es.action_report_dunning_letter", letter.ids)[0]
+            .decode()
+        )
+        body = html[html.index('class="page o_dunning_letter"') :]
         text = " ".join(re.sub(r"<[^>]+>", " ", body).replace("\xa0", " ").split())
         self.assertIn("requerimiento de pago", text)
         self.assertRegex(text, r"Madrid , \d\d/\d\d/\d{4}")
@@ -43,7 +45,12 @@ class TestDunningDemo(TransactionCase):
         self.assertNotIn("$", text)
         regimes = set(
             self.env["res.partner"]
-            .search([("dunning_segment_id", "!=", False), ("invoice_ids.company_id", "=", self.company.id)])
+            .search(
+                [
+                    ("dunning_segment_id", "!=", False),
+                    ("invoice_ids.company_id", "=", self.company.id),
+                ]
+            )
             .mapped("dunning_regime")
         )
         self.assertEqual(regimes, {"business", "administration", "consumer"})

@@ -133,14 +133,23 @@ class TestDunningEffectiveness(DunningCommon):
     def test_xlsx_export_reads_back_the_same_numbers(self):
         self._history()
         wizard = self.env["dunning.report.wizard"].create(
-            {"date_from": MARCH, "date_to": date(2026, 3, 31), "company_ids": [Command.set(self.company.ids)]}
+            {
+                "date_from": MARCH,
+                "date_to": date(2026, 3, 31),
+                "company_ids": [Command.set(self.company.ids)],
+            }
         )
         action = wizard.action_export_xlsx()
-        attachment = self.env["ir.attachment"].browse(int(action["url"].split("/")[3].split("?")[0]))
+        attachment = self.env["ir.attachment"].browse(
+            int(action["url"].split("/")[3].split("?")[0])
+        )
         book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(attachment.datas)))
         sheet = book["Effectiveness"]
         header = [cell.value for cell in sheet[1]]
-        rows = {r[1]: dict(zip(header, r, strict=True)) for r in sheet.iter_rows(min_row=2, values_only=True)}
+        rows = {
+            r[1]: dict(zip(header, r, strict=True))
+            for r in sheet.iter_rows(min_row=2, values_only=True)
+        }
         expected = {row["label"]: row for row in wizard._figures()["rows"]}
         self.assertEqual(set(rows), set(expected))
         for label, row in expected.items():
@@ -157,11 +166,17 @@ class TestDunningEffectiveness(DunningCommon):
     def test_management_pdf_content(self):
         self._history()
         wizard = self.env["dunning.report.wizard"].create(
-            {"date_from": MARCH, "date_to": date(2026, 3, 31), "company_ids": [Command.set(self.company.ids)]}
+            {
+                "date_from": MARCH,
+                "date_to": date(2026, 3, 31),
+                "company_ids": [Command.set(self.company.ids)],
+            }
         )
-        html = self.env["ir.actions.report"]._render_qweb_html(
-            "account_dunning_es.action_report_dunning_management", wizard.ids
-        )[0].decode()
+        html = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("account_dunning_es.action_report_dunning_management", wizard.ids)[0]
+            .decode()
+        )
         self.assertIn("Dunning effectiveness", html)
         self.assertEqual(html.count('class="o_dunning_effect_row"'), 2)
         self.assertIn("<svg", html)

@@ -24,7 +24,9 @@ class TestLateInterestRules(TransactionCase):
 
     def test_semesters_of_ley_3_2004_art_7(self):
         self.assertEqual(rules.semester_of(date(2026, 3, 2)), (date(2026, 1, 1), date(2026, 6, 30)))
-        self.assertEqual(rules.semester_of(date(2026, 7, 1)), (date(2026, 7, 1), date(2026, 12, 31)))
+        self.assertEqual(
+            rules.semester_of(date(2026, 7, 1)), (date(2026, 7, 1), date(2026, 12, 31))
+        )
         self.assertTrue(rules.rate_covers(self.SHIPPED, date(2026, 6, 30)))
         self.assertFalse(rules.rate_covers(self.SHIPPED, date(2026, 7, 1)))
 
@@ -46,7 +48,9 @@ class TestLateInterestRules(TransactionCase):
         # Once a 2nd-semester rate is recorded (9.00 %: a test value), it is used
         # from 1 July: 1000 x 0.09 x 10 / 365 = 2.465753.
         periods, missing = rules.late_payment_interest(
-            1000.0, date(2025, 12, 1), date(2026, 7, 10),
+            1000.0,
+            date(2025, 12, 1),
+            date(2026, 7, 10),
             [*self.SHIPPED, (date(2026, 7, 1), date(2026, 12, 31), 9.00)],
         )
         self.assertFalse(missing)
@@ -61,7 +65,9 @@ class TestDunningLaw(DunningCommon):
         invoice._dunning_write({"dunning_stage_id": self.stage_call.id})
         self._run()  # 2026-03-02: the first letter
         letter = self._comms(self.customer, channel="letter")
-        values = self.env["report.account_dunning_es.report_dunning_letter"]._letters(letter)[letter.id]
+        values = self.env["report.account_dunning_es.report_dunning_letter"]._letters(letter)[
+            letter.id
+        ]
         row = values["rows"][0]
         self.assertFalse(row["missing"], "2026 H1 has its rate (BOE-A-2025-27201)")
         self.assertEqual(
@@ -70,16 +76,21 @@ class TestDunningLaw(DunningCommon):
         )
         # 1000 x 10.15 % x (30 + 61) / 365 = 25.31
         self.assertEqual(row["interest"], 25.31)
-        html = self.env["ir.actions.report"]._render_qweb_html(
-            "account_dunning_es.action_report_dunning_letter", letter.ids
-        )[0].decode()
+        html = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("account_dunning_es.action_report_dunning_letter", letter.ids)[0]
+            .decode()
+        )
         self.assertNotIn("No legal rate published", html)
 
     def test_a_semester_without_rate_tells_the_dunning_manager_once(self):
         boss = new_test_user(
-            self.env, login="jefa.tipos", name="Julia Tipos",
+            self.env,
+            login="jefa.tipos",
+            name="Julia Tipos",
             groups="base.group_user,account_dunning_es.group_dunning_manager",
-            company_id=self.company.id, company_ids=self.company.ids,
+            company_id=self.company.id,
+            company_ids=self.company.ids,
         )
         self.company.dunning_manager_id = boss
         Run = self.env["dunning.run"]
@@ -102,8 +113,12 @@ class TestDunningLaw(DunningCommon):
         self.assertIn("Interest Rates", notice.note)
         # Recorded: no further notice this semester.
         self.env["dunning.interest.rate"].create(
-            {"date_start": date(2026, 7, 1), "date_end": date(2026, 12, 31), "rate": 9.0,
-             "reference": "test value"}
+            {
+                "date_start": date(2026, 7, 1),
+                "date_end": date(2026, 12, 31),
+                "rate": 9.0,
+                "reference": "test value",
+            }
         )
         notice.action_done()
         with freeze_time("2026-09-01"):
@@ -119,12 +134,15 @@ class TestBureauRules(TransactionCase):
     burofax = ("DUN/1", "burofax", "delivered", date(2026, 2, 10))
 
     def check(self, debts, notices=None, regime="business"):
-        return rules.bureau_eligibility(regime, [self.burofax] if notices is None else notices,
-                                        debts, self.today)
+        return rules.bureau_eligibility(
+            regime, [self.burofax] if notices is None else notices, debts, self.today
+        )
 
     def test_proven_notice_and_undisputed_debt_are_reportable_from_receipt(self):
         result = self.check([(date(2025, 12, 1), 300.0, False), (date(2026, 1, 10), 200.0, True)])
-        self.assertEqual(result, rules.BureauEligibility(True, date(2026, 2, 10), 300.0, None, "DUN/1"))
+        self.assertEqual(
+            result, rules.BureauEligibility(True, date(2026, 2, 10), 300.0, None, "DUN/1")
+        )
 
     def test_never_under_50_eur_of_principal(self):
         self.assertEqual(self.check([(date(2025, 12, 1), 40.0, False)]).reason, "under_minimum")
@@ -149,8 +167,11 @@ class TestBureauRules(TransactionCase):
         self.assertEqual(self.check(debts, [returned]).reason, "notice_not_proven")
         self.assertEqual(self.check(debts, []).reason, "no_notice")
         certified = ("DUN/4", "certified", "delivered", date(2026, 1, 20))
-        self.assertEqual(self.check(debts, [self.burofax, certified]).date, date(2026, 1, 20),
-                         "the first proven receipt")
+        self.assertEqual(
+            self.check(debts, [self.burofax, certified]).date,
+            date(2026, 1, 20),
+            "the first proven receipt",
+        )
 
 
 @tagged("post_install", "-at_install")
@@ -178,31 +199,43 @@ class TestDeliveryEvidence(DunningCommon):
         partner = self.customer.with_context(date=on_date)
         partner.invalidate_recordset()
         with freeze_time(on_date):
-            return (partner.dunning_bureau_eligible, partner.dunning_bureau_date,
-                    partner.dunning_bureau_basis)
+            return (
+                partner.dunning_bureau_eligible,
+                partner.dunning_bureau_date,
+                partner.dunning_bureau_basis,
+            )
 
     def test_a_burofax_received_makes_the_debt_reportable_from_its_receipt(self):
         _invoice, letter = self._final_letter()
         self.assertFalse(self._bureau(self._due(1))[0], "warned, receipt not proven yet")
-        self._record(letter, sending_method="burofax", sending_reference="BF-2026-77",
-                     sending_date=self.today, delivery_outcome="delivered",
-                     receipt_date=self._due(3), delivery_proof=b"JVBERi0xLjQK",
-                     delivery_proof_name="burofax_certificado.pdf")
+        self._record(
+            letter,
+            sending_method="burofax",
+            sending_reference="BF-2026-77",
+            sending_date=self.today,
+            delivery_outcome="delivered",
+            receipt_date=self._due(3),
+            delivery_proof=b"JVBERi0xLjQK",
+            delivery_proof_name="burofax_certificado.pdf",
+        )
         self.assertTrue(letter.receipt_proven)
         eligible, since, basis = self._bureau(self._due(4))
         self.assertTrue(eligible)
         self.assertEqual(since, self._due(3))
         self.assertIn(letter.name, basis)
-        html = self.env["ir.actions.report"]._render_qweb_html(
-            "account_dunning_es.action_report_dunning_dossier", letter.ids
-        )[0].decode()
+        html = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("account_dunning_es.action_report_dunning_dossier", letter.ids)[0]
+            .decode()
+        )
         self.assertIn("BF-2026-77", html)
         self.assertIn("burofax_certificado.pdf", html)
 
     def test_an_ordinary_letter_proves_no_receipt(self):
         _invoice, letter = self._final_letter()
-        self._record(letter, sending_method="post", delivery_outcome="delivered",
-                     receipt_date=self._due(3))
+        self._record(
+            letter, sending_method="post", delivery_outcome="delivered", receipt_date=self._due(3)
+        )
         self.assertFalse(letter.receipt_proven)
         eligible, since, basis = self._bureau(self._due(10))
         self.assertFalse(eligible)
@@ -211,8 +244,13 @@ class TestDeliveryEvidence(DunningCommon):
 
     def test_40_eur_and_disputed_debts_are_never_reportable(self):
         invoice, letter = self._final_letter(amount=40.0)
-        self._record(letter, sending_method="burofax", sending_reference="BF-1",
-                     delivery_outcome="delivered", receipt_date=self._due(2))
+        self._record(
+            letter,
+            sending_method="burofax",
+            sending_reference="BF-1",
+            delivery_outcome="delivered",
+            receipt_date=self._due(2),
+        )
         self.assertIn("Less than 50 EUR", self._bureau(self._due(5))[2])
         invoice.dunning_reason = "dispute"
         self.assertIn("disputed", self._bureau(self._due(5))[2])
@@ -221,12 +259,19 @@ class TestDeliveryEvidence(DunningCommon):
         self.policy.min_days_between = 35
         invoice, letter = self._final_letter()
         # Hand-over: 90 days after the due date, 35 days after the last reminder.
-        self._record(letter, sending_method="certified", sending_reference="CE-9",
-                     delivery_outcome="delivered", receipt_date=self._due(8))
+        self._record(
+            letter,
+            sending_method="certified",
+            sending_reference="CE-9",
+            delivery_outcome="delivered",
+            receipt_date=self._due(8),
+        )
         self.assertEqual(invoice.dunning_last_date, self._due(8))
         self._run(self._due(36))
-        self.assertFalse(self._comms(self.customer, channel="agency"),
-                         "35 days after the letter, but not after its receipt")
+        self.assertFalse(
+            self._comms(self.customer, channel="agency"),
+            "35 days after the letter, but not after its receipt",
+        )
         self._run(self._due(43))
         self.assertTrue(self._comms(self.customer, channel="agency"))
 
@@ -234,7 +279,12 @@ class TestDeliveryEvidence(DunningCommon):
         _invoice, letter = self._final_letter()
         action = letter.action_mark_letter_sent()
         wizard = self.env[action["res_model"]].browse(action["res_id"])
-        wizard.write({"sending_method": "burofax", "sending_reference": "BF-2",
-                      "delivery_outcome": "delivered"})
+        wizard.write(
+            {
+                "sending_method": "burofax",
+                "sending_reference": "BF-2",
+                "delivery_outcome": "delivered",
+            }
+        )
         with self.assertRaises(UserError):
             wizard.action_confirm()

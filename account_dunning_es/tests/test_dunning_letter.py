@@ -23,22 +23,32 @@ class TestDunningLetter(DunningCommon):
         cls.policy.write({"agency_name": "Recobros Ibéricos SL", "report_to_bureau": True})
         bank = cls.env["res.bank"].create({"name": "Banco Ejemplo"})
         cls.env["res.partner.bank"].create(
-            {"acc_number": "ES91 2100 0418 4502 0005 1332", "partner_id": cls.company.partner_id.id,
-             "bank_id": bank.id}
+            {
+                "acc_number": "ES91 2100 0418 4502 0005 1332",
+                "partner_id": cls.company.partner_id.id,
+                "bank_id": bank.id,
+            }
         )
 
     def _letter(self, partner, invoices_due, stage, on_date=None, amounts=None):
         invoices = self.env["account.move"]
         for n, due in enumerate(invoices_due):
             invoices |= self._invoice(partner, (amounts or [1000.0] * 10)[n], due)
-        invoices._dunning_write({"dunning_stage_id": self.stages.filtered(
-            lambda s: s.sequence == stage.sequence - 10).id})
+        invoices._dunning_write(
+            {
+                "dunning_stage_id": self.stages.filtered(
+                    lambda s: s.sequence == stage.sequence - 10
+                ).id
+            }
+        )
         self._run(on_date or self.today)
         comm = self._comms(partner).filtered(lambda c: c.channel == "letter")
         self.assertEqual(len(comm), 1)
-        html = self.env["ir.actions.report"]._render_qweb_html(
-            "account_dunning_es.action_report_dunning_letter", comm.ids
-        )[0].decode()
+        html = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("account_dunning_es.action_report_dunning_letter", comm.ids)[0]
+            .decode()
+        )
         return comm, invoices, html
 
     @staticmethod
@@ -55,7 +65,9 @@ class TestDunningLetter(DunningCommon):
     def test_letter_lists_every_invoice_with_amounts_interest_and_compensation(self):
         self.company.currency_id = self.euro
         comm, invoices, html = self._letter(
-            self.customer, [date(2025, 7, 31), date(2025, 8, 15)], self.stage_letter1,
+            self.customer,
+            [date(2025, 7, 31), date(2025, 8, 15)],
+            self.stage_letter1,
             amounts=[1000.0, 500.0],
         )
         for invoice in invoices:
@@ -84,8 +96,12 @@ class TestDunningLetter(DunningCommon):
         letter = self.env["report.account_dunning_es.report_dunning_letter"]._letters(comm)[comm.id]
         row = letter["rows"][0]
         self.assertEqual((row["line"].amount_paid, row["line"].amount_residual), (600.0, 400.0))
-        self.assertEqual([(p.principal, p.days) for p in row["periods"]], [(1000.0, 30), (400.0, 46)])
-        self.assertAlmostEqual(row["interest"], round(1000 * .1015 * 30 / 365 + 400 * .1015 * 46 / 365, 2))
+        self.assertEqual(
+            [(p.principal, p.days) for p in row["periods"]], [(1000.0, 30), (400.0, 46)]
+        )
+        self.assertAlmostEqual(
+            row["interest"], round(1000 * 0.1015 * 30 / 365 + 400 * 0.1015 * 46 / 365, 2)
+        )
 
     def test_consumer_gets_no_ley_3_2004_interest_nor_compensation(self):
         consumer = self._create_customer("Lucía Fernández", is_company=False)
@@ -102,15 +118,23 @@ class TestDunningLetter(DunningCommon):
         invoice._dunning_write({"dunning_stage_id": self.stage_call.id})
         self._run(date(2022, 11, 25))
         first = self._comms(consumer).filtered(lambda c: c.channel == "letter")
-        first_values = self.env["report.account_dunning_es.report_dunning_letter"]._letters(
-            first)[first.id]
+        first_values = self.env["report.account_dunning_es.report_dunning_letter"]._letters(first)[
+            first.id
+        ]
         self.assertEqual(first_values["rows"][0]["interest"], 0.0, "no demand before it")
-        first.write({"sending_method": "certified", "delivery_outcome": "delivered",
-                     "receipt_date": date(2022, 12, 1)})
+        first.write(
+            {
+                "sending_method": "certified",
+                "delivery_outcome": "delivered",
+                "receipt_date": date(2022, 12, 1),
+            }
+        )
         self._run(date(2023, 2, 1))
         final = self._comms(consumer).filtered(lambda c: c.channel == "letter") - first
         self.assertEqual(final.tone, "final")
-        letter = self.env["report.account_dunning_es.report_dunning_letter"]._letters(final)[final.id]
+        letter = self.env["report.account_dunning_es.report_dunning_letter"]._letters(final)[
+            final.id
+        ]
         row = letter["rows"][0]
         # From the day after the receipt of the first demand, 1 December 2022:
         # 2022-12-02..12-31: 30 days at 3.00 % (2022) = 1000 x 0.03 x 30 / 365 = 2.47
@@ -122,9 +146,11 @@ class TestDunningLetter(DunningCommon):
         self.assertEqual(row["interest"], 5.32)
         self.assertEqual(row["demand"], (date(2022, 12, 1), first.name))
         self.assertEqual(letter["compensation_total"], 0.0, "no 40 EUR from a consumer")
-        html = self.env["ir.actions.report"]._render_qweb_html(
-            "account_dunning_es.action_report_dunning_letter", final.ids
-        )[0].decode()
+        html = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("account_dunning_es.action_report_dunning_letter", final.ids)[0]
+            .decode()
+        )
         self.assertInLetter("articles 1100 and 1108 of the Civil Code", html)
         self.assertInLetter(f"first demand {first.name} of 12/01/2022", html)
         self.assertNotInLetter("Ley 3/2004", html)
@@ -152,7 +178,9 @@ class TestDunningLetter(DunningCommon):
 
     def test_spanish_customer_gets_the_letter_in_spanish(self):
         self.env["res.lang"]._activate_lang("es_ES")
-        self.env["ir.module.module"]._load_module_terms(["account_dunning_es"], ["es_ES"], overwrite=True)
+        self.env["ir.module.module"]._load_module_terms(
+            ["account_dunning_es"], ["es_ES"], overwrite=True
+        )
         self.customer.lang = "es_ES"
         _comm, _invoices, html = self._letter(self.customer, [date(2025, 8, 1)], self.stage_letter1)
         self.assertInLetter("Primer requerimiento de pago", html)
@@ -163,22 +191,34 @@ class TestDunningLetter(DunningCommon):
         second = self._invoice(self.customer, 200.0, date(2025, 9, 1))
         future = self._invoice(self.customer, 900.0, date(2025, 12, 1))
         with freeze_time(self.today):
-            html = self.env["ir.actions.report"]._render_qweb_html(
-                "account_dunning_es.action_report_dunning_letter_partner", self.customer.ids
-            )[0].decode()
+            html = (
+                self.env["ir.actions.report"]
+                ._render_qweb_html(
+                    "account_dunning_es.action_report_dunning_letter_partner", self.customer.ids
+                )[0]
+                .decode()
+            )
         self.assertInLetter(first.name, html)
         self.assertInLetter(second.name, html)
         self.assertNotInLetter(future.name, html)
 
     def test_dossier_bundles_letter_invoices_and_history(self):
         invoice = self._invoice(self.customer, 1000.0, date(2025, 7, 1))
-        for day in (date(2025, 7, 2), date(2025, 7, 11), date(2025, 7, 21), date(2025, 8, 30), date(2025, 9, 29)):
+        for day in (
+            date(2025, 7, 2),
+            date(2025, 7, 11),
+            date(2025, 7, 21),
+            date(2025, 8, 30),
+            date(2025, 9, 29),
+        ):
             self._run(day)
         handover = self._comms(self.customer).filtered(lambda c: c.channel == "agency")
         self.assertEqual(len(handover), 1)
-        html = self.env["ir.actions.report"]._render_qweb_html(
-            "account_dunning_es.action_report_dunning_dossier", handover.ids
-        )[0].decode()
+        html = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("account_dunning_es.action_report_dunning_dossier", handover.ids)[0]
+            .decode()
+        )
         self.assertInLetter("Final demand for payment", html)
         self.assertInLetter("Collection dossier", html)
         self.assertInLetter(invoice.name, html)
@@ -190,7 +230,9 @@ class TestDunningLetter(DunningCommon):
         wizard = self.env[action["res_model"]].browse(action["res_id"])
         wizard.write({"sending_method": "certified", "sending_reference": "BUROFAX-123"})
         wizard.action_confirm()
-        self.assertEqual((comm.sending_method, comm.sending_reference), ("certified", "BUROFAX-123"))
+        self.assertEqual(
+            (comm.sending_method, comm.sending_reference), ("certified", "BUROFAX-123")
+        )
 
     def test_customer_print_of_a_handed_over_customer_is_a_statement_of_account(self):
         """Item 8 of issue 20: it printed 'First demand' with 'Reference: Statement'."""
@@ -199,13 +241,22 @@ class TestDunningLetter(DunningCommon):
         self._run()
         self.assertEqual(self.customer.dunning_status, "agency")
         with freeze_time(self.today):
-            html = self.env["ir.actions.report"]._render_qweb_html(
-                "account_dunning_es.action_report_dunning_letter_partner", self.customer.ids
-            )[0].decode()
+            html = (
+                self.env["ir.actions.report"]
+                ._render_qweb_html(
+                    "account_dunning_es.action_report_dunning_letter_partner", self.customer.ids
+                )[0]
+                .decode()
+            )
         self.assertInLetter("Statement of account", html)
         self.assertInLetter(invoice.name, html)
-        for demand in ("demand for payment", "Reference:", "Please pay these amounts by",
-                       "hand it over", "credit information system"):
+        for demand in (
+            "demand for payment",
+            "Reference:",
+            "Please pay these amounts by",
+            "hand it over",
+            "credit information system",
+        ):
             self.assertNotInLetter(demand, html)
         report = self.env.ref("account_dunning_es.action_report_dunning_letter_partner")
         self.assertEqual(report.name, "Statement of Account (overdue invoices)")
@@ -213,10 +264,16 @@ class TestDunningLetter(DunningCommon):
     def test_letter_names_its_sender_and_is_signed_by_the_collector(self):
         """Item 11 of issue 20: no sender where wkhtmltopdf drops the header,
         and a 'YourCompany / YourCompany' signature."""
-        self.company.write({
-            "name": "Suministros Cobro SL", "vat": "ESB12345674", "street": "Calle Alcalá 20",
-            "zip": "28014", "city": "Madrid", "country_id": self.env.ref("base.es").id,
-        })
+        self.company.write(
+            {
+                "name": "Suministros Cobro SL",
+                "vat": "ESB12345674",
+                "street": "Calle Alcalá 20",
+                "zip": "28014",
+                "city": "Madrid",
+                "country_id": self.env.ref("base.es").id,
+            }
+        )
         _comm, _invoices, html = self._letter(self.customer, [date(2025, 8, 1)], self.stage_letter1)
         text = self._text(html)
         sender = text.index("Suministros Cobro SL")
@@ -224,14 +281,21 @@ class TestDunningLetter(DunningCommon):
         self.assertInLetter("Tax ID: ESB12345674", html)
         self.assertInLetter("Calle Alcalá 20", html)
         self.assertInLetter("28014 Madrid", html)
-        signature = text[text.index("Yours faithfully"):]
-        for expected in ("Carmen Cobros", "Phone: +34 910 000 111", "Email: carmen@example.com",
-                         "Suministros Cobro SL"):
+        signature = text[text.index("Yours faithfully") :]
+        for expected in (
+            "Carmen Cobros",
+            "Phone: +34 910 000 111",
+            "Email: carmen@example.com",
+            "Suministros Cobro SL",
+        ):
             self.assertIn(expected, signature)
 
     def test_letters_are_a4_and_keep_the_payment_block_on_one_page(self):
-        for xmlid in ("action_report_dunning_letter", "action_report_dunning_letter_partner",
-                      "action_report_dunning_dossier"):
+        for xmlid in (
+            "action_report_dunning_letter",
+            "action_report_dunning_letter_partner",
+            "action_report_dunning_dossier",
+        ):
             report = self.env.ref(f"account_dunning_es.{xmlid}")
             self.assertEqual(report.get_paperformat().format, "A4", xmlid)
         _comm, _invoices, html = self._letter(self.customer, [date(2025, 8, 1)], self.stage_letter1)
@@ -257,8 +321,9 @@ class TestDunningLetter(DunningCommon):
             dunning_segment_id=self.env.ref("account_dunning_es.dunning_segment_public").id,
         )
         self.assertEqual(public.dunning_regime, "administration")
-        self.assertEqual(self._create_customer("Lucía Fernández", is_company=False).dunning_regime,
-                         "consumer")
+        self.assertEqual(
+            self._create_customer("Lucía Fernández", is_company=False).dunning_regime, "consumer"
+        )
 
     def test_autonomo_with_a_tax_id_gets_ley_3_2004_interest_and_40_eur(self):
         """Ley 3/2004 art. 2 a): a natural person acting in a professional activity."""
@@ -281,7 +346,8 @@ class TestDunningLetter(DunningCommon):
     def test_administration_final_letter_names_the_lcsp_route_only(self):
         self.company.currency_id = self.euro
         town = self._create_customer(
-            "Ayuntamiento de Prueba", vat="ESP2807900B",
+            "Ayuntamiento de Prueba",
+            vat="ESP2807900B",
             dunning_segment_id=self.env.ref("account_dunning_es.dunning_segment_public").id,
         )
         comm, invoices, html = self._letter(town, [date(2025, 7, 1)], self.stage_final)
@@ -289,8 +355,13 @@ class TestDunningLetter(DunningCommon):
         self.assertInLetter("article 199 of Ley 9/2017 on Public Sector Contracts (LCSP)", html)
         self.assertInLetter("contentious-administrative appeal", html)
         self.assertInLetter("immediate payment of the debt", html)
-        for never in ("monitorio", "collection agency", "Recobros Ibéricos", "LOPDGDD",
-                      "credit information system"):
+        for never in (
+            "monitorio",
+            "collection agency",
+            "Recobros Ibéricos",
+            "LOPDGDD",
+            "credit information system",
+        ):
             self.assertNotInLetter(never, html)
         self.assertFalse(comm.bureau_notice_date, "no credit-bureau notice to an administration")
         # Ley 3/2004 interest and the 40 EUR still apply to an administration.
@@ -303,14 +374,20 @@ class TestDunningLetter(DunningCommon):
             dunning_segment_id=self.env.ref("account_dunning_es.dunning_segment_public").id,
         )
         invoice = self._invoice(town, 1000.0, date(2025, 7, 31))
-        invoice.write({"dunning_face_number": "REGAGE25e00012345678",
-                       "dunning_conformity_date": date(2025, 8, 10)})
+        invoice.write(
+            {
+                "dunning_face_number": "REGAGE25e00012345678",
+                "dunning_conformity_date": date(2025, 8, 10),
+            }
+        )
         invoice._dunning_write({"dunning_stage_id": self.stage_call.id})
         self._run()
         comm = self._comms(town).filtered(lambda c: c.channel == "letter")
-        html = self.env["ir.actions.report"]._render_qweb_html(
-            "account_dunning_es.action_report_dunning_letter", comm.ids
-        )[0].decode()
+        html = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("account_dunning_es.action_report_dunning_letter", comm.ids)[0]
+            .decode()
+        )
         self.assertInLetter("FACe: REGAGE25e00012345678", html)
         self.assertInLetter("Conformity: 08/10/2025", html)
         letter = self.env["report.account_dunning_es.report_dunning_letter"]._letters(comm)[comm.id]
@@ -322,14 +399,20 @@ class TestDunningLetter(DunningCommon):
 
     def test_spanish_administration_and_consumer_letters_read_in_spanish(self):
         self.env["res.lang"]._activate_lang("es_ES")
-        self.env["ir.module.module"]._load_module_terms(["account_dunning_es"], ["es_ES"], overwrite=True)
+        self.env["ir.module.module"]._load_module_terms(
+            ["account_dunning_es"], ["es_ES"], overwrite=True
+        )
         town = self._create_customer(
-            "Ayuntamiento de Prueba", lang="es_ES",
+            "Ayuntamiento de Prueba",
+            lang="es_ES",
             dunning_segment_id=self.env.ref("account_dunning_es.dunning_segment_public").id,
         )
         _comm, _invoices, html = self._letter(town, [date(2025, 7, 1)], self.stage_final)
-        self.assertInLetter("reclamación por escrito del cumplimiento de la obligación de pago "
-                            "prevista en el artículo 199 de la Ley 9/2017", html)
+        self.assertInLetter(
+            "reclamación por escrito del cumplimiento de la obligación de pago "
+            "prevista en el artículo 199 de la Ley 9/2017",
+            html,
+        )
         self.assertInLetter("recurso contencioso-administrativo contra la inactividad", html)
         self.assertNotInLetter("monitorio", html)
         self.policy.consumer_legal_interest = True

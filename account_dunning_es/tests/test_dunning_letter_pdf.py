@@ -79,10 +79,24 @@ class TestDunningLetterPdf(DunningCommon, HttpCase):
         invoice._dunning_write({"dunning_stage_id": self.stage_final.id})
         # The final letter it refers to, then the hand-over.
         letter_comm = self.env["dunning.communication"].create(
-            {"partner_id": self.customer.id, "stage_id": self.stage_final.id, "channel": "letter",
-             "date": date(2025, 8, 20), "state": "sent",
-             "line_ids": [(0, 0, dict(invoice._dunning_snapshot(date(2025, 8, 20)),
-                                      stage_id=self.stage_final.id, cycle=invoice.dunning_cycle))]}
+            {
+                "partner_id": self.customer.id,
+                "stage_id": self.stage_final.id,
+                "channel": "letter",
+                "date": date(2025, 8, 20),
+                "state": "sent",
+                "line_ids": [
+                    (
+                        0,
+                        0,
+                        dict(
+                            invoice._dunning_snapshot(date(2025, 8, 20)),
+                            stage_id=self.stage_final.id,
+                            cycle=invoice.dunning_cycle,
+                        ),
+                    )
+                ],
+            }
         )
         self._run()
         handover = self._comms(self.customer).filtered(lambda c: c.channel == "agency")

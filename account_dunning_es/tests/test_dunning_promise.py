@@ -17,20 +17,33 @@ class TestPromiseRules(DunningCommon):
         plan = [(date(2026, 3, 10), 300.0), (date(2026, 4, 10), 700.0)]
         self.assertEqual(rules.evaluate_promise(plan, [], date(2026, 3, 5)).state, "open")
         on_time = [(date(2026, 3, 9), 300.0)]
-        self.assertEqual(rules.evaluate_promise(plan, on_time, date(2026, 3, 20)).next_due, date(2026, 4, 10))
+        self.assertEqual(
+            rules.evaluate_promise(plan, on_time, date(2026, 3, 20)).next_due, date(2026, 4, 10)
+        )
         late = rules.evaluate_promise(plan, on_time, date(2026, 4, 13), grace_days=2)
         self.assertEqual((late.state, late.broken_on), ("broken", date(2026, 4, 10)))
-        self.assertEqual(rules.evaluate_promise(plan, on_time, date(2026, 4, 12), grace_days=2).state, "open")
-        self.assertEqual(rules.evaluate_promise(plan, [(date(2026, 3, 1), 1000.0)], date(2026, 3, 2)).state, "kept")
+        self.assertEqual(
+            rules.evaluate_promise(plan, on_time, date(2026, 4, 12), grace_days=2).state, "open"
+        )
+        self.assertEqual(
+            rules.evaluate_promise(plan, [(date(2026, 3, 1), 1000.0)], date(2026, 3, 2)).state,
+            "kept",
+        )
 
     def test_payment_behaviour(self):
         d = date
-        self.assertEqual(rules.payment_behaviour([(d(2026, 1, 1), d(2026, 1, 3))] * 4, 0), "on_time")
         self.assertEqual(
-            rules.payment_behaviour([(d(2026, 1, 1), d(2026, 1, 20))] + [(d(2026, 1, 1), d(2026, 1, 1))] * 3, 0),
+            rules.payment_behaviour([(d(2026, 1, 1), d(2026, 1, 3))] * 4, 0), "on_time"
+        )
+        self.assertEqual(
+            rules.payment_behaviour(
+                [(d(2026, 1, 1), d(2026, 1, 20))] + [(d(2026, 1, 1), d(2026, 1, 1))] * 3, 0
+            ),
             "occasional",
         )
-        self.assertEqual(rules.payment_behaviour([(d(2026, 1, 1), d(2026, 3, 1))] * 3, 0), "chronic")
+        self.assertEqual(
+            rules.payment_behaviour([(d(2026, 1, 1), d(2026, 3, 1))] * 3, 0), "chronic"
+        )
         self.assertEqual(rules.payment_behaviour([], 2), "promise_breaker")
 
     def test_one_late_payment_is_no_chronic_late_payer(self):
@@ -41,7 +54,9 @@ class TestPromiseRules(DunningCommon):
         self.assertEqual(rules.payment_behaviour(once * 2, 0), "occasional")
         self.assertEqual(rules.payment_behaviour(once * 3, 0), "chronic", "three of three late")
         very_late = [(d(2026, 1, 1), d(2026, 3, 1))] + [(d(2026, 1, 1), d(2026, 1, 1))] * 3
-        self.assertEqual(rules.payment_behaviour(very_late, 0), "chronic", "59 days late on average")
+        self.assertEqual(
+            rules.payment_behaviour(very_late, 0), "chronic", "59 days late on average"
+        )
         facts = rules.behaviour_facts(once + [(d(2026, 2, 1), d(2026, 2, 1))], 1)
         self.assertEqual(facts, rules.BehaviourFacts(2, 1, 12.0, 1))
 
@@ -55,9 +70,11 @@ class TestDunningPromise(DunningCommon):
 
     def _promise(self, invoices, instalments, on_date=None):
         with freeze_time(on_date or self.today):
-            wizard = self.env["dunning.promise.wizard"].with_context(
-                active_model="account.move", active_ids=invoices.ids
-            ).create({"date": instalments[0][0]})
+            wizard = (
+                self.env["dunning.promise.wizard"]
+                .with_context(active_model="account.move", active_ids=invoices.ids)
+                .create({"date": instalments[0][0]})
+            )
             action = wizard.action_confirm()
             promise = self.env["dunning.promise"].browse(action["res_id"])
             if len(instalments) > 1:
@@ -73,8 +90,10 @@ class TestDunningPromise(DunningCommon):
         self._invoice(self.customer, 900.0, self._due(20))
         with freeze_time(self.today):
             action = self.customer.action_dunning_register_promise()
-            wizard = self.env[action["res_model"]].with_context(action["context"]).create(
-                {"date": self._due(5), "channel": "phone"}
+            wizard = (
+                self.env[action["res_model"]]
+                .with_context(action["context"])
+                .create({"date": self._due(5), "channel": "phone"})
             )
             promise = self.env["dunning.promise"].browse(wizard.action_confirm()["res_id"])
         self.assertEqual(promise.move_ids, overdue)
@@ -95,12 +114,16 @@ class TestDunningPromise(DunningCommon):
         invoice = self._invoice(self.customer, 500.0, self._due(-10))
         promise = self._promise(invoice, [(self._due(5), 500.0)])
         self._pay(invoice, amount=200.0, on_date=self._due(2))
-        self.assertEqual((promise.state, promise.amount_paid, promise.paid_percent), ("open", 200.0, 40.0))
+        self.assertEqual(
+            (promise.state, promise.amount_paid, promise.paid_percent), ("open", 200.0, 40.0)
+        )
         self.assertEqual(promise.instalment_ids.state, "partial")
 
     def test_payment_plan_breaks_on_the_missed_instalment(self):
         invoice = self._invoice(self.customer, 900.0, self._due(-10))
-        promise = self._promise(invoice, [(self._due(5), 300.0), (self._due(35), 300.0), (self._due(65), 300.0)])
+        promise = self._promise(
+            invoice, [(self._due(5), 300.0), (self._due(35), 300.0), (self._due(65), 300.0)]
+        )
         self.assertEqual(promise.date_due, self._due(65))
         self._pay(invoice, amount=300.0, on_date=self._due(5))
         with freeze_time(self._due(37)):
@@ -186,7 +209,9 @@ class TestDunningPromise(DunningCommon):
         second.dunning_reason = "financial"
         self.assertEqual(first.activity_ids.summary, "Send the missing document or data")
         self.assertEqual(second.activity_ids.summary, "Propose a payment plan")
-        self.assertEqual(second.activity_ids.activity_type_id, self.env.ref("mail.mail_activity_data_call"))
+        self.assertEqual(
+            second.activity_ids.activity_type_id, self.env.ref("mail.mail_activity_data_call")
+        )
 
     def test_suspected_fraud_shortens_the_path_to_the_final_letter(self):
         invoice = self._invoice(self.customer, 500.0, self._due(-3))
@@ -242,31 +267,42 @@ class TestDunningPromise(DunningCommon):
     def test_sales_reads_promises_collector_registers_them(self):
         invoice = self._invoice(self.customer, 500.0, self._due(-3))
         promise = self._promise(invoice, [(self._due(5), 500.0)])
-        salesman = new_test_user(self.env, login="vendedor2", groups="base.group_user,sales_team.group_sale_salesman",
-                                 company_id=self.company.id, company_ids=self.company.ids)
+        salesman = new_test_user(
+            self.env,
+            login="vendedor2",
+            groups="base.group_user,sales_team.group_sale_salesman",
+            company_id=self.company.id,
+            company_ids=self.company.ids,
+        )
         self.customer.user_id = salesman  # a sales rep reads their own customers' promises
         self.assertEqual(promise.with_user(salesman).state, "open")
         with self.assertRaises(AccessError):
             promise.with_user(salesman).note = "x"
-        wizard = self.env["dunning.promise.wizard"].with_user(self.collector).with_context(
-            active_model="account.move", active_ids=invoice.ids
-        ).create({"date": self._due(9)})
+        wizard = (
+            self.env["dunning.promise.wizard"]
+            .with_user(self.collector)
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create({"date": self._due(9)})
+        )
         second = self.env["dunning.promise"].browse(wizard.action_confirm()["res_id"])
         self.assertEqual(second.user_id, self.collector)
 
     def test_promise_registered_from_the_call_activity(self):
         invoice = self._invoice(self.customer, 500.0, self._due(-12))
-        invoice._dunning_write({"dunning_stage_id": self.stage_reminder.id,
-                                "dunning_last_date": self._due(-10)})
+        invoice._dunning_write(
+            {"dunning_stage_id": self.stage_reminder.id, "dunning_last_date": self._due(-10)}
+        )
         self._run()
         call = self._comms(self.customer).filtered(lambda c: c.channel == "call")
         activity = call.activity_id
         self.assertTrue(activity)
         action = self.env.ref("account_dunning_es.action_activity_register_promise")
         with freeze_time(self.today):
-            wizard = self.env[action.res_model].with_context(
-                active_model="mail.activity", active_ids=activity.ids
-            ).create({"date": self._due(7), "channel": "phone"})
+            wizard = (
+                self.env[action.res_model]
+                .with_context(active_model="mail.activity", active_ids=activity.ids)
+                .create({"date": self._due(7), "channel": "phone"})
+            )
             promise = self.env["dunning.promise"].browse(wizard.action_confirm()["res_id"])
         self.assertEqual(promise.partner_id, self.customer)
         self.assertEqual(promise.communication_id, call)

@@ -124,7 +124,9 @@ class TestDunningRules(TransactionCase):
                             if stage:
                                 reminded += 1
                                 self.assertTrue(
-                                    rules.may_reach_stage(bounds, current, overdue, since, unwilling),
+                                    rules.may_reach_stage(
+                                        bounds, current, overdue, since, unwilling
+                                    ),
                                     f"left out: stage {current}, {overdue} days overdue, "
                                     f"{since} since last, unwilling {unwilling}",
                                 )
@@ -156,10 +158,14 @@ RATES = [
 @tagged("post_install", "-at_install")
 class TestLatePaymentInterest(TransactionCase):
     def test_interest_runs_from_the_day_after_due_date(self):
-        periods, missing = rules.late_payment_interest(1000.0, date(2025, 3, 10), date(2025, 4, 9), RATES)
+        periods, missing = rules.late_payment_interest(
+            1000.0, date(2025, 3, 10), date(2025, 4, 9), RATES
+        )
         self.assertEqual(missing, [])
-        self.assertEqual([(p.date_start, p.date_end, p.days) for p in periods],
-                         [(date(2025, 3, 11), date(2025, 4, 9), 30)])
+        self.assertEqual(
+            [(p.date_start, p.date_end, p.days) for p in periods],
+            [(date(2025, 3, 11), date(2025, 4, 9), 30)],
+        )
         # 1000 x 11.15 % x 30 / 365
         self.assertAlmostEqual(periods[0].interest, 9.1644, places=4)
 
@@ -173,7 +179,10 @@ class TestLatePaymentInterest(TransactionCase):
 
     def test_partial_payment_reduces_the_principal_after_it(self):
         periods, _missing = rules.late_payment_interest(
-            1000.0, date(2025, 7, 31), date(2025, 9, 29), RATES,
+            1000.0,
+            date(2025, 7, 31),
+            date(2025, 9, 29),
+            RATES,
             payments=[(date(2025, 8, 30), 600.0), (date(2025, 7, 1), 100.0)],
         )
         # 100 paid before the due date: 900 owed from 1 Aug; 300 after 30 Aug.
@@ -186,14 +195,19 @@ class TestLatePaymentInterest(TransactionCase):
         periods, missing = rules.late_payment_interest(
             500.0, date(2025, 12, 21), date(2026, 2, 9), RATES
         )
-        self.assertEqual([(p.date_start, p.date_end) for p in periods],
-                         [(date(2025, 12, 22), date(2025, 12, 31))])
-        self.assertEqual([(m.date_start, m.date_end, m.days) for m in missing],
-                         [(date(2026, 1, 1), date(2026, 2, 9), 40)])
+        self.assertEqual(
+            [(p.date_start, p.date_end) for p in periods],
+            [(date(2025, 12, 22), date(2025, 12, 31))],
+        )
+        self.assertEqual(
+            [(m.date_start, m.date_end, m.days) for m in missing],
+            [(date(2026, 1, 1), date(2026, 2, 9), 40)],
+        )
 
     def test_no_interest_before_or_on_due_date_nor_once_paid(self):
-        self.assertEqual(rules.late_payment_interest(500.0, date(2025, 5, 1), date(2025, 5, 1), RATES),
-                         ([], []))
+        self.assertEqual(
+            rules.late_payment_interest(500.0, date(2025, 5, 1), date(2025, 5, 1), RATES), ([], [])
+        )
         periods, _missing = rules.late_payment_interest(
             500.0, date(2025, 5, 1), date(2025, 6, 1), RATES, payments=[(date(2025, 5, 1), 500.0)]
         )
@@ -204,14 +218,18 @@ class TestLatePaymentInterest(TransactionCase):
 
     def test_payment_reference_lists_a_few_invoices_else_quotes_the_letter(self):
         refs = [f"INV/2025/{n:05d}" for n in range(1, 11)]
-        self.assertEqual(rules.payment_reference(refs[:2], "DUN/2025/00001"),
-                         "INV/2025/00001, INV/2025/00002")
+        self.assertEqual(
+            rules.payment_reference(refs[:2], "DUN/2025/00001"), "INV/2025/00001, INV/2025/00002"
+        )
         self.assertEqual(rules.payment_reference(refs, "DUN/2025/00001"), ", ".join(refs))
-        self.assertEqual(rules.payment_reference(refs + ["INV/2025/00011"], "DUN/2025/00001"),
-                         "DUN/2025/00001")
+        self.assertEqual(
+            rules.payment_reference(refs + ["INV/2025/00011"], "DUN/2025/00001"), "DUN/2025/00001"
+        )
         # A letter without its number yet still names its invoices.
-        self.assertEqual(rules.payment_reference(refs + ["INV/2025/00011"], ""),
-                         ", ".join(refs + ["INV/2025/00011"]))
+        self.assertEqual(
+            rules.payment_reference(refs + ["INV/2025/00011"], ""),
+            ", ".join(refs + ["INV/2025/00011"]),
+        )
 
     def test_sole_t_call_recognises_a_body_that_only_calls_a_view(self):
         self.assertEqual(

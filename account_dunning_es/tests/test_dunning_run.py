@@ -19,7 +19,10 @@ class TestDunningRun(DunningCommon):
     def test_pre_reminder_email_lists_invoice_before_due_date(self):
         invoice = self._invoice(self.customer, 1210.0, self._due(4))
         self.env["res.partner.bank"].create(
-            {"acc_number": "ES91 2100 0418 4502 0005 1332", "partner_id": self.company.partner_id.id}
+            {
+                "acc_number": "ES91 2100 0418 4502 0005 1332",
+                "partner_id": self.company.partner_id.id,
+            }
         )
         with self.mock_mail_gateway():
             run = self._run()
@@ -143,7 +146,9 @@ class TestDunningRun(DunningCommon):
         )
         call = comms.filtered(lambda c: c.channel == "call")
         self.assertEqual(call.activity_id.user_id, self.collector)
-        self.assertEqual(call.activity_id.activity_type_id, self.env.ref("mail.mail_activity_data_call"))
+        self.assertEqual(
+            call.activity_id.activity_type_id, self.env.ref("mail.mail_activity_data_call")
+        )
         self.assertIn("Obtain a payment commitment", str(call.activity_id.note))
         self.assertEqual(self.customer.dunning_status, "agency")
         self.assertEqual(len(self.env["dunning.run"].search([("origin", "=", "cron")])), 101)
@@ -170,7 +175,9 @@ class TestDunningRun(DunningCommon):
         with self.mock_mail_gateway():
             self._run()
         line = self._comms(self.customer).line_ids
-        self.assertEqual((line.amount_total, line.amount_paid, line.amount_residual), (1000.0, 300.0, 700.0))
+        self.assertEqual(
+            (line.amount_total, line.amount_paid, line.amount_residual), (1000.0, 300.0, 700.0)
+        )
         self.assertIn("700.00", self._new_mails.body_html)
 
     def test_credit_notes_drafts_and_excluded_invoices_are_never_dunned(self):
@@ -219,7 +226,9 @@ class TestDunningRun(DunningCommon):
             self.assertTrue(self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]))
             self.assertEqual(manual.state, "draft", "nothing done in the request")
             cron.method_direct_trigger()
-            self.assertEqual((manual.state, manual.partner_done, manual.partner_total), ("running", 1, 3))
+            self.assertEqual(
+                (manual.state, manual.partner_done, manual.partner_total), ("running", 1, 3)
+            )
             progress = Progress.search([("cron_id", "=", cron.id)], order="id desc", limit=1)
             self.assertEqual(progress.done, 1)
             self.assertGreaterEqual(progress.remaining, 2)
@@ -259,7 +268,12 @@ class TestDunningRun(DunningCommon):
                     crashed = True
             self.assertTrue(crashed)
             self.assertEqual(run.state, "running")
-            self.assertEqual(len(self._comms(partner=None).partner_id & self.env["res.partner"].union(*customers)), 2)
+            self.assertEqual(
+                len(
+                    self._comms(partner=None).partner_id & self.env["res.partner"].union(*customers)
+                ),
+                2,
+            )
             run._execute()
         self.assertEqual(run.state, "done")
         for customer in customers:
@@ -274,10 +288,23 @@ class TestDunningRun(DunningCommon):
         with mute_logger("odoo.sql_db"), self.assertRaises(psycopg2.errors.UniqueViolation):
             with self.env.cr.savepoint():
                 # The same reminder recorded a second time (copy() is refused).
-                self.env["dunning.communication"].create(dict(comm.copy_data()[0], line_ids=[
-                    (0, 0, {"move_id": invoice.id, "stage_id": self.stage_reminder.id, "cycle": 0,
-                            "currency_id": invoice.currency_id.id})
-                ]))
+                self.env["dunning.communication"].create(
+                    dict(
+                        comm.copy_data()[0],
+                        line_ids=[
+                            (
+                                0,
+                                0,
+                                {
+                                    "move_id": invoice.id,
+                                    "stage_id": self.stage_reminder.id,
+                                    "cycle": 0,
+                                    "currency_id": invoice.currency_id.id,
+                                },
+                            )
+                        ],
+                    )
+                )
                 self.env.flush_all()
 
     def test_run_takes_no_more_queries_with_more_invoices(self):
@@ -323,8 +350,10 @@ class TestDunningRun(DunningCommon):
         self.assertEqual(comm_b.stage_id.policy_id, policy_b)
         self.assertEqual(run_b.communication_ids, comm_b)
         # A collector of company A does not see company B's history.
-        visible = self._comms(self.customer).with_user(self.collector).search(
-            [("partner_id", "=", self.customer.id)]
+        visible = (
+            self._comms(self.customer)
+            .with_user(self.collector)
+            .search([("partner_id", "=", self.customer.id)])
         )
         self.assertEqual(visible, comm)
 
@@ -355,9 +384,11 @@ class TestDunningRun(DunningCommon):
         )
         self.assertNotEqual(sme_c.stage_ids, sme.stage_ids)
         self.assertEqual(sme_c.promise_broken_stage_id, sme_c.stage_ids[2])
-        large_c = self.env.ref("account_dunning_es.dunning_segment_large").with_company(
-            company_c
-        ).policy_id
+        large_c = (
+            self.env.ref("account_dunning_es.dunning_segment_large")
+            .with_company(company_c)
+            .policy_id
+        )
         self.assertEqual(large_c.chronic_policy_id, sme_c, "chronic payers' policy mapped too")
         # The new company dunns its customers with its own copies.
         customer = self._create_customer("Cliente Empresa C SL", dunning_segment_id=segment.id)
@@ -382,7 +413,9 @@ class TestDunningRun(DunningCommon):
         comm = self._comms(self.customer)
         self.assertEqual(comm.stage_id.policy_id, strategic)
         self.assertEqual(comm.channel, "meeting")
-        self.assertEqual(comm.activity_id.activity_type_id, self.env.ref("mail.mail_activity_data_meeting"))
+        self.assertEqual(
+            comm.activity_id.activity_type_id, self.env.ref("mail.mail_activity_data_meeting")
+        )
         self.assertEqual(self.customer.dunning_policy_id, strategic)
 
     def test_handed_over_customer_gets_no_friendly_message_for_new_invoices(self):
@@ -421,17 +454,23 @@ class TestDunningRun(DunningCommon):
             self.assertEqual(partner.dunning_oldest_due_date, self._due(-12))
             self.assertEqual(partner.dunning_next_action_date, self.today)
             self.assertEqual(partner.dunning_responsible_id, self.collector)
-            self.assertIn(partner, self.env["res.partner"].search([("dunning_status", "=", "overdue")]))
+            self.assertIn(
+                partner, self.env["res.partner"].search([("dunning_status", "=", "overdue")])
+            )
             self._run()
             partner.invalidate_recordset()
             self.assertEqual(partner.dunning_status, "collection")
             self.assertEqual(partner.dunning_stage_id, self.stage_reminder)
             self.assertEqual(partner.dunning_next_action_date, fields.Date.add(self.today, days=2))
-            self.assertNotIn(partner, self.env["res.partner"].search([("dunning_status", "=", "ok")]))
+            self.assertNotIn(
+                partner, self.env["res.partner"].search([("dunning_status", "=", "ok")])
+            )
 
     def test_spanish_customer_gets_the_reminder_in_spanish(self):
         self.env["res.lang"]._activate_lang("es_ES")
-        self.env["ir.module.module"]._load_module_terms(["account_dunning_es"], ["es_ES"], overwrite=True)
+        self.env["ir.module.module"]._load_module_terms(
+            ["account_dunning_es"], ["es_ES"], overwrite=True
+        )
         self.customer.lang = "es_ES"
         invoice = self._invoice(self.customer, 100.0, self._due(-3))
         with self.mock_mail_gateway():
@@ -447,7 +486,9 @@ class TestDunningRun(DunningCommon):
     def test_email_body_is_the_template_body_in_each_language(self):
         """The shipped body is rendered by calling its view: same HTML as the template's."""
         self.env["res.lang"]._activate_lang("es_ES")
-        self.env["ir.module.module"]._load_module_terms(["account_dunning_es"], ["es_ES"], overwrite=True)
+        self.env["ir.module.module"]._load_module_terms(
+            ["account_dunning_es"], ["es_ES"], overwrite=True
+        )
         self.customer_2.lang = "es_ES"
         self._invoice(self.customer, 100.0, self._due(-3))
         self._invoice(self.customer_2, 200.0, self._due(-3))
@@ -455,7 +496,9 @@ class TestDunningRun(DunningCommon):
         comms = self._comms()
         self.assertEqual(comms.partner_id, self.customer + self.customer_2)
         template = self.env.ref("account_dunning_es.mail_template_dunning_reminder")
-        self.assertEqual(sole_t_call(template.body_html)[1], "account_dunning_es.dunning_email_body")
+        self.assertEqual(
+            sole_t_call(template.body_html)[1], "account_dunning_es.dunning_email_body"
+        )
         bodies = comms._render_email_bodies(template)
         expected = template._generate_template(comms.ids, ("body_html",))
         for comm in comms:
@@ -485,7 +528,10 @@ class TestDunningRun(DunningCommon):
         self._invoice(self.customer, 100.0, self._due(-3))
         self._run(preview=True)
         comms = self._comms(self.customer)
-        with self.assertRaises(Exception) as raised, mute_logger("odoo.addons.mail.models.mail_render_mixin"):
+        with (
+            self.assertRaises(Exception) as raised,
+            mute_logger("odoo.addons.mail.models.mail_render_mixin"),
+        ):
             comms._render_email_bodies(template)
         self.assertIn("no_such_view", str(raised.exception))
 
@@ -561,8 +607,13 @@ class TestDunningRun(DunningCommon):
                 run = self._run(on_date=self._due(day), preview=True)
                 reviewed += run.partner_total
                 reminders += sorted(
-                    (str(c.date), c.partner_id.id, c.stage_id.id, c.channel,
-                     tuple(sorted(c.line_ids.move_id.ids)))
+                    (
+                        str(c.date),
+                        c.partner_id.id,
+                        c.stage_id.id,
+                        c.channel,
+                        tuple(sorted(c.line_ids.move_id.ids)),
+                    )
                     for c in run.communication_ids
                 )
             return reminders, reviewed

@@ -13,12 +13,18 @@ class TestDunningSecurity(DunningCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.salesman = new_test_user(
-            cls.env, login="vendedor", groups="base.group_user,sales_team.group_sale_salesman",
-            company_id=cls.company.id, company_ids=cls.company.ids,
+            cls.env,
+            login="vendedor",
+            groups="base.group_user,sales_team.group_sale_salesman",
+            company_id=cls.company.id,
+            company_ids=cls.company.ids,
         )
         cls.manager = new_test_user(
-            cls.env, login="jefe.cobros", groups="base.group_user,account_dunning_es.group_dunning_manager",
-            company_id=cls.company.id, company_ids=cls.company.ids,
+            cls.env,
+            login="jefe.cobros",
+            groups="base.group_user,account_dunning_es.group_dunning_manager",
+            company_id=cls.company.id,
+            company_ids=cls.company.ids,
         )
 
     def test_sales_rep_reads_the_status_but_changes_nothing(self):
@@ -38,8 +44,10 @@ class TestDunningSecurity(DunningCommon):
 
     def test_collector_runs_dunning_but_cannot_change_policies(self):
         self._invoice(self.customer, 100.0, self._due(-3))
-        run = self.env["dunning.run"].with_user(self.collector).create(
-            {"company_id": self.company.id, "date": self.today, "preview": True}
+        run = (
+            self.env["dunning.run"]
+            .with_user(self.collector)
+            .create({"company_id": self.company.id, "date": self.today, "preview": True})
         )
         run.action_run()
         self.assertTrue(run.queued, "handed to the daily job")
@@ -55,8 +63,10 @@ class TestDunningSecurity(DunningCommon):
     def test_manager_configures_policies(self):
         self.policy.with_user(self.manager).write({"min_amount": 25.0})
         self.assertEqual(self.policy.min_amount, 25.0)
-        segment = self.env["dunning.segment"].with_user(self.manager).create(
-            {"name": "Franquicias", "code": "franchise"}
+        segment = (
+            self.env["dunning.segment"]
+            .with_user(self.manager)
+            .create({"name": "Franquicias", "code": "franchise"})
         )
         self.assertTrue(segment.exists())
 
@@ -93,9 +103,7 @@ class TestDunningSecurity(DunningCommon):
         with self.assertRaises(AccessError):
             others.with_user(self.salesman).read(["name"])
         # The customer form's counters count what the rep may open.
-        self.assertEqual(
-            self.customer_2.with_user(self.salesman).dunning_communication_count, 0
-        )
+        self.assertEqual(self.customer_2.with_user(self.salesman).dunning_communication_count, 0)
         self.assertEqual(
             self.customer.with_user(self.salesman).dunning_communication_count,
             len(self._comms(self.customer)),
@@ -108,18 +116,23 @@ class TestDunningSecurity(DunningCommon):
         self._history_of_two_customers()
         everyone = self.env["dunning.communication"].search([]).partner_id
         collector_sales = new_test_user(
-            self.env, login="cobrador.vendedor",
+            self.env,
+            login="cobrador.vendedor",
             groups="base.group_user,sales_team.group_sale_salesman,"
             "account_dunning_es.group_dunning_user",
-            company_id=self.company.id, company_ids=self.company.ids,
+            company_id=self.company.id,
+            company_ids=self.company.ids,
         )
         sales_manager = new_test_user(
-            self.env, login="jefe.ventas",
+            self.env,
+            login="jefe.ventas",
             groups="base.group_user,sales_team.group_sale_salesman_all_leads",
-            company_id=self.company.id, company_ids=self.company.ids,
+            company_id=self.company.id,
+            company_ids=self.company.ids,
         )
         for user in (collector_sales, sales_manager, self.manager):
             self.assertEqual(
-                self.env["dunning.communication"].with_user(user).search([]).partner_id, everyone,
+                self.env["dunning.communication"].with_user(user).search([]).partner_id,
+                everyone,
                 user.login,
             )

@@ -33,7 +33,17 @@ class TestDunningTranslation(DunningCommon):
         self.assertEqual(field.with_context(lang="es_ES").field_description, "Ejecución")
 
     def test_my_collection_activities_is_one_menu(self):
-        menus = self.env["ir.ui.menu"].search([("action", "=", "ir.actions.act_window,%s" % (
-            self.env.ref("account_dunning_es.mail_activity_action_my_collection").id))])
+        menus = self.env["ir.ui.menu"].search(
+            [
+                (
+                    "action",
+                    "=",
+                    "ir.actions.act_window,%s"
+                    % (self.env.ref("account_dunning_es.mail_activity_action_my_collection").id),
+                )
+            ]
+        )
         self.assertEqual(len(menus), 1)
-        self.assertEqual(menus.complete_name, "Invoicing/Customers/Dunning/My Day/My Collection Activities")
+        self.assertEqual(
+            menus.complete_name, "Invoicing/Customers/Dunning/My Day/My Collection Activities"
+        )

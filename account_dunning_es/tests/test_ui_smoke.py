@@ -77,17 +77,26 @@ class TestUiSmoke(DunningCommon, HttpCase):
         company = cls.company
         common = {"company_id": company.id, "company_ids": company.ids}
         cls.manager = new_test_user(
-            cls.env, login="smoke.manager", name="Marta Gerente",
+            cls.env,
+            login="smoke.manager",
+            name="Marta Gerente",
             groups="base.group_user,account.group_account_manager,"
-            "account_dunning_es.group_dunning_manager", **common,
+            "account_dunning_es.group_dunning_manager",
+            **common,
         )
         cls.collector_user = new_test_user(
-            cls.env, login="smoke.collector", name="Carlos Cobrador",
-            groups="base.group_user,account_dunning_es.group_dunning_user", **common,
+            cls.env,
+            login="smoke.collector",
+            name="Carlos Cobrador",
+            groups="base.group_user,account_dunning_es.group_dunning_user",
+            **common,
         )
         cls.sales_user = new_test_user(
-            cls.env, login="smoke.sales", name="Sara Ventas",
-            groups="base.group_user,sales_team.group_sale_salesman", **common,
+            cls.env,
+            login="smoke.sales",
+            name="Sara Ventas",
+            groups="base.group_user,sales_team.group_sale_salesman",
+            **common,
         )
         cls.customer.user_id = cls.sales_user
         # Invoices placed one stage before a letter, a call and the hand-over:
@@ -160,9 +169,12 @@ class TestUiSmoke(DunningCommon, HttpCase):
         )
         for menu in menus:
             steps.append(
-                {"label": f"menu {menu.complete_name}", "action": menu.action.id,
-                 "expect": ".o_action_manager .o_view_controller",
-                 "absent": self._absent(menu.action)}
+                {
+                    "label": f"menu {menu.complete_name}",
+                    "action": menu.action.id,
+                    "expect": ".o_action_manager .o_view_controller",
+                    "absent": self._absent(menu.action),
+                }
             )
         # Window actions reached from buttons, smart buttons or by their URL.
         for action in self._ours("ir.actions.act_window"):
@@ -170,46 +182,71 @@ class TestUiSmoke(DunningCommon, HttpCase):
                 continue
             if not self._can_read(user, action.res_model):
                 continue
-            step = {"label": f"action {action.name}", "action": action.id,
-                    "absent": self._absent(action)}
+            step = {
+                "label": f"action {action.name}",
+                "action": action.id,
+                "absent": self._absent(action),
+            }
             if action.binding_model_id:
                 record = self._record_for(user, action.binding_model_id.model)
                 if not record:
                     continue
-                step["context"] = {"active_model": record._name, "active_id": record.id,
-                                   "active_ids": record.ids}
+                step["context"] = {
+                    "active_model": record._name,
+                    "active_id": record.id,
+                    "active_ids": record.ids,
+                }
             if action.target == "new":
                 step.update(dialog=True, expect=".modal .o_form_view")
             else:
                 step["expect"] = ".o_action_manager .o_view_controller"
             steps.append(step)
         models = [
-            "dunning.segment", "dunning.policy", "dunning.stage", "dunning.communication",
-            "dunning.run", "dunning.interest.rate", "dunning.promise", "res.partner",
-            "account.move", "mail.activity",
+            "dunning.segment",
+            "dunning.policy",
+            "dunning.stage",
+            "dunning.communication",
+            "dunning.run",
+            "dunning.interest.rate",
+            "dunning.promise",
+            "res.partner",
+            "account.move",
+            "mail.activity",
         ]
         for model in models:
             if not self._can_read(user, model):
                 continue
             record = self._record_for(user, model)
             if model == "account.move":
-                record = self.env[model].with_user(user).search(
-                    [("partner_id", "=", self.customer.id)], limit=1)
+                record = (
+                    self.env[model]
+                    .with_user(user)
+                    .search([("partner_id", "=", self.customer.id)], limit=1)
+                )
             if model == "mail.activity":
-                record = self.env[model].with_user(user).search(
-                    [("dunning_communication_id", "!=", False)], limit=1)
+                record = (
+                    self.env[model]
+                    .with_user(user)
+                    .search([("dunning_communication_id", "!=", False)], limit=1)
+                )
             if not record:
                 continue
             for view in ("list", "form"):
                 steps.append(
-                    {"label": f"{model} {view}",
-                     "action": {"type": "ir.actions.act_window", "res_model": model,
-                                "res_id": record.id if view == "form" else False,
-                                "domain": [["id", "in", record.ids]],
-                                "views": [[False, view]]},
-                     "expect": f".o_action_manager .o_{view}_view",
-                     "absent": ".o_list_button_add, .o_form_button_create"
-                     if model == "dunning.communication" else None}
+                    {
+                        "label": f"{model} {view}",
+                        "action": {
+                            "type": "ir.actions.act_window",
+                            "res_model": model,
+                            "res_id": record.id if view == "form" else False,
+                            "domain": [["id", "in", record.ids]],
+                            "views": [[False, view]],
+                        },
+                        "expect": f".o_action_manager .o_{view}_view",
+                        "absent": ".o_list_button_add, .o_form_button_create"
+                        if model == "dunning.communication"
+                        else None,
+                    }
                 )
         if user.has_group("account_dunning_es.group_dunning_user"):
             customer = self.customer.with_user(user)
@@ -218,17 +255,25 @@ class TestUiSmoke(DunningCommon, HttpCase):
                 ("promise wizard", customer.action_dunning_register_promise()),
                 ("letter delivery wizard", self.letter.with_user(user).action_mark_letter_sent()),
             ):
-                steps.append({"label": label, "action": clean_action(action, self.env),
-                              "dialog": True,
-                              "expect": ".modal .o_form_view"})
+                steps.append(
+                    {
+                        "label": label,
+                        "action": clean_action(action, self.env),
+                        "dialog": True,
+                        "expect": ".modal .o_form_view",
+                    }
+                )
         return steps
 
     def _walk(self, user, steps=None):
         steps = self._steps(user) if steps is None else steps
         self.assertTrue(steps, f"{user.login} reaches no screen")
         self.browser_js(
-            "/odoo", WALK_JS % {"steps": json.dumps(steps, default=str)},
-            ready="odoo.isReady === true", login=user.login, timeout=240,
+            "/odoo",
+            WALK_JS % {"steps": json.dumps(steps, default=str)},
+            ready="odoo.isReady === true",
+            login=user.login,
+            timeout=240,
         )
         return steps
 
@@ -237,7 +282,10 @@ class TestUiSmoke(DunningCommon, HttpCase):
         reports = self._ours("ir.actions.report")
         docs = {
             "account_dunning_es.report_dunning_letter": (self.letter.ids, self.letter.name),
-            "account_dunning_es.report_dunning_letter_partner": (self.customer.ids, self.customer.name),
+            "account_dunning_es.report_dunning_letter_partner": (
+                self.customer.ids,
+                self.customer.name,
+            ),
             "account_dunning_es.report_dunning_dossier": (self.handover.ids, "Collection dossier"),
             "account_dunning_es.report_dunning_management": (self.report_wizard.ids, "Dunning"),
         }
@@ -267,8 +315,14 @@ class TestUiSmoke(DunningCommon, HttpCase):
     def test_manager_opens_every_screen_and_report(self):
         steps = self._walk(self.manager)
         labels = " ".join(step["label"] for step in steps)
-        for expected in ("Policies", "Effectiveness Analysis", "Management Report", "Runs",
-                         "Interest Rates", "dunning.communication form"):
+        for expected in (
+            "Policies",
+            "Effectiveness Analysis",
+            "Management Report",
+            "Runs",
+            "Interest Rates",
+            "dunning.communication form",
+        ):
             self.assertIn(expected, labels)
         self.assertEqual(len(self._print_html(self.manager)), 4)
 
@@ -291,6 +345,11 @@ class TestUiSmoke(DunningCommon, HttpCase):
     def test_settings_page_opens(self):
         self._walk(
             self.env.ref("base.user_admin"),
-            [{"label": "Settings", "action": "base_setup.action_general_configuration",
-              "expect": ".o_action_manager .o_setting_container"}],
+            [
+                {
+                    "label": "Settings",
+                    "action": "base_setup.action_general_configuration",
+                    "expect": ".o_action_manager .o_setting_container",
+                }
+            ],
         )

@@ -17,7 +17,9 @@ class DunningLetterSendWizard(models.TransientModel):
     sending_reference = fields.Char(help="Certified post, burofax or certified email reference.")
     sending_date = fields.Date(required=True, default=fields.Date.context_today)
     delivery_outcome = fields.Selection(
-        dunning_rules.DELIVERY_OUTCOMES, required=True, default="sent",
+        dunning_rules.DELIVERY_OUTCOMES,
+        required=True,
+        default="sent",
         help="Record the outcome now if known, or later on each letter.",
     )
     receipt_date = fields.Date(help="Day the customer received the letter.")
@@ -39,7 +41,9 @@ class DunningLetterSendWizard(models.TransientModel):
         self.ensure_one()
         letters = self.communication_ids
         if self.sending_method in REFERENCED and not self.sending_reference:
-            raise UserError(_("Give the reference of the certified post, burofax or certified email."))
+            raise UserError(
+                _("Give the reference of the certified post, burofax or certified email.")
+            )
         if self.delivery_outcome == "delivered" and not self.receipt_date:
             raise UserError(_("Give the day the letter was received."))
         if self.receipt_date and self.receipt_date < self.sending_date:
@@ -54,6 +58,8 @@ class DunningLetterSendWizard(models.TransientModel):
             "receipt_date": self.receipt_date,
         }
         if self.delivery_proof:
-            vals.update(delivery_proof=self.delivery_proof, delivery_proof_name=self.delivery_proof_name)
+            vals.update(
+                delivery_proof=self.delivery_proof, delivery_proof_name=self.delivery_proof_name
+            )
         letters.write(vals)
         return {"type": "ir.actions.act_window_close"}

@@ -21,16 +21,22 @@ class DunningPromiseWizard(models.TransientModel):
         " ('state', '=', 'posted'), ('payment_state', 'in', ('not_paid', 'partial')),"
         " ('company_id', '=', company_id)]",
     )
-    amount = fields.Monetary(string="Promised Amount", compute="_compute_amount", store=True,
-                             readonly=False)
-    date = fields.Date(string="First Payment On", required=True,
-                       help="Day of the payment, or of the first instalment of a plan.",
-                       default=lambda self: fields.Date.context_today(self) + timedelta(days=7))
+    amount = fields.Monetary(
+        string="Promised Amount", compute="_compute_amount", store=True, readonly=False
+    )
+    date = fields.Date(
+        string="First Payment On",
+        required=True,
+        help="Day of the payment, or of the first instalment of a plan.",
+        default=lambda self: fields.Date.context_today(self) + timedelta(days=7),
+    )
     instalment_count = fields.Integer(
         string="Instalments", default=1, help="More than one: a payment plan, equal instalments."
     )
     interval_days = fields.Integer(string="Every (Days)", default=30)
-    channel = fields.Selection(PROMISE_CHANNELS, string="Obtained By", default="phone", required=True)
+    channel = fields.Selection(
+        PROMISE_CHANNELS, string="Obtained By", default="phone", required=True
+    )
     note = fields.Text()
     communication_id = fields.Many2one("dunning.communication")
 

@@ -23,11 +23,15 @@ class DunningReportWizard(models.TransientModel):
 
     date_from = fields.Date(
         required=True,
-        default=lambda self: fields.Date.context_today(self).replace(day=1) - relativedelta(months=5),
+        default=lambda self: (
+            fields.Date.context_today(self).replace(day=1) - relativedelta(months=5)
+        ),
     )
     date_to = fields.Date(required=True, default=fields.Date.context_today)
     company_ids = fields.Many2many(
-        "res.company", default=lambda self: self.env.company, required=True,
+        "res.company",
+        default=lambda self: self.env.company,
+        required=True,
         domain=lambda self: [("id", "in", self.env.companies.ids)],
     )
     dimension = fields.Selection(DIMENSIONS, string="Group By", default="channel", required=True)
@@ -51,7 +55,9 @@ class DunningReportWizard(models.TransientModel):
         )
 
     def action_print_pdf(self):
-        return self.env.ref("account_dunning_es.action_report_dunning_management").report_action(self)
+        return self.env.ref("account_dunning_es.action_report_dunning_management").report_action(
+            self
+        )
 
     def action_open_analysis(self):
         action = self.env["ir.actions.act_window"]._for_xml_id(
@@ -82,10 +88,18 @@ class DunningReportWizard(models.TransientModel):
 
         sheet = workbook.add_worksheet(_("Effectiveness"))
         headers = [
-            _("Month"), dimension_label, _("Customers contacted"), _("Amount claimed"),
-            _("Customers who paid"), _("Amount recovered"), _("Paid / contacted"),
-            _("Recovered / claimed"), _("New debt customers"), _("New debt amount"),
-            _("Paid / new debt customers"), _("Recovered / new debt amount"),
+            _("Month"),
+            dimension_label,
+            _("Customers contacted"),
+            _("Amount claimed"),
+            _("Customers who paid"),
+            _("Amount recovered"),
+            _("Paid / contacted"),
+            _("Recovered / claimed"),
+            _("New debt customers"),
+            _("New debt amount"),
+            _("Paid / new debt customers"),
+            _("Recovered / new debt amount"),
             _("Median days to payment"),
         ]
         sheet.write_row(0, 0, headers, bold)
@@ -147,8 +161,11 @@ class DunningReportWizard(models.TransientModel):
         self.ensure_one()
         attachment = self.env["ir.attachment"].create(
             {
-                "name": _("dunning_effectiveness_%(start)s_%(end)s.xlsx",
-                          start=self.date_from, end=self.date_to),
+                "name": _(
+                    "dunning_effectiveness_%(start)s_%(end)s.xlsx",
+                    start=self.date_from,
+                    end=self.date_to,
+                ),
                 "datas": base64.b64encode(self._xlsx_content()),
                 "res_model": self._name,
                 "res_id": self.id,

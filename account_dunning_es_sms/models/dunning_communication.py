@@ -77,8 +77,14 @@ class DunningCommunication(models.Model):
             account = comm._bank_accounts()[:1].acc_number
             references = comm.line_ids.mapped("payment_reference")
             reference = (
-                references[0] if len(references) == 1 else f"{references[0]} +{len(references) - 1}"
-            ) if references else comm.name
+                (
+                    references[0]
+                    if len(references) == 1
+                    else f"{references[0]} +{len(references) - 1}"
+                )
+                if references
+                else comm.name
+            )
             comm.sms_how_to_pay = (
                 _("Pay by transfer to %(account)s, ref. %(ref)s.", account=account, ref=reference)
                 if account
@@ -207,31 +213,39 @@ class DunningCommunication(models.Model):
             bodies.update({comm: html2plaintext(rendered[comm.id] or "") for comm in comms})
         note = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note")
         comms = list(self)
-        messages = self.env["mail.message"].sudo().create(
-            [
-                {
-                    "model": "res.partner",
-                    "res_id": comm.partner_id.id,
-                    "record_name": comm.partner_id.display_name,
-                    "message_type": "sms",
-                    "subtype_id": note,
-                    "author_id": (comm.user_id.partner_id or comm.company_id.partner_id).id,
-                    "body": plaintext2html(bodies[comm]),
-                }
-                for comm in comms
-            ]
+        messages = (
+            self.env["mail.message"]
+            .sudo()
+            .create(
+                [
+                    {
+                        "model": "res.partner",
+                        "res_id": comm.partner_id.id,
+                        "record_name": comm.partner_id.display_name,
+                        "message_type": "sms",
+                        "subtype_id": note,
+                        "author_id": (comm.user_id.partner_id or comm.company_id.partner_id).id,
+                        "body": plaintext2html(bodies[comm]),
+                    }
+                    for comm in comms
+                ]
+            )
         )
-        sms = self.env["sms.sms"].sudo().create(
-            [
-                {
-                    "body": bodies[comm],
-                    "partner_id": (comm.recipient_id or comm.partner_id).id,
-                    "number": numbers[comm],
-                    "mail_message_id": message.id,
-                    "state": "outgoing",
-                }
-                for comm, message in zip(comms, messages, strict=True)
-            ]
+        sms = (
+            self.env["sms.sms"]
+            .sudo()
+            .create(
+                [
+                    {
+                        "body": bodies[comm],
+                        "partner_id": (comm.recipient_id or comm.partner_id).id,
+                        "number": numbers[comm],
+                        "mail_message_id": message.id,
+                        "state": "outgoing",
+                    }
+                    for comm, message in zip(comms, messages, strict=True)
+                ]
+            )
         )
         self.env["mail.notification"].sudo().create(
             [
@@ -250,7 +264,9 @@ class DunningCommunication(models.Model):
             ]
         )
         for comm, message in zip(comms, messages, strict=True):
-            comm._mark_issued(message_id=message.id, sms_number=numbers[comm], sms_scheduled_at=False)
+            comm._mark_issued(
+                message_id=message.id, sms_number=numbers[comm], sms_scheduled_at=False
+            )
         self.env.ref("sms.ir_cron_sms_scheduler_action")._trigger()
 
     def _sms_fallback(self):
@@ -343,11 +359,11 @@ class DunningCommunication(models.Model):
     def _sms_delivery_problem(self, notification):
         """Translated reason of an SMS delivery failure."""
         self.ensure_one()
-        labels = dict(
-            notification._fields["failure_type"]._description_selection(self.env)
-        )
-        reason = labels.get(notification.failure_type) or notification.failure_reason or _(
-            "unknown error"
+        labels = dict(notification._fields["failure_type"]._description_selection(self.env))
+        reason = (
+            labels.get(notification.failure_type)
+            or notification.failure_reason
+            or _("unknown error")
         )
         if notification.failure_type in TRANSIENT_FAILURES:
             return _(
@@ -380,22 +396,26 @@ class DunningCommunication(models.Model):
             ]
         )
         due._issue()
-        failed_sms = self.env["sms.sms"].sudo().search(
-            [
-                ("state", "=", "error"),
-                ("failure_type", "in", TRANSIENT_FAILURES),
-                (
-                    "mail_message_id",
-                    "in",
-                    self.search(
-                        [
-                            ("channel", "=", "sms"),
-                            ("state", "in", ("sent", "failed")),
-                            ("date", ">=", fields.Date.subtract(fields.Date.today(), days=7)),
-                        ]
-                    ).message_id.ids,
-                ),
-            ]
+        failed_sms = (
+            self.env["sms.sms"]
+            .sudo()
+            .search(
+                [
+                    ("state", "=", "error"),
+                    ("failure_type", "in", TRANSIENT_FAILURES),
+                    (
+                        "mail_message_id",
+                        "in",
+                        self.search(
+                            [
+                                ("channel", "=", "sms"),
+                                ("state", "in", ("sent", "failed")),
+                                ("date", ">=", fields.Date.subtract(fields.Date.today(), days=7)),
+                            ]
+                        ).message_id.ids,
+                    ),
+                ]
+            )
         )
         if failed_sms:
             failed_sms.action_set_outgoing()

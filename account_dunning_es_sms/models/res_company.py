@@ -25,6 +25,8 @@ class ResCompany(models.Model):
     def _check_dunning_sms_hours(self):
         for company in self:
             if not 0 <= company.dunning_sms_hour_from < company.dunning_sms_hour_to <= 24:
-                raise ValidationError(_("SMS hours must be within the day, the start before the end."))
+                raise ValidationError(
+                    _("SMS hours must be within the day, the start before the end.")
+                )
             if not parse_weekdays(company.dunning_sms_weekdays):
                 raise ValidationError(_("Give at least one day for SMS, as numbers (Monday = 0)."))

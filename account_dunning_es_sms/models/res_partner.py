@@ -18,10 +18,14 @@ class ResPartner(models.Model):
     def _dunning_thank_payers(self, invoices):
         """Also thank by SMS where the policy asks, to a valid, willing mobile."""
         thanked = super()._dunning_thank_payers(invoices)
-        template = self.env.ref("account_dunning_es_sms.sms_template_thank_you", raise_if_not_found=False)
+        template = self.env.ref(
+            "account_dunning_es_sms.sms_template_thank_you", raise_if_not_found=False
+        )
         blacklist = self.env["phone.blacklist"].sudo()
         for partner in thanked:
-            company = invoices.filtered(lambda m, p=partner: m.commercial_partner_id == p)[:1].company_id
+            company = invoices.filtered(lambda m, p=partner: m.commercial_partner_id == p)[
+                :1
+            ].company_id
             policy = partner._dunning_policy(company)
             if not (template and policy.thank_you_sms) or partner.dunning_no_sms:
                 continue
@@ -32,7 +36,9 @@ class ResPartner(models.Model):
                 continue
             body = template._render_field("body", partner.ids, compute_lang=True)[partner.id]
             partner._message_sms(
-                html2plaintext(body), partner_ids=partner.ids,
-                sms_pid_to_number={partner.id: number}, put_in_queue=True,
+                html2plaintext(body),
+                partner_ids=partner.ids,
+                sms_pid_to_number={partner.id: number},
+                put_in_queue=True,
             )
         return thanked

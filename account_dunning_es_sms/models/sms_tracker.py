@@ -5,7 +5,9 @@ from odoo import models
 class SmsTracker(models.Model):
     _inherit = "sms.tracker"
 
-    def _update_sms_notifications(self, notification_status, failure_type=False, failure_reason=False):
+    def _update_sms_notifications(
+        self, notification_status, failure_type=False, failure_reason=False
+    ):
         """Let the dunning communication of the SMS follow its delivery.
 
         Odoo's SMS pipeline (sending and the provider's delivery reports)

@@ -17,8 +17,9 @@ class TestDunningSms(DunningCommon, SMSCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.sms_template = cls.env.ref("account_dunning_es_sms.sms_template_dunning_reminder")
-        cls.stage_reminder.write({"send_email": False, "send_sms": True,
-                                  "sms_template_id": cls.sms_template.id})
+        cls.stage_reminder.write(
+            {"send_email": False, "send_sms": True, "sms_template_id": cls.sms_template.id}
+        )
         cls.customer.write({"mobile": "612 345 678", "phone": "912 000 000"})
         cls.customer_2.write({"mobile": "0034 699 111 222", "phone": False})
 
@@ -32,7 +33,9 @@ class TestDunningSms(DunningCommon, SMSCase):
         invoice = self._invoice(self.customer, 1210.0, date(2026, 2, 27))
         self._sms_run()
         comm = self._comms(self.customer)
-        self.assertEqual((comm.channel, comm.state, comm.sms_number), ("sms", "sent", "+34612345678"))
+        self.assertEqual(
+            (comm.channel, comm.state, comm.sms_number), ("sms", "sent", "+34612345678")
+        )
         self.assertSMSIapSent(["+34612345678"])
         sent = self._sms[0]["body"]
         self.assertIn("1,210.00", sent)
@@ -50,7 +53,9 @@ class TestDunningSms(DunningCommon, SMSCase):
         self._sms_run(at=datetime(2026, 3, 3, 11, 0), on_date=date(2026, 3, 2))
         self.assertEqual(len(self._comms().filtered(lambda c: c.channel == "sms")), 2)
         self.assertEqual(
-            self.env["sms.sms"].sudo().search_count([("number", "in", ["+34612345678", "+34699111222"])]),
+            self.env["sms.sms"]
+            .sudo()
+            .search_count([("number", "in", ["+34612345678", "+34699111222"])]),
             2,
         )
 
@@ -83,8 +88,11 @@ class TestDunningSms(DunningCommon, SMSCase):
         self.assertEqual((sms_comm.channel, sms_comm.state), ("sms", "failed"))
         self.assertIn("is a landline", sms_comm.failure_reason)
         self.assertIn(email_comm.name, sms_comm.failure_reason)
-        self.assertIn(f"Replaced by {email_comm.name} (Email).", sms_comm.failure_reason,
-                      "the channel's label, not its internal name")
+        self.assertIn(
+            f"Replaced by {email_comm.name} (Email).",
+            sms_comm.failure_reason,
+            "the channel's label, not its internal name",
+        )
         self.assertEqual((email_comm.channel, email_comm.state), ("email", "sent"))
         self.assertEqual(email_comm.fallback_of_id, sms_comm)
         self.assertEqual(email_comm.line_ids.move_id, invoice)
@@ -142,7 +150,8 @@ class TestDunningSms(DunningCommon, SMSCase):
             self.env["sms.sms"].sudo()._process_queue()
         self.assertSMSIapSent(["+34612345678"])
         self.assertEqual(
-            self.env["sms.sms"].sudo().search([("mail_message_id", "=", comm.message_id.id)]), sms,
+            self.env["sms.sms"].sudo().search([("mail_message_id", "=", comm.message_id.id)]),
+            sms,
             "the same SMS, not a new one",
         )
         comm.invalidate_recordset()
@@ -161,8 +170,9 @@ class TestDunningSms(DunningCommon, SMSCase):
             ["account_dunning_es", "account_dunning_es_sms"], ["es_ES"], overwrite=True
         )
         self.customer.lang = "es_ES"
-        self.stage_call.write({"call_action": False, "send_sms": True, "tone": "firm",
-                               "sms_template_id": False})
+        self.stage_call.write(
+            {"call_action": False, "send_sms": True, "tone": "firm", "sms_template_id": False}
+        )
         invoice = self._invoice(self.customer, 100.0, date(2026, 2, 15))
         invoice._dunning_write({"dunning_stage_id": self.stage_reminder.id})
         self._sms_run()

@@ -11,7 +11,13 @@ WEEK = {0, 1, 2, 3, 4}
 @tagged("post_install", "-at_install")
 class TestSmsRules(TransactionCase):
     def test_spanish_mobile_written_any_way_becomes_e164(self):
-        for raw in ("612 345 678", "+34 612345678", "0034612345678", "612-34-56-78", "+34 (612) 34 56 78"):
+        for raw in (
+            "612 345 678",
+            "+34 612345678",
+            "0034612345678",
+            "612-34-56-78",
+            "+34 (612) 34 56 78",
+        ):
             self.assertEqual(normalize_mobile(raw), ("+34612345678", None), raw)
 
     def test_landline_garbage_and_missing_numbers_are_told_apart(self):
@@ -32,10 +38,16 @@ class TestSmsRules(TransactionCase):
         def nxt(*args):
             return next_allowed_time(datetime(*args), "Europe/Madrid", 9.0, 21.0, WEEK)
 
-        self.assertEqual(nxt(2026, 3, 2, 7, 0), datetime(2026, 3, 2, 8, 0), "08:00 local waits to 09:00")
+        self.assertEqual(
+            nxt(2026, 3, 2, 7, 0), datetime(2026, 3, 2, 8, 0), "08:00 local waits to 09:00"
+        )
         self.assertEqual(nxt(2026, 3, 2, 10, 0), datetime(2026, 3, 2, 10, 0), "within hours: now")
-        self.assertEqual(nxt(2026, 3, 2, 20, 30), datetime(2026, 3, 3, 8, 0), "21:30 local: next morning")
-        self.assertEqual(nxt(2026, 3, 6, 20, 30), datetime(2026, 3, 9, 8, 0), "Friday night: Monday")
+        self.assertEqual(
+            nxt(2026, 3, 2, 20, 30), datetime(2026, 3, 3, 8, 0), "21:30 local: next morning"
+        )
+        self.assertEqual(
+            nxt(2026, 3, 6, 20, 30), datetime(2026, 3, 9, 8, 0), "Friday night: Monday"
+        )
         self.assertEqual(nxt(2026, 3, 7, 12, 0), datetime(2026, 3, 9, 8, 0), "Saturday: Monday")
         # Summer time: UTC+2.
         self.assertEqual(nxt(2026, 7, 6, 6, 0), datetime(2026, 7, 6, 7, 0))

@@ -73,8 +73,11 @@ def main():
             runs = env["credit.control.run"]
             for company in companies:
                 runs |= runs.with_company(company).create(
-                    {"date": on_date, "company_id": company.id,
-                     "policy_ids": [Command.set(policy.ids)]}
+                    {
+                        "date": on_date,
+                        "company_id": company.id,
+                        "policy_ids": [Command.set(policy.ids)],
+                    }
                 )
             common.analyze(cr)
             with common.measure(f"account_credit_control: generate credit lines, {on_date}") as oca:
@@ -100,11 +103,19 @@ def main():
                         mine, "to_be_sent"
                     )
                     # Queued, as ours are: no sending at commit.
-                    emailer = env["credit.control.emailer"].with_company(company).with_context(
-                        mail_notify_force_send=False
-                    ).create(
-                        {"line_ids": [Command.set(mine.filtered(
-                            lambda line: line.channel == "email").ids)]}
+                    emailer = (
+                        env["credit.control.emailer"]
+                        .with_company(company)
+                        .with_context(mail_notify_force_send=False)
+                        .create(
+                            {
+                                "line_ids": [
+                                    Command.set(
+                                        mine.filtered(lambda line: line.channel == "email").ids
+                                    )
+                                ]
+                            }
+                        )
                     )
                     comms = emailer._send_emails()
                     cr.commit()
@@ -168,9 +179,7 @@ def main():
         review_2, runs_2 = ours("review run (decide and record)", tomorrow, preview=True)
         sent_2 = ours_send(runs_2)
         full_2 = {key: review_2[key] + sent_2[key] for key in ("seconds", "queries")}
-        print(
-            f"  review and sending: {full_2['seconds']:.1f} s, {full_2['queries']} SQL queries"
-        )
+        print(f"  review and sending: {full_2['seconds']:.1f} s, {full_2['queries']} SQL queries")
         oca_2, oca_runs_2 = oca_generate(tomorrow)
         oca_sent_2 = oca_send(oca_runs_2)
         print(

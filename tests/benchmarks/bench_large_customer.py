@@ -53,8 +53,10 @@ def main():
         with common.measure(f"dunning run, one customer with {args.invoices} invoices"):
             common.execute_committed(run)
         comms = run.communication_ids
-        print(f"  {len(comms)} communications: "
-              + ", ".join(f"{c.channel} ({c.invoice_count} invoices, {c.state})" for c in comms))
+        print(
+            f"  {len(comms)} communications: "
+            + ", ".join(f"{c.channel} ({c.invoice_count} invoices, {c.state})" for c in comms)
+        )
         letter = comms.filtered(lambda c: c.channel == "letter")
         report = env.ref("account_dunning_es.action_report_dunning_letter")
         started = time.perf_counter()
@@ -63,8 +65,10 @@ def main():
         started = time.perf_counter()
         pdf, _type = report._render_qweb_pdf(report, res_ids=letter.ids)
         pages = PdfFileReader(io.BytesIO(pdf)).getNumPages()
-        print(f"letter PDF: {time.perf_counter() - started:.1f} s, {pages} pages, "
-              f"{len(pdf) / 2**20:.1f} MiB")
+        print(
+            f"letter PDF: {time.perf_counter() - started:.1f} s, {pages} pages, "
+            f"{len(pdf) / 2**20:.1f} MiB"
+        )
         cr.rollback()
 
 

@@ -49,29 +49,39 @@ def main():
         for partner in partners:
             policy = partner._dunning_policy(env.company)
             letter_stage = policy.stage_ids.filtered("send_letter")[:1]
-            before = policy.stage_ids.filtered(lambda s, ls=letter_stage: s.sequence < ls.sequence)[-1:]
+            before = policy.stage_ids.filtered(lambda s, ls=letter_stage: s.sequence < ls.sequence)[
+                -1:
+            ]
             moves.filtered(lambda m, p=partner: m.commercial_partner_id == p)._dunning_write(
                 {"dunning_stage_id": before.id, "dunning_last_date": date(2026, 1, 1)}
             )
-        env["dunning.communication.line"].search([("move_id", "in", moves.ids)]).communication_id.unlink()
+        env["dunning.communication.line"].search(
+            [("move_id", "in", moves.ids)]
+        ).communication_id.unlink()
         run = env["dunning.run"].create({"date": today, "preview": False})
         common.execute_committed(run, move_ids=moves.ids)
         letters = run.communication_ids.filtered(lambda c: c.channel == "letter")
-        print(f"{len(letters)} letters for {len(partners)} customers, "
-              f"{len(letters.line_ids)} invoices listed")
+        print(
+            f"{len(letters)} letters for {len(partners)} customers, "
+            f"{len(letters.line_ids)} invoices listed"
+        )
         report = env.ref("account_dunning_es.action_report_dunning_letter")
         started = time.perf_counter()
         html = report._render_qweb_html(report, letters.ids)[0]
         seconds = time.perf_counter() - started
-        print(f"HTML of the batch: {seconds:.1f} s ({seconds / len(letters) * 1000:.0f} ms a letter), "
-              f"{len(html) / 2**20:.1f} MiB")
+        print(
+            f"HTML of the batch: {seconds:.1f} s ({seconds / len(letters) * 1000:.0f} ms a letter), "
+            f"{len(html) / 2**20:.1f} MiB"
+        )
         started = time.perf_counter()
         # (Odoo also stores each letter's attachment: rolled back below.)
         pdf, _type = report._render_qweb_pdf(report, res_ids=letters.ids)
         seconds = time.perf_counter() - started
         pages = PdfFileReader(io.BytesIO(pdf)).getNumPages()
-        print(f"PDF of the batch: {seconds:.1f} s ({seconds / len(letters):.2f} s a letter), "
-              f"{pages} pages, {len(pdf) / 2**20:.1f} MiB")
+        print(
+            f"PDF of the batch: {seconds:.1f} s ({seconds / len(letters):.2f} s a letter), "
+            f"{pages} pages, {len(pdf) / 2**20:.1f} MiB"
+        )
         cr.rollback()
 
 

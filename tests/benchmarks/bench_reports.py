@@ -26,7 +26,9 @@ def main():
     parser = common.base_parser(__doc__)
     parser.add_argument("--runs", type=int, default=12)
     common.add_ledger_arguments(parser)
-    parser.add_argument("--keep-history", action="store_true", help="reuse the history built before")
+    parser.add_argument(
+        "--keep-history", action="store_true", help="reuse the history built before"
+    )
     args = parser.parse_args()
     common.ensure_database(args)
     registry = common.open_registry(args)
@@ -62,7 +64,8 @@ def main():
         print(f"  {len(figures['rows'])} month x method rows")
         with common.measure("analysis view, grouped by month and method"):
             groups = env["dunning.effectiveness.report"]._read_group(
-                [("date", ">=", start)], ["date:month", "channel"],
+                [("date", ">=", start)],
+                ["date:month", "channel"],
                 ["contact_count:sum", "paid_count:sum", "amount_recovered:sum"],
             )
         print(f"  {len(groups)} groups")

@@ -23,8 +23,11 @@ def base_parser(description):
     parser.add_argument("--extra-addons", default="", help="more addons folders, comma separated")
     parser.add_argument("--modules", default="account_dunning_es")
     parser.add_argument("--fresh", action="store_true", help="drop and rebuild the database")
-    parser.add_argument("--trace-memory", action="store_true",
-                        help="also trace Python allocations (slow: times not comparable)")
+    parser.add_argument(
+        "--trace-memory",
+        action="store_true",
+        help="also trace Python allocations (slow: times not comparable)",
+    )
     return parser
 
 
@@ -59,18 +62,43 @@ def ensure_database(args):
     """Build the benchmark database (no demo data) unless it exists."""
     env = dict(os.environ, PGPASSWORD=args.db_password)
     exists = subprocess.run(
-        ["psql", "-h", args.db_host, "-U", args.db_user, "-d", "postgres", "-Atc",
-         f"SELECT 1 FROM pg_database WHERE datname = '{args.db}'"],
-        capture_output=True, text=True, env=env, check=True,
+        [
+            "psql",
+            "-h",
+            args.db_host,
+            "-U",
+            args.db_user,
+            "-d",
+            "postgres",
+            "-Atc",
+            f"SELECT 1 FROM pg_database WHERE datname = '{args.db}'",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
     ).stdout.strip()
     if exists and not args.fresh:
         return False
-    subprocess.run(["dropdb", "-h", args.db_host, "-U", args.db_user, "--if-exists", args.db],
-                   env=env, check=True)
+    subprocess.run(
+        ["dropdb", "-h", args.db_host, "-U", args.db_user, "--if-exists", args.db],
+        env=env,
+        check=True,
+    )
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "odoo", *odoo_args(args), "-d", args.db, "-i", args.modules,
-         "--without-demo=all", "--stop-after-init"],
+        [
+            sys.executable,
+            "-m",
+            "odoo",
+            *odoo_args(args),
+            "-d",
+            args.db,
+            "-i",
+            args.modules,
+            "--without-demo=all",
+            "--stop-after-init",
+        ],
         check=True,
     )
     print(f"database {args.db} built in {time.perf_counter() - started:.0f} s")

@@ -112,8 +112,12 @@ def foreign_currency(env, company):
         [("currency_id", "=", currency.id), ("company_id", "=", company.id)]
     ):
         env["res.currency.rate"].create(
-            {"currency_id": currency.id, "company_id": company.id, "name": "2020-01-01",
-             "rate": 0.9}
+            {
+                "currency_id": currency.id,
+                "company_id": company.id,
+                "name": "2020-01-01",
+                "rate": 0.9,
+            }
         )
     return currency
 
@@ -140,8 +144,16 @@ def build(env, customers, invoices, overdue, today, seed=1):
     ]
     for index, (company, count, currency, move_type, prefix) in enumerate(parts):
         create_invoices(
-            env, partners, count, today, round(overdue * count / invoices), seed=seed + 1 + index,
-            company=company, currency=currency, move_type=move_type, prefix=prefix,
+            env,
+            partners,
+            count,
+            today,
+            round(overdue * count / invoices),
+            seed=seed + 1 + index,
+            company=company,
+            currency=currency,
+            move_type=move_type,
+            prefix=prefix,
         )
     return partners
 
@@ -172,8 +184,19 @@ def _template_invoice(env, company, partner, currency=None, move_type="out_invoi
     return move
 
 
-def create_invoices(env, partners, count, today, overdue, seed=2, company=None, currency=None,
-                    partial_ratio=0.1, prefix="BENCH", move_type="out_invoice"):
+def create_invoices(
+    env,
+    partners,
+    count,
+    today,
+    overdue,
+    seed=2,
+    company=None,
+    currency=None,
+    partial_ratio=0.1,
+    prefix="BENCH",
+    move_type="out_invoice",
+):
     """Clone ``count`` open invoices (or credit notes), ``overdue`` past due.
 
     Payment terms vary (cash, 30, 60, 90 days), so invoice dates spread over
@@ -201,7 +224,9 @@ def create_invoices(env, partners, count, today, overdue, seed=2, company=None, 
         else:
             due = today + timedelta(days=rng.randint(0, 90))
         total = round(rng.uniform(20, 5000), 2)
-        residual = round(total * rng.uniform(0.2, 0.9), 2) if rng.random() < partial_ratio else total
+        residual = (
+            round(total * rng.uniform(0.2, 0.9), 2) if rng.random() < partial_ratio else total
+        )
         partner = partners[rng.randrange(len(partners))]
         rows.append(
             (
@@ -239,7 +264,7 @@ def create_invoices(env, partners, count, today, overdue, seed=2, company=None, 
     }
     select = ", ".join(overrides.get(col, f"t.{col}") for col in move_cols)
     for start in range(0, len(rows), 5000):
-        chunk = rows[start:start + 5000]
+        chunk = rows[start : start + 5000]
         values = ",".join(
             cr.mogrify("(%s,%s,%s::date,%s::date,%s::numeric,%s::numeric,%s)", row).decode()
             for row in chunk
