@@ -8,6 +8,19 @@ from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.addons.mail.tests.common import MailCase
 
 
+def trigger_daily_job(env, max_calls=100):
+    """Call the daily job as Odoo's scheduler does: one batch a call, again
+    while it reports customers remaining (cron progress API)."""
+    cron = env.ref("account_dunning_es.ir_cron_dunning_run")
+    Progress = env["ir.cron.progress"]
+    for _call in range(max_calls):
+        cron.method_direct_trigger()
+        progress = Progress.search([("cron_id", "=", cron.id)], order="id desc", limit=1)
+        if not progress.remaining:
+            return
+    raise AssertionError("the daily job never finished")
+
+
 class DunningCommon(AccountTestInvoicingCommon, MailCase):
     """A company with a known policy and customers with complete data.
 
@@ -174,17 +187,8 @@ class DunningCommon(AccountTestInvoicingCommon, MailCase):
             run._execute(**execute_kwargs)
         return run
 
-    def _trigger_daily_job(self, max_calls=100):
-        """Call the daily job as Odoo's scheduler does: one batch a call,
-        again while it reports customers remaining (cron progress API)."""
-        cron = self.env.ref("account_dunning_es.ir_cron_dunning_run")
-        Progress = self.env["ir.cron.progress"]
-        for _call in range(max_calls):
-            cron.method_direct_trigger()
-            progress = Progress.search([("cron_id", "=", cron.id)], order="id desc", limit=1)
-            if not progress.remaining:
-                return
-        raise AssertionError("the daily job never finished")
+    def _trigger_daily_job(self):
+        trigger_daily_job(self.env)
 
     def _pay(self, invoice, amount=None, on_date=None):
         """Register a payment as the accountant would, on that day."""
