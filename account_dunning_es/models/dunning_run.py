@@ -177,17 +177,20 @@ class DunningRun(models.Model):
         if runs:
             run = runs[0]
             before = run.partner_done
-            if not run.with_company(run.company_id)._execute(max_batches=max_batches):
-                if run.partner_done == before:
-                    # Another run holds the company: come back in a moment.
-                    self.env.ref("account_dunning_es.ir_cron_dunning_run")._trigger(
-                        at=fields.Datetime.now() + timedelta(minutes=2)
-                    )
-            done = max(run.partner_done - before, 0)
+            finished = run.with_company(run.company_id)._execute(max_batches=max_batches)
+            # A finished run counts as progress even without customers.
+            done = max(run.partner_done - before, 1 if finished else 0)
+            if not done:
+                # Another run holds the company: reporting no progress lets
+                # the scheduler wait instead of calling again at once; come
+                # back in a moment.
+                self.env.ref("account_dunning_es.ir_cron_dunning_run")._trigger(
+                    at=fields.Datetime.now() + timedelta(minutes=2)
+                )
         remaining = sum(
             max(run.partner_total - run.partner_done, 1) for run in runs if run.state != "done"
         )
-        self.env["ir.cron"]._notify_progress(done=done or (1 if runs else 0), remaining=remaining)
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
 
     @api.model
     def _daily_preparation(self, company, today):

@@ -1,4 +1,5 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from datetime import datetime
 from unittest.mock import patch
 
 import psycopg2
@@ -241,6 +242,31 @@ class TestDunningRun(DunningCommon):
         self.assertEqual(
             Progress.search([("cron_id", "=", cron.id)], order="id desc", limit=1).remaining, 0
         )
+
+    def test_daily_job_waits_when_another_run_holds_the_company(self):
+        self._invoice(self.customer, 100.0, self._due(-3))
+        cron = self.env.ref("account_dunning_es.ir_cron_dunning_run")
+        Trigger = self.env["ir.cron.trigger"]
+        with (
+            freeze_time(self.today),
+            patch.object(type(self.env["dunning.run"]), "_process_batch", lambda *a, **k: False),
+        ):
+            manual = self.env["dunning.run"].create(
+                {"company_id": self.company.id, "date": self.today, "preview": True}
+            )
+            manual.action_run()
+            Trigger.search([("cron_id", "=", cron.id)]).unlink()
+            cron.method_direct_trigger()
+        progress = self.env["ir.cron.progress"].search(
+            [("cron_id", "=", cron.id)], order="id desc", limit=1
+        )
+        self.assertEqual(progress.done, 0, "no progress: the scheduler does not call again at once")
+        self.assertGreaterEqual(progress.remaining, 1)
+        self.assertEqual(manual.state, "running")
+        self.assertIn("Another run is working on this company", manual.log)
+        trigger = Trigger.search([("cron_id", "=", cron.id)])
+        self.assertEqual(len(trigger), 1, "back in a moment")
+        self.assertEqual(trigger.call_at, datetime(2026, 3, 2, 0, 2))
 
     def test_interrupted_run_resumes_without_duplicates_or_gaps(self):
         self.company.dunning_batch_size = 1
