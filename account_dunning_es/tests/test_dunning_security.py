@@ -3,6 +3,7 @@ from freezegun import freeze_time
 
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
+from odoo.tools.safe_eval import safe_eval
 
 from .common import DunningCommon
 
@@ -136,3 +137,26 @@ class TestDunningSecurity(DunningCommon):
                 everyone,
                 user.login,
             )
+
+    def test_sales_rep_lists_their_customers_in_collection_read_only(self):
+        """Issue 18: a read-only 'My Customers in Collection' for salespeople."""
+        self.customer.user_id = self.salesman
+        self.customer_2.user_id = self.manager
+        up_to_date = self._create_customer("Al Día SL", user_id=self.salesman.id)
+        for customer in (self.customer, self.customer_2):
+            self._invoice(customer, 100.0, self._due(-3))
+        self._invoice(up_to_date, 100.0, self._due(20))
+        self._run()
+        action = self.env.ref("account_dunning_es.res_partner_action_my_collection")
+        domain = safe_eval(action.domain, {"uid": self.salesman.id})
+        with freeze_time(self.today):
+            mine = self.env["res.partner"].with_user(self.salesman).search(domain)
+            self.assertEqual(mine, self.customer, "theirs, overdue; not another's, not up to date")
+            self.assertEqual(mine.dunning_status, "collection")
+        arch = self.env["res.partner"].get_views([(action.view_id.id, "list")])["views"]["list"][
+            "arch"
+        ]
+        for forbidden in ('create="0"', 'edit="0"', 'delete="0"'):
+            self.assertIn(forbidden, arch)
+        menu = self.env.ref("account_dunning_es.menu_dunning_sales_my_customers")
+        self.assertIn(menu.id, self.env["ir.ui.menu"].with_user(self.salesman)._visible_menu_ids())

@@ -335,12 +335,23 @@ class TestUiSmoke(DunningCommon, HttpCase):
         self.assertGreaterEqual(len(self._print_html(self.collector_user)), 3)
 
     def test_sales_user_opens_the_screens_of_their_customers(self):
-        steps = self._walk(self.sales_user)
+        banner = {
+            "label": "collection banner on the customer",
+            "action": {
+                "type": "ir.actions.act_window",
+                "res_model": "res.partner",
+                "res_id": self.customer.id,
+                "views": [[False, "form"]],
+            },
+            "expect": ".o_form_view .o_dunning_banner",
+        }
+        steps = self._walk(self.sales_user, self._steps(self.sales_user) + [banner])
         labels = " ".join(step["label"] for step in steps)
         self.assertIn("res.partner form", labels)
         self.assertIn("dunning.communication form", labels)
         self.assertIn("dunning.promise form", labels)
-        self.assertNotIn("menu", labels, "no dunning menu for a sales user")
+        self.assertIn("menu Collection/My Customers in Collection", labels)
+        self.assertNotIn("menu Invoicing", labels, "no dunning menu of the accountants")
 
     def test_settings_page_opens(self):
         self._walk(
