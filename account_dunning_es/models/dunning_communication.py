@@ -173,6 +173,22 @@ class DunningCommunication(models.Model):
                 comm.name if comm.name != "/" else "",
             )
 
+    def _chatter_message_vals(self, message_type, subtype_id, **values):
+        """Values of the message a communication leaves on its customer's
+        chatter, written by the collector (else the company)."""
+        self.ensure_one()
+        return dict(
+            {
+                "model": "res.partner",
+                "res_id": self.partner_id.id,
+                "record_name": self.partner_id.display_name,
+                "message_type": message_type,
+                "subtype_id": subtype_id,
+                "author_id": (self.user_id.partner_id or self.company_id.partner_id).id,
+            },
+            **values,
+        )
+
     def _totals_by_currency(self):
         """[(currency, residual)] of the claimed invoices, in their currencies."""
         self.ensure_one()

@@ -151,18 +151,14 @@ class DunningCommunication(models.Model):
                 .sudo()
                 .create(
                     [
-                        {
-                            "model": "res.partner",
-                            "res_id": comm.partner_id.id,
-                            "record_name": comm.partner_id.display_name,
-                            "message_type": "email_outgoing",
-                            "subtype_id": comment,
-                            "author_id": (comm.user_id.partner_id or comm.company_id.partner_id).id,
-                            "email_from": senders[comm.id],
-                            "reply_to": reply_to.get((senders[comm.id], comm.partner_id.id)),
-                            "subject": rendered[comm.id].get("subject"),
-                            "body": bodies.get(comm.id) or "",
-                        }
+                        comm._chatter_message_vals(
+                            "email_outgoing",
+                            comment,
+                            email_from=senders[comm.id],
+                            reply_to=reply_to.get((senders[comm.id], comm.partner_id.id)),
+                            subject=rendered[comm.id].get("subject"),
+                            body=bodies.get(comm.id) or "",
+                        )
                         for comm in comms
                     ]
                 )

@@ -218,15 +218,7 @@ class DunningCommunication(models.Model):
             .sudo()
             .create(
                 [
-                    {
-                        "model": "res.partner",
-                        "res_id": comm.partner_id.id,
-                        "record_name": comm.partner_id.display_name,
-                        "message_type": "sms",
-                        "subtype_id": note,
-                        "author_id": (comm.user_id.partner_id or comm.company_id.partner_id).id,
-                        "body": plaintext2html(bodies[comm]),
-                    }
+                    comm._chatter_message_vals("sms", note, body=plaintext2html(bodies[comm]))
                     for comm in comms
                 ]
             )
