@@ -178,17 +178,14 @@ class ResPartner(models.Model):
             notices[comm.partner_id.id].append(
                 (comm.name, comm.sending_method, comm.delivery_outcome, comm.receipt_date)
             )
-        Move = self.env["account.move"].sudo()
         debts = defaultdict(list)
-        for move in Move.search_fetch(
-            Move._dunning_open_domain(company, include_excluded=True)
-            + [("commercial_partner_id", "in", commercials.ids)],
+        for move in self._dunning_open_moves(
             [
                 "commercial_partner_id",
                 "invoice_date_due",
                 "amount_residual_signed",
                 "dunning_reason",
-            ],
+            ]
         ):
             partner = move.commercial_partner_id
             disputed = (move.dunning_reason or partner.dunning_reason) == "dispute"
@@ -381,12 +378,7 @@ class ResPartner(models.Model):
         company = self.env.company
         today = fields.Date.context_today(self)
         commercials = self.commercial_partner_id
-        # sudo: sales reps see the account status of their customers, not the
-        # invoices themselves; the domain keeps to the current company.
-        Move = self.env["account.move"].sudo()
-        moves = Move.search_fetch(
-            Move._dunning_open_domain(company, include_excluded=True)
-            + [("commercial_partner_id", "in", commercials.ids)],
+        moves = self._dunning_open_moves(
             [
                 "commercial_partner_id",
                 "invoice_date_due",
@@ -443,6 +435,19 @@ class ResPartner(models.Model):
                 if policy and not commercial.dunning_excluded
                 else False
             )
+
+    def _dunning_open_moves(self, field_names):
+        """The open invoices of these customers in the current company,
+        excluded ones included, in one query (the status and the credit-bureau
+        status read them)."""
+        # sudo: sales reps see the account status of their customers, not the
+        # invoices themselves; the domain keeps to the current company.
+        Move = self.env["account.move"].sudo()
+        return Move.search_fetch(
+            Move._dunning_open_domain(self.env.company, include_excluded=True)
+            + [("commercial_partner_id", "in", self.commercial_partner_id.ids)],
+            field_names,
+        )
 
     @api.model
     def _dunning_next_action_date(self, moves, policy, today):
