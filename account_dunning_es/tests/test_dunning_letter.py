@@ -30,6 +30,13 @@ class TestDunningLetter(DunningCommon):
             }
         )
 
+    def _town(self, **values):
+        """A customer of the public-administration segment."""
+        segment = self.env.ref("account_dunning_es.dunning_segment_public")
+        return self._create_customer(
+            "Ayuntamiento de Prueba", dunning_segment_id=segment.id, **values
+        )
+
     def _letter(self, partner, invoices_due, stage, on_date=None, amounts=None):
         invoices = self.env["account.move"]
         for n, due in enumerate(invoices_due):
@@ -316,10 +323,7 @@ class TestDunningLetter(DunningCommon):
         self.assertEqual(default_regime(False, False, False), "consumer")
         autonomo = self._create_customer("Javier Ruiz", is_company=False, vat="ES12345678Z")
         self.assertEqual(autonomo.dunning_regime, "business")
-        public = self._create_customer(
-            "Ayuntamiento de Prueba",
-            dunning_segment_id=self.env.ref("account_dunning_es.dunning_segment_public").id,
-        )
+        public = self._town()
         self.assertEqual(public.dunning_regime, "administration")
         self.assertEqual(
             self._create_customer("Lucía Fernández", is_company=False).dunning_regime, "consumer"
@@ -345,11 +349,7 @@ class TestDunningLetter(DunningCommon):
 
     def test_administration_final_letter_names_the_lcsp_route_only(self):
         self.company.currency_id = self.euro
-        town = self._create_customer(
-            "Ayuntamiento de Prueba",
-            vat="ESP2807900B",
-            dunning_segment_id=self.env.ref("account_dunning_es.dunning_segment_public").id,
-        )
+        town = self._town(vat="ESP2807900B")
         comm, invoices, html = self._letter(town, [date(2025, 7, 1)], self.stage_final)
         self.assertEqual(town.dunning_regime, "administration")
         self.assertInLetter("article 199 of Ley 9/2017 on Public Sector Contracts (LCSP)", html)
@@ -369,10 +369,7 @@ class TestDunningLetter(DunningCommon):
         self.assertInLetter("1 × 40.00 €", html)
 
     def test_administration_interest_runs_30_days_after_conformity_and_shows_face(self):
-        town = self._create_customer(
-            "Ayuntamiento de Prueba",
-            dunning_segment_id=self.env.ref("account_dunning_es.dunning_segment_public").id,
-        )
+        town = self._town()
         invoice = self._invoice(town, 1000.0, date(2025, 7, 31))
         invoice.write(
             {
@@ -402,11 +399,7 @@ class TestDunningLetter(DunningCommon):
         self.env["ir.module.module"]._load_module_terms(
             ["account_dunning_es"], ["es_ES"], overwrite=True
         )
-        town = self._create_customer(
-            "Ayuntamiento de Prueba",
-            lang="es_ES",
-            dunning_segment_id=self.env.ref("account_dunning_es.dunning_segment_public").id,
-        )
+        town = self._town(lang="es_ES")
         _comm, _invoices, html = self._letter(town, [date(2025, 7, 1)], self.stage_final)
         self.assertInLetter(
             "reclamación por escrito del cumplimiento de la obligación de pago "
