@@ -127,6 +127,8 @@ class DunningCommunication(models.Model):
         "to a credit information system (LOPDGDD art. 20): kept as evidence.",
     )
 
+    negotiation_ids = fields.One2many("dunning.negotiation", "communication_id")
+
     @api.depends("sending_method", "delivery_outcome", "receipt_date")
     def _compute_receipt_proven(self):
         for comm in self:
@@ -227,7 +229,9 @@ class DunningCommunication(models.Model):
         from an invoice's last reminder: for invoices still at this letter's
         stage, that becomes the day the customer received it when later.
         """
-        for comm in self.filtered(lambda c: c.channel == "letter" and c.receipt_date):
+        for comm in self.filtered(
+            lambda c: c.channel in ("letter", "negotiation") and c.receipt_date
+        ):
             moves = comm.line_ids.filtered(
                 lambda line, c=comm: (
                     line.move_id.dunning_stage_id == c.stage_id
@@ -305,6 +309,21 @@ class DunningCommunication(models.Model):
                 "for a letter).",
                 name=recipient.display_name,
             )
+        if self.channel == "negotiation":
+            # LO 1/2025 excludes disputes with public-sector entities: an
+            # administration is claimed by the LCSP route.
+            if partner.commercial_partner_id.dunning_regime == "administration":
+                return _(
+                    "%(name)s is a public administration: no negotiation attempt "
+                    "(LO 1/2025) applies to it.",
+                    name=partner.display_name,
+                )
+            if not (recipient.email or (recipient.street and recipient.city and recipient.zip)):
+                return _(
+                    "%(name)s has neither a postal address nor an email address: the "
+                    "negotiation attempt cannot be sent by burofax or certified email.",
+                    name=recipient.display_name,
+                )
         if self.channel in ("call", "meeting") and not (
             recipient.phone or recipient.mobile or partner.phone or partner.mobile
         ):
@@ -335,10 +354,23 @@ class DunningCommunication(models.Model):
 
     def action_mark_letter_sent(self):
         """Record how the selected letters were delivered (wizard)."""
-        letters = self.filtered(lambda c: c.channel == "letter" and c.state == "sent")
+        letters = self.filtered(
+            lambda c: c.channel in ("letter", "negotiation") and c.state == "sent"
+        )
         if not letters:
-            raise UserError(_("Select issued letters to record their delivery."))
+            raise UserError(
+                _("Select issued letters or negotiation attempts to record their delivery.")
+            )
         return self.env["dunning.letter.send.wizard"]._action_open(letters)
+
+    def action_view_negotiation(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "dunning.negotiation",
+            "res_id": self.negotiation_ids[:1].id,
+            "view_mode": "form",
+        }
 
     def action_view_invoices(self):
         self.ensure_one()

@@ -75,6 +75,7 @@ class DunningCommunication(models.Model):
         return {
             "email": model._issue_email,
             "letter": model._issue_letter,
+            "negotiation": model._issue_negotiation,
             "call": model._issue_activity,
             "meeting": model._issue_activity,
             "agency": model._issue_activity,
@@ -222,6 +223,19 @@ class DunningCommunication(models.Model):
         if cron:
             cron._trigger()
 
+    def _issue_negotiation(self):
+        """Open the negotiation attempt (LO 1/2025): its document is rendered
+        by the letter job, then sent by a certified channel, whose delivery
+        the collector records (the answer period runs from the receipt)."""
+        self.env["dunning.negotiation"].create(
+            [self.env["dunning.negotiation"]._vals_for(comm) for comm in self]
+        )
+        for comm in self:
+            comm._mark_issued()
+        cron = self.env.ref("account_dunning_es.ir_cron_dunning_letters", raise_if_not_found=False)
+        if cron:
+            cron._trigger()
+
     def _warns_bureau(self):
         self.ensure_one()
         # An administration is claimed by the LCSP route, never reported to a
@@ -250,7 +264,15 @@ class DunningCommunication(models.Model):
         )
         batch = letters[:limit]
         batch._generate_letter_pdf()
-        self.env["ir.cron"]._notify_progress(done=len(batch), remaining=len(letters) - len(batch))
+        negotiations = self.env["dunning.negotiation"].search(
+            [("document_attachment_id", "=", False)], order="id"
+        )
+        documents = negotiations[: max(limit - len(batch), 0)]
+        documents._generate_document_pdf()
+        self.env["ir.cron"]._notify_progress(
+            done=len(batch) + len(documents),
+            remaining=len(letters) + len(negotiations) - len(batch) - len(documents),
+        )
 
     def _generate_letter_pdf(self):
         """Render, attach to the communication and post on the customer's chatter."""

@@ -1,6 +1,7 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import api, fields, models
 
+from . import dunning_court_rules as court
 from .dunning_rules import StageInfo
 
 
@@ -73,6 +74,23 @@ class DunningPolicy(models.Model):
         string="External Collection Agency", help="Named in the final demand letter."
     )
 
+    # Before court (LO 1/2025)
+    masc_form = fields.Selection(
+        court.MASC_FORMS,
+        string="Negotiation Form",
+        default="invitation",
+        help="What the negotiation stage sends. An invitation to negotiate commits the "
+        "company to nothing (the safer default); a binding confidential offer binds it "
+        "once the customer accepts (LO 1/2025 art. 17).",
+    )
+    masc_offer_kind = fields.Selection(court.OFFER_KINDS, string="Offer", default="waive_interest")
+    masc_offer_instalments = fields.Integer(string="Instalments of the Offer", default=3)
+    masc_acceptance_days = fields.Integer(
+        string="Days to Accept the Offer",
+        default=court.OFFER_MIN_ACCEPTANCE_DAYS,
+        help="From its receipt; one month at least (LO 1/2025 art. 17).",
+    )
+
     # Promises and behaviour
     promise_grace_days = fields.Integer(
         default=2, help="Days after an instalment date before a promise counts as broken."
@@ -113,6 +131,11 @@ class DunningPolicy(models.Model):
             "CHECK(letter_deadline_days BETWEEN 7 AND 14)",
             "The deadline of a demand letter is between 7 and 14 days.",
         ),
+        (
+            "masc_acceptance_days_min",
+            f"CHECK(masc_acceptance_days >= {court.OFFER_MIN_ACCEPTANCE_DAYS})",
+            "An offer gives the customer one month at least to accept it (LO 1/2025 art. 17).",
+        ),
     ]
 
     @api.depends("company_id")
@@ -129,6 +152,12 @@ class DunningPolicy(models.Model):
         if behaviour in ("chronic", "promise_breaker") and self.chronic_policy_id:
             return self.chronic_policy_id
         return self
+
+    def _negotiation_stages(self):
+        """The active negotiation stages: with one, the legal hand-over waits
+        for the attempt (LO 1/2025 art. 5)."""
+        self.ensure_one()
+        return self.stage_ids.filtered(lambda s: s.active and s.negotiation)
 
     def _stage_infos(self):
         """StageInfo of the active stages, for the rules."""

@@ -11,7 +11,7 @@ from odoo.osv import expression
 from odoo.tools import format_date, split_every
 from odoo.tools.translate import LazyTranslate
 
-from . import dunning_rules, dunning_sql
+from . import dunning_court_rules, dunning_rules, dunning_sql
 
 _logger = logging.getLogger(__name__)
 _lt = LazyTranslate(__name__)
@@ -206,6 +206,7 @@ class DunningRun(models.Model):
         promises._send_instalment_reminders(today)
         self.env["res.partner"]._dunning_update_behaviour(company)
         self.env["dunning.interest.rate"]._notify_missing_semester(company, today)
+        self.env["dunning.negotiation"]._close_expired(company, today)
 
     def action_run(self):
         """Hand the runs to the daily job, which processes them batch by batch
@@ -477,6 +478,7 @@ class DunningRun(models.Model):
             .move_ids.ids
         )
         handed_over = self._handed_over_partner_ids(moves.commercial_partner_id)
+        masc_attempts = self._masc_attempts(moves)
         policies = {}
         stage_infos = {}
         plan = defaultdict(list)
@@ -495,23 +497,84 @@ class DunningRun(models.Model):
             # An invoice's own reason overrides its customer's.
             if move.id in promised or (move.dunning_reason or partner.dunning_reason) == "dispute":
                 continue
-            if policy.id not in stage_infos:
-                infos = policy._stage_infos()
-                friendly = set(policy.stage_ids.filtered(lambda s: s.tone == "friendly").ids)
-                stage_infos[policy.id] = infos
-                stage_infos[(policy.id, "handed_over")] = dunning_rules.stages_after_handover(
-                    infos, friendly
-                )
-            infos = stage_infos[
-                (policy.id, "handed_over") if partner.id in handed_over else policy.id
-            ]
-            info = self._next_stage_of(move, policy, infos, force, broken_promise)
+            administration = partner.dunning_regime == "administration"
+            key = (policy.id, partner.id in handed_over, administration)
+            if key not in stage_infos:
+                stage_infos[key] = self._stages_for(policy, *key[1:])
+            info = self._next_stage_of(move, policy, stage_infos[key], force, broken_promise)
+            if (
+                info
+                and not administration
+                and not self._masc_done(policy, info, masc_attempts.get(move.id, []))
+            ):
+                continue
             if info:
                 plan[(partner.id, info.id)].append(move)
         without_policy = [pid for pid, policy in policies.items() if not policy]
         if without_policy:
             self._log("no_policy", count=len(without_policy))
         return self._create_communications(plan, policies)
+
+    @api.model
+    def _stages_for(self, policy, handed_over, administration):
+        """The StageInfo a customer may reach under a policy.
+
+        A customer already handed over gets no friendly stage any more; a
+        public administration never gets a negotiation stage (LO 1/2025 leaves
+        disputes with public-sector entities out).
+        """
+        infos = policy._stage_infos()
+        if handed_over:
+            friendly = set(policy.stage_ids.filtered(lambda s: s.tone == "friendly").ids)
+            infos = dunning_rules.stages_after_handover(infos, friendly)
+        if administration:
+            infos = dunning_rules.stages_after_handover(
+                infos, set(policy._negotiation_stages().ids)
+            )
+        return infos
+
+    def _masc_done(self, policy, info, attempts):
+        """Whether an invoice may reach a stage as far as LO 1/2025 goes.
+
+        Under a policy with a negotiation stage, the hand-over (for legal
+        action, or to an agency that may go to court) waits for an attempt
+        that covered the invoice, received, whose answer period ended without
+        agreement (art. 5; the period, arts. 7 and 17).
+        """
+        stage = self.env["dunning.stage"].browse(info.id)
+        if not stage.handover or not policy._negotiation_stages():
+            return True
+        return dunning_court_rules.masc_allows_handover(attempts, self.date).allowed
+
+    def _masc_attempts(self, moves):
+        """{invoice id: [(method, delivery outcome, receipt date, window end,
+        outcome)]} of the negotiation attempts that covered each invoice."""
+        lines = self.env["dunning.communication.line"].search_fetch(
+            [
+                ("move_id", "in", moves.ids),
+                ("channel", "=", "negotiation"),
+                ("cancelled", "=", False),
+            ],
+            ["move_id", "communication_id"],
+        )
+        negotiations = self.env["dunning.negotiation"].search(
+            [("communication_id", "in", lines.communication_id.ids)]
+        )
+        by_comm = {n.communication_id.id: n for n in negotiations}
+        attempts = defaultdict(list)
+        for line in lines:
+            attempt = by_comm.get(line.communication_id.id)
+            if attempt:
+                attempts[line.move_id.id].append(
+                    (
+                        attempt.sending_method,
+                        attempt.delivery_outcome,
+                        attempt.receipt_date,
+                        attempt.window_end,
+                        attempt.outcome,
+                    )
+                )
+        return attempts
 
     def _batch_moves(self, partner_ids, move_ids=None, claim_domain=None):
         """The open invoices of a batch of customers that may reach a stage today."""

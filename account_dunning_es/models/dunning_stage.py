@@ -6,6 +6,7 @@ CHANNELS = [
     ("letter", "Letter"),
     ("call", "Phone Call"),
     ("meeting", "Meeting"),
+    ("negotiation", "Negotiation Attempt (MASC)"),
     ("agency", "External Agency"),
     ("legal", "Legal Action"),
 ]
@@ -63,6 +64,13 @@ class DunningStage(models.Model):
     call_delay_days = fields.Integer(
         string="Activity Due In (Days)", help="Deadline of the call/meeting activity."
     )
+    negotiation = fields.Boolean(
+        string="Negotiation Attempt (MASC)",
+        help="Before a hand-over for legal action: an invitation to negotiate or a binding "
+        "confidential offer (LO 1/2025 arts. 5, 10 and 17), sent by a channel that proves "
+        "receipt and content. The legal hand-over waits for its answer period to end "
+        "without agreement. Public administrations never get it.",
+    )
     handover = fields.Selection(
         [("agency", "External Collection Agency"), ("legal", "Legal Action")],
         string="Hand-over",
@@ -88,6 +96,8 @@ class DunningStage(models.Model):
             channels.append("letter")
         if self.call_action:
             channels.append(self.call_action)
+        if self.negotiation:
+            channels.append("negotiation")
         if self.handover:
             channels.append(self.handover)
         return channels

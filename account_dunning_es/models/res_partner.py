@@ -5,7 +5,7 @@ from datetime import timedelta
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 
-from . import dunning_rules
+from . import dunning_court_rules, dunning_rules
 from .account_move import REASONS
 
 STATUS_SELECTION = [
@@ -72,6 +72,15 @@ class ResPartner(models.Model):
     dunning_bureau_basis = fields.Char(string="Credit Bureau", compute="_compute_dunning_bureau")
     dunning_excluded = fields.Boolean(string="Excluded from Dunning", tracking=True)
     dunning_exclusion_reason = fields.Char(tracking=True)
+    dunning_masc_form = fields.Selection(
+        dunning_court_rules.MASC_FORMS,
+        string="Negotiation Form",
+        help="For this customer, the negotiation stage sends this instead of its "
+        "policy's choice (LO 1/2025).",
+    )
+    dunning_negotiation_ids = fields.One2many(
+        "dunning.negotiation", "partner_id", string="Negotiation Attempts"
+    )
     dunning_reason = fields.Selection(
         REASONS,
         string="Non-payment Reason",

@@ -121,8 +121,12 @@ class DunningCommunication(models.Model):
             "first_demands": {},
         }
 
-    def _letter_row(self, line, terms, payments, compensation):
-        """One invoice of the letter: its interest periods and compensation."""
+    def _letter_row(self, line, terms, payments, compensation, until=None):
+        """One invoice of the letter: its interest periods and compensation.
+
+        :param until: last day of interest (the letter's date when None; a
+            court petition counts to its own date)
+        """
         move = line.move_id
         demand = terms["first_demands"].get(move.id)
         if terms["regime"] == "consumer":
@@ -138,7 +142,7 @@ class DunningCommunication(models.Model):
             periods, missing = dunning_rules.late_payment_interest(
                 line.amount_total,
                 interest_from,
-                self.date,
+                until or self.date,
                 terms["rates"],
                 payments.get(move.id, []),
             )

@@ -1,5 +1,5 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-from odoo import api, models
+from odoo import api, fields, models
 
 
 class ReportDunningLetter(models.AbstractModel):
@@ -71,7 +71,16 @@ class ReportDunningDossier(models.AbstractModel):
             )
             last_letter = history.filtered(lambda c: c.channel == "letter")[-1:]
             letters |= last_letter
-            dossiers[comm.id] = {"history": history, "letter": last_letter}
+            # The attempt to negotiate, which a court asks for (LO 1/2025 art. 10).
+            negotiations = self.env["dunning.negotiation"].search(
+                [("partner_id", "=", comm.partner_id.id), ("company_id", "=", comm.company_id.id)],
+                order="date, id",
+            )
+            dossiers[comm.id] = {
+                "history": history,
+                "letter": last_letter,
+                "negotiations": negotiations,
+            }
         return {
             "doc_ids": docids,
             "doc_model": "dunning.communication",
@@ -115,4 +124,41 @@ class ReportDunningManagement(models.AbstractModel):
             "figures": figures,
             "charts": {wid: self._chart(fig["rows"]) for wid, fig in figures.items()},
             "bucket_labels": wizards[:1]._bucket_labels() if wizards else {},
+        }
+
+
+class ReportDunningNegotiation(models.AbstractModel):
+    _name = "report.account_dunning_es.report_dunning_negotiation"
+    _description = "Negotiation Attempt (MASC)"
+
+    @api.model
+    def _get_report_values(self, docids, data=None):
+        negotiations = self.env["dunning.negotiation"].browse(docids)
+        return {
+            "doc_ids": docids,
+            "doc_model": "dunning.negotiation",
+            "docs": negotiations,
+            "negotiations": {n.id: n._court_values() for n in negotiations},
+        }
+
+
+class ReportDunningMascProof(models.AbstractModel):
+    _name = "report.account_dunning_es.report_dunning_masc_proof"
+    _inherit = "report.account_dunning_es.report_dunning_negotiation"
+    _description = "Proof of the Negotiation Attempt"
+
+
+class ReportDunningMonitorio(models.AbstractModel):
+    _name = "report.account_dunning_es.report_dunning_monitorio"
+    _description = "Monitorio Petition"
+
+    @api.model
+    def _get_report_values(self, docids, data=None):
+        negotiations = self.env["dunning.negotiation"].browse(docids)
+        today = fields.Date.context_today(self)
+        return {
+            "doc_ids": docids,
+            "doc_model": "dunning.negotiation",
+            "docs": negotiations,
+            "negotiations": {n.id: n._court_values(petition_date=today) for n in negotiations},
         }

@@ -405,8 +405,8 @@ class TestDunningRun(DunningCommon):
             segment.sudo().with_company(main).policy_id, sme, "the main company keeps its own"
         )
         self.assertEqual(
-            sme_c.stage_ids.mapped(lambda s: (s.name, s.offset_days, s.tone)),
-            sme.stage_ids.mapped(lambda s: (s.name, s.offset_days, s.tone)),
+            sme_c.stage_ids.sorted("sequence").mapped(lambda s: (s.name, s.offset_days, s.tone)),
+            sme.stage_ids.sorted("sequence").mapped(lambda s: (s.name, s.offset_days, s.tone)),
         )
         self.assertNotEqual(sme_c.stage_ids, sme.stage_ids)
         self.assertEqual(sme_c.promise_broken_stage_id, sme_c.stage_ids[2])

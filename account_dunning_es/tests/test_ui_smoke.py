@@ -118,6 +118,50 @@ class TestUiSmoke(DunningCommon, HttpCase):
         cls.comms = cls.env["dunning.communication"].search([("run_id", "=", run.id)])
         cls.letter = cls.comms.filtered(lambda c: c.channel == "letter")[:1]
         cls.handover = cls.comms.filtered(lambda c: c.channel == "agency")[:1]
+        # A negotiation attempt (LO 1/2025) whose answer period has ended: its
+        # stage archived, so that it holds no hand-over of the run above.
+        masc_stage = cls.env["dunning.stage"].create(
+            {
+                "policy_id": cls.policy.id,
+                "name": "Negotiation attempt",
+                "sequence": 99,
+                "offset_days": 200,
+                "tone": "final",
+                "negotiation": True,
+                "active": False,
+            }
+        )
+        disputed = cls._invoice(cls.customer, 2500.0, cls._due(-120))
+        masc = cls.env["dunning.communication"].create(
+            {
+                "partner_id": cls.customer.id,
+                "stage_id": masc_stage.id,
+                "channel": "negotiation",
+                "date": cls._due(-45),
+                "line_ids": [
+                    (
+                        0,
+                        0,
+                        dict(
+                            disputed._dunning_snapshot(cls._due(-45)),
+                            stage_id=masc_stage.id,
+                            cycle=disputed.dunning_cycle,
+                        ),
+                    )
+                ],
+            }
+        )
+        masc._issue()
+        masc.write(
+            {
+                "sending_method": "burofax",
+                "sending_reference": "BF-SMOKE",
+                "sending_date": cls._due(-45),
+                "delivery_outcome": "delivered",
+                "receipt_date": cls._due(-42),
+            }
+        )
+        cls.negotiation = masc.negotiation_ids
         for customer in (cls.customer, cls.customer_2):
             cls.env["dunning.promise.wizard"].with_context(
                 active_model="res.partner", active_ids=customer.ids
@@ -146,6 +190,7 @@ class TestUiSmoke(DunningCommon, HttpCase):
             "dunning.communication": self.letter | self.handover,
             "res.partner": self.customer,
             "dunning.run": self.dunning_run,
+            "dunning.negotiation": self.negotiation,
         }.get(model)
         Model = self.env[model].with_user(user)
         if preferred:
@@ -209,6 +254,7 @@ class TestUiSmoke(DunningCommon, HttpCase):
             "dunning.run",
             "dunning.interest.rate",
             "dunning.promise",
+            "dunning.negotiation",
             "res.partner",
             "account.move",
             "mail.activity",
@@ -254,6 +300,10 @@ class TestUiSmoke(DunningCommon, HttpCase):
                 ("exclude wizard", customer.action_dunning_exclude()),
                 ("promise wizard", customer.action_dunning_register_promise()),
                 ("letter delivery wizard", self.letter.with_user(user).action_mark_letter_sent()),
+                (
+                    "negotiation delivery wizard",
+                    self.negotiation.with_user(user).action_record_delivery(),
+                ),
             ):
                 steps.append(
                     {
@@ -288,6 +338,18 @@ class TestUiSmoke(DunningCommon, HttpCase):
             ),
             "account_dunning_es.report_dunning_dossier": (self.handover.ids, "Collection dossier"),
             "account_dunning_es.report_dunning_management": (self.report_wizard.ids, "Dunning"),
+            "account_dunning_es.report_dunning_negotiation": (
+                self.negotiation.ids,
+                "Invitation to negotiate",
+            ),
+            "account_dunning_es.report_dunning_masc_proof": (
+                self.negotiation.ids,
+                "BF-SMOKE",
+            ),
+            "account_dunning_es.report_dunning_monitorio": (
+                self.negotiation.ids,
+                "procedimiento monitorio",
+            ),
         }
         result = []
         for report in reports:
@@ -322,9 +384,11 @@ class TestUiSmoke(DunningCommon, HttpCase):
             "Runs",
             "Interest Rates",
             "dunning.communication form",
+            "Ready for Court",
+            "dunning.negotiation form",
         ):
             self.assertIn(expected, labels)
-        self.assertEqual(len(self._print_html(self.manager)), 4)
+        self.assertEqual(len(self._print_html(self.manager)), 7)
 
     def test_collector_opens_every_screen_and_report(self):
         steps = self._walk(self.collector_user)

@@ -2,7 +2,7 @@
 from odoo import Command, _, fields, models
 from odoo.exceptions import UserError
 
-from ..models import dunning_rules
+from ..models import dunning_court_rules, dunning_rules
 
 # Ways of sending identified by the operator's reference.
 REFERENCED = ("certified", "burofax", "certified_email")
@@ -40,6 +40,19 @@ class DunningLetterSendWizard(models.TransientModel):
     def action_confirm(self):
         self.ensure_one()
         letters = self.communication_ids
+        if any(c.channel == "negotiation" for c in letters) and not (
+            dunning_court_rules.masc_method_allowed(self.sending_method)
+        ):
+            methods = dict(self._fields["sending_method"]._description_selection(self.env))
+            raise UserError(
+                _(
+                    "A negotiation attempt counts before a court only when its receipt and "
+                    "content are proven (LO 1/2025 art. 10): send it by %(methods)s. "
+                    "%(method)s, SMS or messaging apps prove neither.",
+                    methods=", ".join(methods[m] for m in dunning_court_rules.MASC_METHODS),
+                    method=methods.get(self.sending_method, self.sending_method),
+                )
+            )
         if self.sending_method in REFERENCED and not self.sending_reference:
             raise UserError(
                 _("Give the reference of the certified post, burofax or certified email.")
