@@ -28,7 +28,7 @@ channels = dict(comms._fields["channel"]._description_selection(env))  # noqa: F
 states = dict(comms._fields["state"]._description_selection(env))  # noqa: F821
 print("Communications by channel:")
 for (channel, state), count in sorted(Counter((c.channel, c.state) for c in comms).items()):
-    print(f"  {channels[channel]:<20} {states[state]:<12} {count}")
+    print(f"  {channels[channel]:<28} {states[state]:<12} {count}")
 failed = comms.filtered(lambda c: c.state == "failed")
 print(f"Failures: {len(failed)}")
 for comm in failed:
@@ -36,4 +36,4 @@ for comm in failed:
 history = env["dunning.communication"].search([])  # noqa: F821
 print(f"History in the database (the demo replays the last months): {len(history)} communications")
 for channel, count in sorted(Counter(history.mapped("channel")).items()):
-    print(f"  {channels[channel]:<20} {count}")
+    print(f"  {channels[channel]:<28} {count}")

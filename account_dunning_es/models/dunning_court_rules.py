@@ -139,6 +139,8 @@ def competent_court(city, province):
     place, which decides the district.
     """
     place = city or ""
+    # "Bizkaia (Vizcaya)": the first name is enough in a heading.
+    province = (province or "").split(" (")[0]
     if province and province != city:
         place = f"{place} ({province})" if place else province
     return place

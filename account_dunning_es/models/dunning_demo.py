@@ -75,7 +75,12 @@ class DunningDemo(models.AbstractModel):
             ("Talleres Martínez SL", "sme", "ESB28123453", "+34 612 345 678", [-95, -32, -4, 3]),
             ("Distribuciones Levante SL", "strategic", "ESB46123451", "+34 963 550 104", [-12, 2]),
             ("Lucía Fernández", "mass", False, "+34 622 000 105", [-18, -2]),
+            # Past its negotiation attempt (LO 1/2025): ready for court.
+            ("Construcciones Norte SL", "strategic", "ESB48123459", "+34 944 550 106", [-135]),
         ]
+        addresses = {
+            "Construcciones Norte SL": ("Gran Vía 12", "48001", "Bilbao", "base.state_es_bi"),
+        }
         # Payments the customers make during the replay: (customer, invoice
         # index, days after its due date, share of the amount).
         demo_payments = [
@@ -94,9 +99,12 @@ class DunningDemo(models.AbstractModel):
                     "vat": vat,
                     "email": f"cobros.{segment}@example.com",
                     "phone": phone,
-                    "street": "Calle Mayor 1",
-                    "zip": "28013",
-                    "city": "Madrid",
+                    "street": addresses.get(name, ("Calle Mayor 1",))[0],
+                    "zip": addresses.get(name, (None, "28013"))[1],
+                    "city": addresses.get(name, (None, None, "Madrid"))[2],
+                    "state_id": self.env.ref(
+                        addresses.get(name, (None, None, None, "base.state_es_m"))[3]
+                    ).id,
                     "country_id": spain.id,
                     "lang": "es_ES" if self.env["res.lang"]._lang_get("es_ES") else "en_US",
                     "dunning_segment_id": self.env.ref(
@@ -137,6 +145,7 @@ class DunningDemo(models.AbstractModel):
         # Replay the daily runs of the last months so that the demo customers
         # sit at different stages, with a history to look at.
         start = min(demo_moves.mapped("invoice_date_due"))
+        receipts = {}
         for days in range((today - start).days, 0, -1):
             day = fields.Date.add(today, days=-days)
             for invoice, share in to_pay.get(day, []):
@@ -154,3 +163,17 @@ class DunningDemo(models.AbstractModel):
                 }
             )
             run._execute()
+            # The collector sends each negotiation attempt by burofax; it is
+            # received three days later.
+            for comm in run.communication_ids.filtered(lambda c: c.channel == "negotiation"):
+                receipts.setdefault(fields.Date.add(day, days=3), []).append(comm)
+            for comm in receipts.pop(fields.Date.add(day, days=1), []):
+                comm.write(
+                    {
+                        "sending_method": "burofax",
+                        "sending_reference": f"BF-{comm.name.replace('/', '-')}",
+                        "sending_date": comm.date,
+                        "delivery_outcome": "delivered",
+                        "receipt_date": fields.Date.add(day, days=1),
+                    }
+                )

@@ -193,6 +193,23 @@ class DunningNegotiation(models.Model):
             if negotiation.offer_instalments < 1:
                 raise UserError(_("A payment plan has one instalment at least."))
 
+    def write(self, vals):
+        terms = {"form", "offer_kind", "offer_instalments", "acceptance_days"}
+        if terms & set(vals) and any(n.window_end for n in self):
+            raise UserError(
+                _("The terms of an attempt already received cannot change: issue a new one.")
+            )
+        result = super().write(vals)
+        if terms & set(vals):
+            # The document issued said something else: render it again.
+            self.document_attachment_id = False
+            cron = self.env.ref(
+                "account_dunning_es.ir_cron_dunning_letters", raise_if_not_found=False
+            )
+            if cron:
+                cron._trigger()
+        return result
+
     # ------------------------------------------------------------------
     # Creation from the negotiation stage
     # ------------------------------------------------------------------
@@ -255,6 +272,7 @@ class DunningNegotiation(models.Model):
             rows=rows,
             currency=currency,
             total=currency.round(sum(totals.values())),
+            missing_rates=any(row["missing"] for row in rows),
         )
 
     def _court_values(self, petition_date=None):
@@ -276,7 +294,10 @@ class DunningNegotiation(models.Model):
                 "regime": comm._regime(),
                 "date": petition_date,
                 "claim": self._claim_on(petition_date, current=True),
-                "documents": self._pack_documents(),
+                # Listed in the petition's language (the company's).
+                "documents": self.with_context(
+                    lang=self.company_id.partner_id.lang or self.env.lang
+                )._pack_documents(),
                 "place": self.company_id.city or "",
             }
         return values

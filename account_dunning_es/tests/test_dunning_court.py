@@ -60,6 +60,7 @@ class TestCourtRules(TransactionCase):
         self.assertEqual(plan[2][0], D + timedelta(days=60))
         self.assertEqual(court.competent_court("Getafe", "Madrid"), "Getafe (Madrid)")
         self.assertEqual(court.competent_court("Madrid", "Madrid"), "Madrid")
+        self.assertEqual(court.competent_court("Bilbao", "Bizkaia (Vizcaya)"), "Bilbao (Bizkaia)")
 
 
 class CourtCommon(DunningCommon):
@@ -129,6 +130,21 @@ class TestNegotiationAttempt(CourtCommon):
         self._run(on_date=self._due(20))
         self.assertFalse(self._handovers())
         self.assertEqual(invoice.dunning_stage_id, self.stage_masc)
+
+    def test_the_collector_may_switch_to_an_offer_until_it_is_received(self):
+        _invoice, comm, negotiation = self._negotiation()
+        negotiation.document_attachment_id = self.env["ir.attachment"].create(
+            {"name": "old.pdf", "raw": b"%PDF-1.4"}
+        )
+        negotiation.write({"form": "offer", "acceptance_days": 40})
+        self.assertFalse(negotiation.document_attachment_id, "rendered again by the letter job")
+        html = self._html("account_dunning_es.action_report_dunning_negotiation", negotiation)
+        self.assertIn("Binding confidential offer", html)
+        self.assertIn("CONFIDENTIAL", html)
+        self.assertNotIn("Final demand", html, "a document of its own, not a demand letter")
+        self._deliver(comm, received=self._due(2))
+        with self.assertRaisesRegex(UserError, "cannot change"):
+            negotiation.form = "invitation"
 
     def test_email_post_or_sms_are_refused_with_a_clear_message(self):
         _invoice, comm, negotiation = self._negotiation()
