@@ -8,6 +8,8 @@
     "category": "Accounting/Accounting",
     "license": "AGPL-3",
     "author": "account_dunning_es authors",
+    "maintainers": ["account-dunning-es"],
+    "development_status": "Beta",
     "website": "https://github.com/account-dunning-es/account-dunning-es",
     # l10n_es: a Spanish product for Spanish companies (chart, tax ids, IBAN).
     "depends": ["account", "mail", "sales_team", "l10n_es"],

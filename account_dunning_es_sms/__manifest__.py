@@ -7,6 +7,8 @@
     "category": "Accounting/Accounting",
     "license": "AGPL-3",
     "author": "account_dunning_es authors",
+    "maintainers": ["account-dunning-es"],
+    "development_status": "Beta",
     "website": "https://github.com/account-dunning-es/account-dunning-es",
     "depends": ["account_dunning_es", "sms", "phone_validation"],
     "external_dependencies": {"python": ["phonenumbers"]},
