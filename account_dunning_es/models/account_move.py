@@ -1,7 +1,7 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from collections import defaultdict
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from . import dunning_rules, dunning_sql
@@ -214,9 +214,9 @@ class AccountMove(models.Model):
     def _dunning_reason_activities(self):
         """A dispute, a missing document or financial difficulty asks for action."""
         summaries = {
-            "dispute": _("Resolve the dispute"),
-            "missing_document": _("Send the missing document or data"),
-            "financial": _("Propose a payment plan"),
+            "dispute": self.env._("Resolve the dispute"),
+            "missing_document": self.env._("Send the missing document or data"),
+            "financial": self.env._("Propose a payment plan"),
         }
         for move in self:
             activity_type = REASON_ACTIVITIES.get(move.dunning_reason)
@@ -243,7 +243,7 @@ class AccountMove(models.Model):
         not_invoices = self.filtered(lambda m: m.move_type != "out_invoice")
         if not_invoices:
             raise UserError(
-                _(
+                self.env._(
                     "Only customer invoices can be dunned; not: %(names)s",
                     names=", ".join(not_invoices.mapped("display_name")),
                 )
@@ -273,12 +273,14 @@ class AccountMove(models.Model):
         for move in self:
             promise = promised.filtered(lambda p, m=move: m in p.move_ids)[:1]
             if move.payment_state not in ("not_paid", "partial") or move.state != "posted":
-                reasons.append(_("%(invoice)s is not open.", invoice=move.name))
+                reasons.append(self.env._("%(invoice)s is not open.", invoice=move.name))
             elif move.dunning_excluded or move.commercial_partner_id.dunning_excluded:
-                reasons.append(_("%(invoice)s is excluded from dunning.", invoice=move.name))
+                reasons.append(
+                    self.env._("%(invoice)s is excluded from dunning.", invoice=move.name)
+                )
             elif promise:
                 reasons.append(
-                    _(
+                    self.env._(
                         "%(invoice)s is under the open payment promise %(promise)s (next "
                         "instalment %(date)s): it is not reminded while the promise holds.",
                         invoice=move.name,
@@ -288,11 +290,13 @@ class AccountMove(models.Model):
                 )
             elif (move.dunning_reason or move.commercial_partner_id.dunning_reason) == "dispute":
                 reasons.append(
-                    _("%(invoice)s is disputed: resolve the dispute first.", invoice=move.name)
+                    self.env._(
+                        "%(invoice)s is disputed: resolve the dispute first.", invoice=move.name
+                    )
                 )
             else:
                 return
-        raise UserError(_("Nothing was sent:\n%(reasons)s", reasons="\n".join(reasons)))
+        raise UserError(self.env._("Nothing was sent:\n%(reasons)s", reasons="\n".join(reasons)))
 
     def action_dunning_reset(self):
         """Start a new dunning cycle: the invoices go back to no stage."""

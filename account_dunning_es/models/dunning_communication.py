@@ -1,7 +1,7 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from collections import defaultdict
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_amount
 
@@ -206,11 +206,11 @@ class DunningCommunication(models.Model):
             vals["name"] = reference
         return super().create(vals_list)
 
-    def copy(self, default=None):
+    def copy(self, default=None):  # pylint: disable=method-required-super
         # A communication is the record of a reminder issued on a given day
         # for given invoices: a copy would claim nothing, or claim twice.
         raise UserError(
-            _("A dunning communication records what was issued: it cannot be duplicated.")
+            self.env._("A dunning communication records what was issued: it cannot be duplicated.")
         )
 
     def write(self, vals):
@@ -295,16 +295,16 @@ class DunningCommunication(models.Model):
         partner = self.partner_id
         recipient = self.recipient_id or partner
         if not self.line_ids:
-            return _("The communication %(ref)s claims no invoice.", ref=self.name)
+            return self.env._("The communication %(ref)s claims no invoice.", ref=self.name)
         if not partner.active:
-            return _("The customer %(name)s is archived.", name=partner.display_name)
+            return self.env._("The customer %(name)s is archived.", name=partner.display_name)
         if self.channel == "email" and not recipient.email:
-            return _(
+            return self.env._(
                 "%(name)s has no email address: add one, or use another channel.",
                 name=recipient.display_name,
             )
         if self.channel == "letter" and not (recipient.street and recipient.city and recipient.zip):
-            return _(
+            return self.env._(
                 "The postal address of %(name)s is incomplete (street, zip and city are needed "
                 "for a letter).",
                 name=recipient.display_name,
@@ -313,13 +313,13 @@ class DunningCommunication(models.Model):
             # LO 1/2025 excludes disputes with public-sector entities: an
             # administration is claimed by the LCSP route.
             if partner.commercial_partner_id.dunning_regime == "administration":
-                return _(
+                return self.env._(
                     "%(name)s is a public administration: no negotiation attempt "
                     "(LO 1/2025) applies to it.",
                     name=partner.display_name,
                 )
             if not (recipient.email or (recipient.street and recipient.city and recipient.zip)):
-                return _(
+                return self.env._(
                     "%(name)s has neither a postal address nor an email address: the "
                     "negotiation attempt cannot be sent by burofax or certified email.",
                     name=recipient.display_name,
@@ -327,7 +327,7 @@ class DunningCommunication(models.Model):
         if self.channel in ("call", "meeting") and not (
             recipient.phone or recipient.mobile or partner.phone or partner.mobile
         ):
-            return _(
+            return self.env._(
                 "No phone number is known for %(name)s: no contact person can be called.",
                 name=recipient.display_name,
             )
@@ -339,14 +339,14 @@ class DunningCommunication(models.Model):
     def action_send(self):
         """Send the reviewed drafts (and retry failed ones)."""
         if any(c.state in ("sent", "cancelled") for c in self):
-            raise UserError(_("Only draft or failed communications can be sent."))
+            raise UserError(self.env._("Only draft or failed communications can be sent."))
         self._issue()
         return True
 
     def action_cancel(self):
         """Cancel drafts: their invoices go back to the stage they had before."""
         if any(c.state not in ("draft", "failed") for c in self):
-            raise UserError(_("Only draft or failed communications can be cancelled."))
+            raise UserError(self.env._("Only draft or failed communications can be cancelled."))
         lines = self.line_ids
         self.write({"state": "cancelled"})
         lines._restore_previous_stage()
@@ -359,7 +359,9 @@ class DunningCommunication(models.Model):
         )
         if not letters:
             raise UserError(
-                _("Select issued letters or negotiation attempts to record their delivery.")
+                self.env._(
+                    "Select issued letters or negotiation attempts to record their delivery."
+                )
             )
         return self.env["dunning.letter.send.wizard"]._action_open(letters)
 

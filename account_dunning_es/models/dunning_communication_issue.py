@@ -7,7 +7,7 @@ from collections import defaultdict
 
 from markupsafe import Markup
 
-from odoo import Command, _, api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_amount
 
@@ -60,7 +60,9 @@ class DunningCommunication(models.Model):
         for channel, comms in todo.grouped("channel").items():
             if channel not in issuers:
                 raise UserError(
-                    _("No way to issue a communication of channel %(channel)s.", channel=channel)
+                    self.env._(
+                        "No way to issue a communication of channel %(channel)s.", channel=channel
+                    )
                 )
             issuers[channel](comms)
         return todo
@@ -126,7 +128,10 @@ class DunningCommunication(models.Model):
         for template, comms in by_template.items():
             if not template:
                 comms.write(
-                    {"state": "failed", "failure_reason": _("The stage has no email template.")}
+                    {
+                        "state": "failed",
+                        "failure_reason": self.env._("The stage has no email template."),
+                    }
                 )
                 continue
             rendered = template._generate_template(comms.ids, ("subject", "email_from"))
@@ -135,18 +140,7 @@ class DunningCommunication(models.Model):
                 comm.id: rendered[comm.id].get("email_from") or comm.company_id.email_formatted
                 for comm in comms
             }
-            partners_by_sender = defaultdict(set)
-            for comm in comms:
-                partners_by_sender[senders[comm.id]].add(comm.partner_id.id)
-            reply_to = {}
-            for sender, partner_ids in partners_by_sender.items():
-                replies = (
-                    self.env["res.partner"]
-                    .sudo()
-                    .browse(partner_ids)
-                    ._notify_get_reply_to(default=sender)
-                )
-                reply_to.update({(sender, pid): value for pid, value in replies.items()})
+            reply_to = comms._reply_to_by_sender(senders)
             messages = (
                 self.env["mail.message"]
                 .sudo()
@@ -179,6 +173,26 @@ class DunningCommunication(models.Model):
             )
             for comm, message in zip(comms, messages, strict=True):
                 comm._mark_issued(message_id=message.id)
+
+    def _reply_to_by_sender(self, senders):
+        """{(sender, customer id): Reply-To}, computed once per sender for all
+        its customers (``mail.message`` would look it up once per message).
+
+        :param senders: {communication id: email_from}
+        """
+        partners_by_sender = defaultdict(set)
+        for comm in self:
+            partners_by_sender[senders[comm.id]].add(comm.partner_id.id)
+        reply_to = {}
+        for sender, partner_ids in partners_by_sender.items():
+            replies = (
+                self.env["res.partner"]
+                .sudo()
+                .browse(partner_ids)
+                ._notify_get_reply_to(default=sender)
+            )
+            reply_to.update({(sender, pid): value for pid, value in replies.items()})
+        return reply_to
 
     def _render_email_bodies(self, template):
         """The template's body for each communication: {id: html}.
@@ -295,7 +309,7 @@ class DunningCommunication(models.Model):
             comm.letter_attachment_id = attachment
             comm.partner_id.message_post(
                 body=Markup("<p>%s</p>")
-                % _(
+                % self.env._(
                     "%(stage)s: demand letter %(ref)s for %(amount)s, to pay by %(deadline)s.",
                     stage=comm.stage_id.name,
                     ref=comm.name,
@@ -315,7 +329,7 @@ class DunningCommunication(models.Model):
         )
         rows = Markup("").join(
             Markup("<li>%s</li>")
-            % _(
+            % self.env._(
                 "%(number)s, due %(due)s, %(amount)s (%(days)s days overdue)",
                 number=line.move_id.name,
                 due=line.date_due,
@@ -325,10 +339,11 @@ class DunningCommunication(models.Model):
             for line in self.line_ids
         )
         parts = [
-            Markup("<p>%s</p>") % _("Dunning %(ref)s, %(stage)s.", ref=self.name, stage=stage.name)
+            Markup("<p>%s</p>")
+            % self.env._("Dunning %(ref)s, %(stage)s.", ref=self.name, stage=stage.name)
         ]
         if objective:
-            parts.append(Markup("<p><b>%s</b> %s</p>") % (_("Objective:"), objective))
+            parts.append(Markup("<p><b>%s</b> %s</p>") % (self.env._("Objective:"), objective))
         parts.append(Markup("<ul>%s</ul>") % rows)
         if stage.note:
             parts.append(stage.note)
@@ -337,10 +352,10 @@ class DunningCommunication(models.Model):
     def _issue_activity(self):
         """Call, meeting and hand-over: an activity for the responsible collector."""
         summaries = {
-            "call": _("Collection call"),
-            "meeting": _("Collection meeting"),
-            "agency": _("Hand over to external collection agency"),
-            "legal": _("Hand over for legal action"),
+            "call": self.env._("Collection call"),
+            "meeting": self.env._("Collection meeting"),
+            "agency": self.env._("Hand over to external collection agency"),
+            "legal": self.env._("Hand over for legal action"),
         }
         vals_list = []
         for comm in self:
@@ -380,11 +395,11 @@ class DunningCommunication(models.Model):
                     "message_type": "email_outgoing",
                     "author_id": (comm.user_id.partner_id or comm.company_id.partner_id).id,
                     "email_from": comm.user_id.email_formatted or comm.company_id.email_formatted,
-                    "subject": _(
+                    "subject": self.env._(
                         "%(company)s: %(ref)s", company=comm.company_id.name, ref=comm.name
                     ),
                     "body_html": Markup("<p>%s</p>")
-                    % _("Please find attached our letter %(ref)s.", ref=comm.name),
+                    % self.env._("Please find attached our letter %(ref)s.", ref=comm.name),
                     "recipient_ids": [Command.link((comm.recipient_id or comm.partner_id).id)],
                     "attachment_ids": [Command.link(comm.letter_attachment_id.id)],
                     "auto_delete": False,
@@ -398,7 +413,7 @@ class DunningCommunication(models.Model):
     def _email_problem(self, comm):
         recipient = comm.recipient_id or comm.partner_id
         if not recipient.email:
-            return _("%(name)s has no email address.", name=recipient.display_name)
+            return self.env._("%(name)s has no email address.", name=recipient.display_name)
         if not comm.letter_attachment_id:
-            return _("The letter %(ref)s could not be rendered.", ref=comm.name)
+            return self.env._("The letter %(ref)s could not be rendered.", ref=comm.name)
         return ""

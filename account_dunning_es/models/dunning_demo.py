@@ -1,6 +1,30 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import Command, api, fields, models
 
+# name, segment, tax id, phone, due dates in days from today
+DEMO_CUSTOMERS = [
+    ("Ayuntamiento de Villanueva", "public", "ESP2807900B", "+34 915 550 101", [-75, -20]),
+    ("Grupo Industrial Ebro SA", "large", "ESA50123454", "+34 976 550 102", [-45, -8, 10]),
+    ("Talleres Martínez SL", "sme", "ESB28123453", "+34 612 345 678", [-95, -32, -4, 3]),
+    ("Distribuciones Levante SL", "strategic", "ESB46123451", "+34 963 550 104", [-12, 2]),
+    ("Lucía Fernández", "mass", False, "+34 622 000 105", [-18, -2]),
+    # Past its negotiation attempt (LO 1/2025): ready for court.
+    ("Construcciones Norte SL", "strategic", "ESB48123459", "+34 944 550 106", [-135]),
+]
+# street, zip, city, province (xmlid); None: everyone else's.
+DEMO_ADDRESSES = {
+    None: ("Calle Mayor 1", "28013", "Madrid", "base.state_es_m"),
+    "Construcciones Norte SL": ("Gran Vía 12", "48001", "Bilbao", "base.state_es_bi"),
+}
+# Payments the customers make during the replay: (customer, invoice index,
+# days after its due date, share of the amount).
+DEMO_PAYMENTS = [
+    ("Grupo Industrial Ebro SA", 0, 12, 1.0),
+    ("Talleres Martínez SL", 1, 25, 0.5),
+    ("Lucía Fernández", 0, 6, 1.0),
+    ("Ayuntamiento de Villanueva", 0, 40, 1.0),
+]
+
 
 class DunningDemo(models.AbstractModel):
     """Demo data of the add-on: a Spanish company and its customers, whose
@@ -66,85 +90,77 @@ class DunningDemo(models.AbstractModel):
         )
         if not journal:
             return
-        spain = self.env.ref("base.es")
-        today = fields.Date.context_today(self)
-        customers = [
-            # name, segment, tax id, phone, due dates in days from today
-            ("Ayuntamiento de Villanueva", "public", "ESP2807900B", "+34 915 550 101", [-75, -20]),
-            ("Grupo Industrial Ebro SA", "large", "ESA50123454", "+34 976 550 102", [-45, -8, 10]),
-            ("Talleres Martínez SL", "sme", "ESB28123453", "+34 612 345 678", [-95, -32, -4, 3]),
-            ("Distribuciones Levante SL", "strategic", "ESB46123451", "+34 963 550 104", [-12, 2]),
-            ("Lucía Fernández", "mass", False, "+34 622 000 105", [-18, -2]),
-            # Past its negotiation attempt (LO 1/2025): ready for court.
-            ("Construcciones Norte SL", "strategic", "ESB48123459", "+34 944 550 106", [-135]),
-        ]
-        addresses = {
-            "Construcciones Norte SL": ("Gran Vía 12", "48001", "Bilbao", "base.state_es_bi"),
-        }
-        # Payments the customers make during the replay: (customer, invoice
-        # index, days after its due date, share of the amount).
-        demo_payments = [
-            ("Grupo Industrial Ebro SA", 0, 12, 1.0),
-            ("Talleres Martínez SL", 1, 25, 0.5),
-            ("Lucía Fernández", 0, 6, 1.0),
-            ("Ayuntamiento de Villanueva", 0, 40, 1.0),
-        ]
-        demo_moves = self.env["account.move"]
-        by_customer = {}
-        for name, segment, vat, phone, due_offsets in customers:
-            partner = self.env["res.partner"].create(
-                {
-                    "name": name,
-                    "is_company": segment != "mass",
-                    "vat": vat,
-                    "email": f"cobros.{segment}@example.com",
-                    "phone": phone,
-                    "street": addresses.get(name, ("Calle Mayor 1",))[0],
-                    "zip": addresses.get(name, (None, "28013"))[1],
-                    "city": addresses.get(name, (None, None, "Madrid"))[2],
-                    "state_id": self.env.ref(
-                        addresses.get(name, (None, None, None, "base.state_es_m"))[3]
-                    ).id,
-                    "country_id": spain.id,
-                    "lang": "es_ES" if self.env["res.lang"]._lang_get("es_ES") else "en_US",
-                    "dunning_segment_id": self.env.ref(
-                        f"account_dunning_es.dunning_segment_{segment}"
-                    ).id,
-                }
+        by_customer = {
+            customer[0]: self._demo_invoices(
+                self._demo_customer(*customer[:4]), customer[4], journal
             )
-            for index, offset in enumerate(due_offsets, start=1):
-                due = fields.Date.add(today, days=offset)
-                invoice = self.env["account.move"].create(
-                    {
-                        "move_type": "out_invoice",
-                        "partner_id": partner.id,
-                        "journal_id": journal.id,
-                        "invoice_date": fields.Date.add(due, days=-30),
-                        "invoice_date_due": due,
-                        "invoice_line_ids": [
-                            Command.create(
-                                {
-                                    "name": f"Servicios de mantenimiento {index}",
-                                    "quantity": 1,
-                                    "price_unit": 450.0 * index,
-                                    "tax_ids": [],
-                                }
-                            )
-                        ],
-                    }
-                )
-                invoice.action_post()
-                demo_moves |= invoice
-                by_customer.setdefault(name, []).append(invoice)
+            for customer in DEMO_CUSTOMERS
+        }
         to_pay = {}
-        for name, index, days, share in demo_payments:
+        for name, index, days, share in DEMO_PAYMENTS:
             invoice = by_customer[name][index]
             to_pay.setdefault(fields.Date.add(invoice.invoice_date_due, days=days), []).append(
                 (invoice, share)
             )
-        # Replay the daily runs of the last months so that the demo customers
-        # sit at different stages, with a history to look at.
-        start = min(demo_moves.mapped("invoice_date_due"))
+        moves = self.env["account.move"].union(*by_customer.values())
+        self._replay(company, min(moves.mapped("invoice_date_due")), to_pay)
+
+    def _demo_customer(self, name, segment, vat, phone):
+        street, zip_code, city, state = DEMO_ADDRESSES.get(name, DEMO_ADDRESSES[None])
+        return self.env["res.partner"].create(
+            {
+                "name": name,
+                "is_company": segment != "mass",
+                "vat": vat,
+                "email": f"cobros.{segment}@example.com",
+                "phone": phone,
+                "street": street,
+                "zip": zip_code,
+                "city": city,
+                "state_id": self.env.ref(state).id,
+                "country_id": self.env.ref("base.es").id,
+                "lang": "es_ES" if self.env["res.lang"]._lang_get("es_ES") else "en_US",
+                "dunning_segment_id": self.env.ref(
+                    f"account_dunning_es.dunning_segment_{segment}"
+                ).id,
+            }
+        )
+
+    def _demo_invoices(self, partner, due_offsets, journal):
+        """Posted invoices of the customer, due so many days from today."""
+        today = fields.Date.context_today(self)
+        invoices = self.env["account.move"]
+        for index, offset in enumerate(due_offsets, start=1):
+            due = fields.Date.add(today, days=offset)
+            invoices |= self.env["account.move"].create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner.id,
+                    "journal_id": journal.id,
+                    "invoice_date": fields.Date.add(due, days=-30),
+                    "invoice_date_due": due,
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "name": f"Servicios de mantenimiento {index}",
+                                "quantity": 1,
+                                "price_unit": 450.0 * index,
+                                "tax_ids": [],
+                            }
+                        )
+                    ],
+                }
+            )
+        invoices.action_post()
+        return invoices
+
+    def _replay(self, company, start, to_pay):
+        """Replay the daily runs from ``start`` to yesterday, so that the demo
+        customers sit at different stages with a history to look at: the
+        customers pay what ``to_pay`` says on its days ({day: [(invoice,
+        share)]}), and the collector sends each negotiation attempt by
+        burofax, received three days later."""
+        today = fields.Date.context_today(self)
         receipts = {}
         for days in range((today - start).days, 0, -1):
             day = fields.Date.add(today, days=-days)
@@ -155,25 +171,19 @@ class DunningDemo(models.AbstractModel):
                     {"payment_date": day, "amount": invoice.amount_residual * share}
                 )._create_payments()
             run = self.env["dunning.run"].create(
-                {
-                    "company_id": company.id,
-                    "date": fields.Date.add(today, days=-days),
-                    "origin": "cron",
-                    "preview": False,
-                }
+                {"company_id": company.id, "date": day, "origin": "cron", "preview": False}
             )
             run._execute()
-            # The collector sends each negotiation attempt by burofax; it is
-            # received three days later.
             for comm in run.communication_ids.filtered(lambda c: c.channel == "negotiation"):
                 receipts.setdefault(fields.Date.add(day, days=3), []).append(comm)
-            for comm in receipts.pop(fields.Date.add(day, days=1), []):
+            received = fields.Date.add(day, days=1)
+            for comm in receipts.pop(received, []):
                 comm.write(
                     {
                         "sending_method": "burofax",
                         "sending_reference": f"BF-{comm.name.replace('/', '-')}",
                         "sending_date": comm.date,
                         "delivery_outcome": "delivered",
-                        "receipt_date": fields.Date.add(day, days=1),
+                        "receipt_date": received,
                     }
                 )

@@ -1,7 +1,7 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from markupsafe import Markup
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from . import dunning_rules
@@ -44,7 +44,7 @@ class DunningInterestRate(models.Model):
     def _check_dates(self):
         for rate in self:
             if rate.date_end < rate.date_start:
-                raise ValidationError(_("The period of a rate must end after it starts."))
+                raise ValidationError(self.env._("The period of a rate must end after it starts."))
             overlap = self.search_count(
                 [
                     ("id", "!=", rate.id),
@@ -55,7 +55,7 @@ class DunningInterestRate(models.Model):
             )
             if overlap:
                 raise ValidationError(
-                    _("The rate of %(name)s overlaps another period.", name=rate.name)
+                    self.env._("The rate of %(name)s overlaps another period.", name=rate.name)
                 )
 
     @api.model

@@ -1,7 +1,7 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from datetime import timedelta
 
-from odoo import Command, _, api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare, format_amount
 
@@ -126,13 +126,13 @@ class DunningPromise(models.Model):
                 float_compare(promise.amount, 0, precision_rounding=promise.currency_id.rounding)
                 <= 0
             ):
-                raise ValidationError(_("A promise is for a positive amount."))
+                raise ValidationError(self.env._("A promise is for a positive amount."))
             total = sum(promise.instalment_ids.mapped("amount"))
             if float_compare(
                 total, promise.amount, precision_rounding=promise.currency_id.rounding
             ):
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "The instalments of %(ref)s add up to %(total)s, not the promised %(amount)s.",
                         ref=promise.name,
                         total=format_amount(self.env, total, promise.currency_id),
@@ -194,7 +194,7 @@ class DunningPromise(models.Model):
         and tells the collector."""
         for promise in self:
             promise.message_post(
-                body=_(
+                body=self.env._(
                     "Promise broken: the instalment of %(date)s was not paid.",
                     date=promise.broken_date,
                 ),
@@ -203,8 +203,8 @@ class DunningPromise(models.Model):
             )
             promise.activity_schedule(
                 "mail.mail_activity_data_todo",
-                summary=_("Broken payment promise"),
-                note=_(
+                summary=self.env._("Broken payment promise"),
+                note=self.env._(
                     "%(customer)s did not keep promise %(ref)s (%(amount)s): contact them.",
                     customer=promise.partner_id.display_name,
                     ref=promise.name,
@@ -249,7 +249,7 @@ class DunningPromise(models.Model):
         """Turn the promise into ``count`` equal instalments a month apart."""
         for promise in self:
             if promise.state != "open":
-                raise UserError(_("Only an open promise can be split."))
+                raise UserError(self.env._("Only an open promise can be split."))
             first = promise.instalment_ids[:1].date or fields.Date.context_today(self)
             share = promise.currency_id.round(promise.amount / count)
             amounts = [share] * (count - 1) + [

@@ -5,19 +5,20 @@ from datetime import timedelta
 
 from psycopg2 import errors as pg_errors
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.osv import expression
 from odoo.tools import format_date, split_every
 from odoo.tools.translate import LazyTranslate
 
-from . import dunning_court_rules, dunning_rules, dunning_sql
+from . import dunning_sql
 
 _logger = logging.getLogger(__name__)
 _lt = LazyTranslate(__name__)
 
 # What a run logs: the log keeps each message's key and values, and is read
 # in the reader's language (the daily job runs as OdooBot, in English).
+# Module-level messages are lazy: read in the reader's language later.
+# pylint: disable=prefer-env-translation
 LOG_MESSAGES = {
     "started": _lt("Run started: %(count)s customers to review."),
     "busy": _lt("Another run is working on this company: stopped, to be resumed."),
@@ -27,6 +28,7 @@ LOG_MESSAGES = {
         "company or a policy on their segment)."
     ),
 }
+# pylint: enable=prefer-env-translation
 
 # Key of the PostgreSQL advisory lock that lets one run at a time work on a
 # company's customers (second key: the company id).
@@ -121,7 +123,10 @@ class DunningRun(models.Model):
             for entry in run.log_entries or []:
                 message = LOG_MESSAGES.get(entry.get("key"))
                 if message:
-                    lines.append(f"{entry['at']} {self.env._(message) % entry.get('args', {})}")
+                    # A lazy text carries no values: they are the log's.
+                    values = entry.get("args", {})
+                    text = self.env._(message) % values  # pylint: disable=translation-not-lazy
+                    lines.append(f"{entry['at']} {text}")
                 else:  # a run logged before 18.0.1.2.0, as it was written
                     lines.append(entry.get("text", "").rstrip("\n"))
             run.log = "\n".join(lines)
@@ -156,7 +161,8 @@ class DunningRun(models.Model):
         """
         today = fields.Date.context_today(self)
         runs = self.search([("queued", "=", True), ("state", "!=", "done")], order="id")
-        for company in self.env["dunning.policy"].search([]).company_id:
+        companies = self.env["dunning.policy"]._read_group([], ["company_id"])
+        for (company,) in companies:
             run = self.search(
                 [("company_id", "=", company.id), ("date", "=", today), ("origin", "=", "cron")],
                 limit=1,
@@ -256,106 +262,6 @@ class DunningRun(models.Model):
         entry = {"at": fields.Datetime.now().strftime("%H:%M:%S"), "key": key, "args": args}
         self.log_entries = [*(self.log_entries or []), entry]
 
-    def _lookahead_days(self):
-        """Days before the due date of the earliest pre-reminder of the company."""
-        stages = self.env["dunning.stage"].search(
-            [("company_id", "=", self.company_id.id), ("offset_days", "<", 0)],
-            order="offset_days",
-            limit=1,
-        )
-        return -stages.offset_days if stages else 0
-
-    def _claim_bounds_domain(self):
-        """Invoices that may reach a stage on the run's date, as a domain.
-
-        The necessary conditions of :func:`dunning_rules.claim_bounds`, over
-        every policy of the company: enough days since the last reminder, and
-        a later stage whose day has come. The daily run reads only these
-        invoices (those reminded yesterday or waiting for their next stage
-        make up most of a ledger); the rules decide on them as before.
-        """
-        company = self.company_id
-        Policy = self.env["dunning.policy"].sudo().with_context(active_test=False)
-        policies = (
-            Policy.search([("company_id", "=", company.id)]) | company.sudo().dunning_policy_id
-        )
-        policies |= policies.chronic_policy_id
-        # An invoice may sit at any stage, archived or of a policy that no
-        # longer applies to its customer: the rules compare its sequence.
-        all_stages = self.env["dunning.stage"].sudo().with_context(active_test=False).search([])
-        bounds = dunning_rules.claim_bounds(
-            [s for policy in policies for s in policy._stage_infos()],
-            set(all_stages.mapped("sequence")),
-            policies.mapped("min_days_between"),
-            policies.mapped("grace_days"),
-        )
-        today = self.date
-        by_due_until = defaultdict(list)
-        for stage in all_stages:
-            if stage.sequence in bounds.offsets:
-                by_due_until[bounds.offsets[stage.sequence]].append(stage.id)
-        reach = []
-        if None in bounds.offsets:
-            reach.append(
-                [
-                    ("dunning_stage_id", "=", False),
-                    ("invoice_date_due", "<=", fields.Date.add(today, days=-bounds.offsets[None])),
-                ]
-            )
-        for offset, stage_ids in by_due_until.items():
-            reach.append(
-                [
-                    ("dunning_stage_id", "in", stage_ids),
-                    ("invoice_date_due", "<=", fields.Date.add(today, days=-offset)),
-                ]
-            )
-        # A customer suspected of unwillingness goes straight to the final
-        # stage, whatever its offset, if a later stage remains.
-        with_later = [("dunning_stage_id", "in", [i for ids in by_due_until.values() for i in ids])]
-        if None in bounds.offsets:
-            with_later = expression.OR([with_later, [("dunning_stage_id", "=", False)]])
-        unwilling = expression.AND(
-            [
-                with_later,
-                [
-                    "|",
-                    ("dunning_reason", "=", "unwilling"),
-                    ("commercial_partner_id.dunning_reason", "=", "unwilling"),
-                ],
-            ]
-        )
-        domain = expression.OR([*reach, unwilling])
-        if bounds.min_gap > 0:
-            domain = expression.AND(
-                [
-                    domain,
-                    [
-                        "|",
-                        ("dunning_last_date", "=", False),
-                        (
-                            "dunning_last_date",
-                            "<=",
-                            fields.Date.add(today, days=-bounds.min_gap),
-                        ),
-                    ],
-                ]
-            )
-        return domain
-
-    def _candidate_partner_ids(self, claim_domain=None):
-        """Customers with open invoices due by the lookahead date, by id.
-
-        :param claim_domain: keep to the invoices it matches
-            (:meth:`_claim_bounds_domain`)
-        """
-        Move = self.env["account.move"].with_context(active_test=False)
-        due_until = fields.Date.add(self.date, days=self._lookahead_days())
-        domain = Move._dunning_open_domain(self.company_id, due_until)
-        if claim_domain:
-            domain = expression.AND([domain, claim_domain])
-        groups = Move._read_group(domain, ["commercial_partner_id"])
-        return sorted(partner.id for (partner,) in groups)
-
     def _execute(self, max_batches=None, move_ids=None, force=False, broken_promise=False):
         """Process the run's customers in batches, in the current transaction.
 
@@ -449,301 +355,8 @@ class DunningRun(models.Model):
             _logger.info("Dunning batch conflict: %s", error)
             self.env.invalidate_all()
             raise DunningConflict(
-                _("Another run is issuing reminders for these customers: try again in a moment.")
+                self.env._(
+                    "Another run is issuing reminders for these customers: try again in a moment."
+                )
             ) from error
         return True
-
-    def _plan_and_issue(
-        self, partner_ids, move_ids=None, force=False, broken_promise=False, claim_domain=None
-    ):
-        """Decide which invoices reach a new stage, then issue the communications.
-
-        Data is read in a few queries for the whole batch; the decision per
-        invoice is :meth:`_next_stage_of`. ``claim_domain`` leaves out
-        invoices that cannot reach a stage today (see
-        :meth:`_claim_bounds_domain`).
-        """
-        moves = self._batch_moves(partner_ids, move_ids, claim_domain)
-        if not moves:
-            return self.env["dunning.communication"]
-        # Lock the invoices: a payment being reconciled on them waits for us,
-        # and one committed since our snapshot makes us start again.
-        self.env.cr.execute(dunning_sql.lock_moves_nowait(moves.ids))
-        net_balance = self._net_balances(moves.commercial_partner_id)
-        # Invoices under an open promise are paused (a broken promise has been
-        # closed before its escalation, so it pauses nothing).
-        promised = set(
-            self.env["dunning.promise"]
-            .search([("state", "=", "open"), ("move_ids", "in", moves.ids)])
-            .move_ids.ids
-        )
-        handed_over = self._handed_over_partner_ids(moves.commercial_partner_id)
-        masc_attempts = self._masc_attempts(moves)
-        policies = {}
-        stage_infos = {}
-        plan = defaultdict(list)
-        for move in moves:
-            partner = move.commercial_partner_id
-            if partner.id not in policies:
-                policies[partner.id] = partner._dunning_policy(self.company_id)
-            policy = policies[partner.id]
-            if not policy:
-                continue
-            # A collector who forces a reminder has looked at the amount already.
-            if not force and not dunning_rules.above_threshold(
-                net_balance.get(partner.id, 0.0), policy.min_amount
-            ):
-                continue
-            # An invoice's own reason overrides its customer's.
-            if move.id in promised or (move.dunning_reason or partner.dunning_reason) == "dispute":
-                continue
-            administration = partner.dunning_regime == "administration"
-            key = (policy.id, partner.id in handed_over, administration)
-            if key not in stage_infos:
-                stage_infos[key] = self._stages_for(policy, *key[1:])
-            info = self._next_stage_of(move, policy, stage_infos[key], force, broken_promise)
-            if (
-                info
-                and not administration
-                and not self._masc_done(policy, info, masc_attempts.get(move.id, []))
-            ):
-                continue
-            if info:
-                plan[(partner.id, info.id)].append(move)
-        without_policy = [pid for pid, policy in policies.items() if not policy]
-        if without_policy:
-            self._log("no_policy", count=len(without_policy))
-        return self._create_communications(plan, policies)
-
-    @api.model
-    def _stages_for(self, policy, handed_over, administration):
-        """The StageInfo a customer may reach under a policy.
-
-        A customer already handed over gets no friendly stage any more; a
-        public administration never gets a negotiation stage (LO 1/2025 leaves
-        disputes with public-sector entities out).
-        """
-        infos = policy._stage_infos()
-        if handed_over:
-            friendly = set(policy.stage_ids.filtered(lambda s: s.tone == "friendly").ids)
-            infos = dunning_rules.stages_after_handover(infos, friendly)
-        if administration:
-            infos = dunning_rules.stages_after_handover(
-                infos, set(policy._negotiation_stages().ids)
-            )
-        return infos
-
-    def _masc_done(self, policy, info, attempts):
-        """Whether an invoice may reach a stage as far as LO 1/2025 goes.
-
-        Under a policy with a negotiation stage, the hand-over (for legal
-        action, or to an agency that may go to court) waits for an attempt
-        that covered the invoice, received, whose answer period ended without
-        agreement (art. 5; the period, arts. 7 and 17).
-        """
-        stage = self.env["dunning.stage"].browse(info.id)
-        if not stage.handover or not policy._negotiation_stages():
-            return True
-        return dunning_court_rules.masc_allows_handover(attempts, self.date).allowed
-
-    def _masc_attempts(self, moves):
-        """{invoice id: [(method, delivery outcome, receipt date, window end,
-        outcome)]} of the negotiation attempts that covered each invoice."""
-        lines = self.env["dunning.communication.line"].search_fetch(
-            [
-                ("move_id", "in", moves.ids),
-                ("channel", "=", "negotiation"),
-                ("cancelled", "=", False),
-            ],
-            ["move_id", "communication_id"],
-        )
-        negotiations = self.env["dunning.negotiation"].search(
-            [("communication_id", "in", lines.communication_id.ids)]
-        )
-        by_comm = {n.communication_id.id: n for n in negotiations}
-        attempts = defaultdict(list)
-        for line in lines:
-            attempt = by_comm.get(line.communication_id.id)
-            if attempt:
-                attempts[line.move_id.id].append(
-                    (
-                        attempt.sending_method,
-                        attempt.delivery_outcome,
-                        attempt.receipt_date,
-                        attempt.window_end,
-                        attempt.outcome,
-                    )
-                )
-        return attempts
-
-    def _batch_moves(self, partner_ids, move_ids=None, claim_domain=None):
-        """The open invoices of a batch of customers that may reach a stage today."""
-        Move = self.env["account.move"].with_context(active_test=False)
-        # Invoices due after the lookahead reach no stage today, unless a
-        # collector picked them (a pre-reminder may be forced at any time).
-        due_until = None if move_ids else fields.Date.add(self.date, days=self._lookahead_days())
-        domain = Move._dunning_open_domain(self.company_id, due_until) + [
-            ("commercial_partner_id", "in", partner_ids)
-        ]
-        if move_ids:
-            domain.append(("id", "in", list(move_ids)))
-        if claim_domain:
-            domain = expression.AND([domain, claim_domain])
-        return Move.search_fetch(
-            domain,
-            [
-                "name",
-                "commercial_partner_id",
-                "partner_id",
-                "invoice_date",
-                "invoice_date_due",
-                "amount_total",
-                "amount_residual",
-                "amount_residual_signed",
-                "currency_id",
-                "payment_reference",
-                "dunning_stage_id",
-                "dunning_last_date",
-                "dunning_cycle",
-                "dunning_reason",
-            ],
-            order="commercial_partner_id, invoice_date_due, id",
-        )
-
-    def _next_stage_of(self, move, policy, infos, force=False, broken_promise=False):
-        """The StageInfo an invoice reaches in this run, or None.
-
-        :param infos: the StageInfo its customer may reach (the policy's, or
-            those left after a hand-over)
-        """
-        today = self.date
-        overdue_days = dunning_rules.days_overdue(move.invoice_date_due, today)
-        current = move.dunning_stage_id.sequence if move.dunning_stage_id else None
-        last = move.dunning_last_date
-        since_last = (today - last).days if last else None
-        designated = policy.promise_broken_stage_id
-        if broken_promise and designated and (current is None or designated.sequence > current):
-            return dunning_rules.StageInfo(
-                designated.id, designated.sequence, designated.offset_days
-            )
-        if force:
-            return dunning_rules.forced_next_stage(infos, current, overdue_days)
-        if (move.dunning_reason or move.commercial_partner_id.dunning_reason) == "unwilling":
-            return dunning_rules.shortcut_to_final(
-                infos,
-                set(policy.stage_ids.filtered(lambda s: s.tone == "final").ids),
-                current,
-                overdue_days,
-                since_last,
-                policy.min_days_between,
-            )
-        return dunning_rules.next_stage(
-            infos, current, overdue_days, since_last, policy.min_days_between, policy.grace_days
-        )
-
-    def _handed_over_partner_ids(self, partners):
-        """Customers with an open invoice handed over to an agency or for legal action."""
-        Move = self.env["account.move"].with_context(active_test=False)
-        groups = Move._read_group(
-            Move._dunning_open_domain(self.company_id, include_excluded=True)
-            + [
-                ("commercial_partner_id", "in", partners.ids),
-                ("dunning_stage_id.handover", "!=", False),
-            ],
-            ["commercial_partner_id"],
-        )
-        return {partner.id for (partner,) in groups}
-
-    def _net_balances(self, partners):
-        """Open invoices minus unapplied credit notes, per partner, company currency."""
-        Move = self.env["account.move"].with_context(active_test=False)
-        groups = Move._read_group(
-            [
-                ("company_id", "=", self.company_id.id),
-                ("commercial_partner_id", "in", partners.ids),
-                ("move_type", "in", ("out_invoice", "out_refund")),
-                ("state", "=", "posted"),
-                ("payment_state", "in", ("not_paid", "partial")),
-            ],
-            ["commercial_partner_id"],
-            ["amount_residual_signed:sum"],
-        )
-        return {partner.id: amount for partner, amount in groups}
-
-    def _create_communications(self, plan, policies):
-        """One communication per customer, stage and channel.
-
-        The communications of the batch are created in one ``create()``; their
-        invoice lines, several per communication, in bulk
-        (:meth:`~.dunning_communication_line._bulk_create`), and the invoices'
-        stages in one UPDATE.
-        """
-        Stage = self.env["dunning.stage"]
-        today = self.date
-        vals_list = []
-        lines_per_comm = []
-        stage_by_move = {}
-        invoice_contacts = (
-            self.env["res.partner"]
-            .browse({pid for pid, _stage in plan})
-            ._dunning_invoice_contacts()
-        )
-        manager = self.company_id._dunning_manager() if plan else None
-        for (partner_id, stage_id), moves in plan.items():
-            stage = Stage.browse(stage_id)
-            partner = moves[0].commercial_partner_id
-            policy = policies[partner_id]
-            recipient_id = invoice_contacts[partner_id]
-            line_vals = [
-                dict(
-                    move._dunning_snapshot(today),
-                    stage_id=stage.id,
-                    previous_stage_id=move.dunning_stage_id.id,
-                    previous_date=move.dunning_last_date,
-                    cycle=move.dunning_cycle,
-                )
-                for move in moves
-            ]
-            amount = sum(line["amount_residual_company"] for line in line_vals)
-            for channel in stage._channels():
-                vals_list.append(
-                    {
-                        "date": today,
-                        "company_id": self.company_id.id,
-                        "partner_id": partner.id,
-                        "recipient_id": recipient_id,
-                        "stage_id": stage.id,
-                        "channel": channel,
-                        "user_id": partner._dunning_collector(policy, manager).id,
-                        "run_id": self.id,
-                        "invoice_count": len(line_vals),
-                        "amount_residual": amount,
-                    }
-                )
-                lines_per_comm.append(line_vals)
-            stage_by_move.update((move.id, stage.id) for move in moves)
-        comms = (
-            self.env["dunning.communication"]
-            .with_context(tracking_disable=True, mail_create_nolog=True)
-            .create(vals_list)
-        )
-        comms.flush_recordset()
-        self.env["dunning.communication.line"]._bulk_create(
-            [
-                dict(
-                    line,
-                    communication_id=comm.id,
-                    company_id=comm.company_id.id,
-                    partner_id=comm.partner_id.id,
-                    channel=comm.channel,
-                    date=comm.date,
-                )
-                for comm, lines in zip(comms, lines_per_comm, strict=True)
-                for line in lines
-            ]
-        )
-        comms.invalidate_recordset(["line_ids", "move_ids"])
-        self.env["account.move"]._dunning_claim(stage_by_move, today)
-        if not self.preview:
-            comms._issue()
-        return comms

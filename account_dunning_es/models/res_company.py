@@ -1,5 +1,5 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-from odoo import SUPERUSER_ID, _, fields, models
+from odoo import SUPERUSER_ID, fields, models
 from odoo.exceptions import UserError
 
 
@@ -82,14 +82,18 @@ class ResCompany(models.Model):
         Policy = self.env["dunning.policy"].with_context(active_test=False)
         if Policy.search_count([("company_id", "=", self.id)]):
             raise UserError(
-                _("The company %(company)s already has dunning policies.", company=self.name)
+                self.env._(
+                    "The company %(company)s already has dunning policies.", company=self.name
+                )
             )
         # sudo: the source company may be one the user does not work in; its
         # policies are read to be copied, nothing of it is changed.
         originals = Policy.sudo().search([("company_id", "=", source.id), ("active", "=", True)])
         if not originals:
             raise UserError(
-                _("The company %(company)s has no dunning policy to copy.", company=source.name)
+                self.env._(
+                    "The company %(company)s has no dunning policy to copy.", company=source.name
+                )
             )
         copies = {}
         for policy in originals:
@@ -110,7 +114,10 @@ class ResCompany(models.Model):
                     ).id,
                 }
             )
-        segments = self.env["dunning.segment"].with_context(active_test=False).search([])
+        # A handful of segments: all of them.
+        segments = (
+            self.env["dunning.segment"].with_context(active_test=False).search([])  # pylint: disable=no-search-all
+        )
         for segment in segments:
             policy = segment.sudo().with_company(source).policy_id
             if policy in copies:

@@ -2,7 +2,7 @@
 from collections import defaultdict
 from datetime import timedelta
 
-from odoo import Command, _, api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
 from . import dunning_court_rules, dunning_rules
@@ -200,17 +200,19 @@ class ResPartner(models.Model):
             disputed = (move.dunning_reason or partner.dunning_reason) == "dispute"
             debts[partner.id].append((move.invoice_date_due, move.amount_residual_signed, disputed))
         reasons = {
-            "administration": _(
+            "administration": self.env._(
                 "A public administration is claimed by the LCSP route, never reported."
             ),
-            "nothing_due": _("Nothing overdue."),
-            "disputed": _(
+            "nothing_due": self.env._("Nothing overdue."),
+            "disputed": self.env._(
                 "Every overdue invoice is disputed: a disputed debt is not certain (art. 20.1 b)."
             ),
-            "too_old": _("The overdue invoices fell due more than five years ago (art. 20.1 d)."),
-            "under_minimum": _("Less than 50 EUR of undisputed principal overdue."),
-            "no_notice": _("No letter has warned of the reporting yet (art. 20.1 c)."),
-            "notice_not_proven": _(
+            "too_old": self.env._(
+                "The overdue invoices fell due more than five years ago (art. 20.1 d)."
+            ),
+            "under_minimum": self.env._("Less than 50 EUR of undisputed principal overdue."),
+            "no_notice": self.env._("No letter has warned of the reporting yet (art. 20.1 c)."),
+            "notice_not_proven": self.env._(
                 "The warning letter's receipt is not proven: ordinary post and plain email "
                 "prove none (record a certified delivery with its receipt date)."
             ),
@@ -224,7 +226,9 @@ class ResPartner(models.Model):
             partner.dunning_bureau_date = result.date
             partner.dunning_bureau_amount = result.amount
             partner.dunning_bureau_basis = (
-                _("Warned by %(ref)s, received %(date)s.", ref=result.evidence, date=result.date)
+                self.env._(
+                    "Warned by %(ref)s, received %(date)s.", ref=result.evidence, date=result.date
+                )
                 if result.eligible
                 else reasons[result.reason]
             )
@@ -265,7 +269,7 @@ class ResPartner(models.Model):
             if not partner.dunning_behaviour:
                 partner.dunning_behaviour_basis = False
                 continue
-            basis = _(
+            basis = self.env._(
                 "Last 12 months: %(paid)s invoices paid, %(late)s late (%(average)s days late on "
                 "average), %(broken)s broken promises.",
                 paid=partner.dunning_paid_count,
@@ -276,7 +280,7 @@ class ResPartner(models.Model):
             if partner.dunning_late_count and (
                 partner.dunning_paid_count < dunning_rules.BEHAVIOUR_MIN_HISTORY
             ):
-                basis += " " + _(
+                basis += " " + self.env._(
                     "Too short a history to call it chronic (fewer than %(count)s invoices paid).",
                     count=dunning_rules.BEHAVIOUR_MIN_HISTORY,
                 )
@@ -528,7 +532,7 @@ class ResPartner(models.Model):
 
     def _search_dunning_status(self, operator, value):
         if operator not in ("=", "!=", "in", "not in"):
-            raise UserError(_("Unsupported search on the collection status."))
+            raise UserError(self.env._("Unsupported search on the collection status."))
         values = {value} if isinstance(value, str) else set(value or [])
         # sudo: as for the status itself, sales reps search customers by their
         # status without reading invoices; the domain keeps to the company.
@@ -562,7 +566,7 @@ class ResPartner(models.Model):
         )
         if not moves:
             raise UserError(
-                _(
+                self.env._(
                     "These customers have no open invoice to claim in %(company)s.",
                     company=company.name,
                 )
@@ -623,7 +627,7 @@ class ResPartner(models.Model):
             policy = partner._dunning_policy(company)
             if not policy:
                 raise UserError(
-                    _("No dunning policy applies to %(name)s.", name=partner.display_name)
+                    self.env._("No dunning policy applies to %(name)s.", name=partner.display_name)
                 )
             letter_stages = policy.stage_ids.filtered("send_letter")
             stage = (

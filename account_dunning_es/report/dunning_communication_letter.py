@@ -8,8 +8,10 @@ from odoo import models
 from ..models import dunning_rules
 
 
+# What a letter says lives beside the letter's report, apart from the model
+# (issue 15: split by responsibility).
 class DunningCommunication(models.Model):
-    _inherit = "dunning.communication"
+    _inherit = "dunning.communication"  # pylint: disable=consider-merging-classes-inherited
 
     # ------------------------------------------------------------------
     # Letter content

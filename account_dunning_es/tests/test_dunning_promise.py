@@ -92,7 +92,7 @@ class TestDunningPromise(DunningCommon):
             action = self.customer.action_dunning_register_promise()
             wizard = (
                 self.env[action["res_model"]]
-                .with_context(action["context"])
+                .with_context(**action["context"])
                 .create({"date": self._due(5), "channel": "phone"})
             )
             promise = self.env["dunning.promise"].browse(wizard.action_confirm()["res_id"])

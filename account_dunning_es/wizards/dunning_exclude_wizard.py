@@ -1,5 +1,5 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-from odoo import _, fields, models
+from odoo import fields, models
 from odoo.exceptions import UserError
 
 
@@ -15,13 +15,13 @@ class DunningExcludeWizard(models.TransientModel):
 
     def _action_open(self, records):
         if not records:
-            raise UserError(_("Select at least one record to exclude."))
+            raise UserError(self.env._("Select at least one record to exclude."))
         wizard = self.create(
-            {"res_model": records._name, "res_ids": records.ids, "reason": _("Excluded")}
+            {"res_model": records._name, "res_ids": records.ids, "reason": self.env._("Excluded")}
         )
         return {
             "type": "ir.actions.act_window",
-            "name": _("Exclude from Dunning"),
+            "name": self.env._("Exclude from Dunning"),
             "res_model": self._name,
             "res_id": wizard.id,
             "view_mode": "form",
@@ -36,7 +36,7 @@ class DunningExcludeWizard(models.TransientModel):
             records._dunning_write(dict(vals))
             for move in records:
                 move.message_post(
-                    body=_("Excluded from dunning: %(reason)s", reason=self.reason),
+                    body=self.env._("Excluded from dunning: %(reason)s", reason=self.reason),
                     message_type="comment",
                     subtype_xmlid="mail.mt_note",
                 )

@@ -1,5 +1,5 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-from odoo import Command, _, fields, models
+from odoo import Command, fields, models
 from odoo.exceptions import UserError
 
 from ..models import dunning_court_rules, dunning_rules
@@ -30,7 +30,7 @@ class DunningLetterSendWizard(models.TransientModel):
         wizard = self.create({"communication_ids": [Command.set(letters.ids)]})
         return {
             "type": "ir.actions.act_window",
-            "name": _("Letters Sent"),
+            "name": self.env._("Letters Sent"),
             "res_model": self._name,
             "res_id": wizard.id,
             "view_mode": "form",
@@ -45,7 +45,7 @@ class DunningLetterSendWizard(models.TransientModel):
         ):
             methods = dict(self._fields["sending_method"]._description_selection(self.env))
             raise UserError(
-                _(
+                self.env._(
                     "A negotiation attempt counts before a court only when its receipt and "
                     "content are proven (LO 1/2025 art. 10): send it by %(methods)s. "
                     "%(method)s, SMS or messaging apps prove neither.",
@@ -55,12 +55,12 @@ class DunningLetterSendWizard(models.TransientModel):
             )
         if self.sending_method in REFERENCED and not self.sending_reference:
             raise UserError(
-                _("Give the reference of the certified post, burofax or certified email.")
+                self.env._("Give the reference of the certified post, burofax or certified email.")
             )
         if self.delivery_outcome == "delivered" and not self.receipt_date:
-            raise UserError(_("Give the day the letter was received."))
+            raise UserError(self.env._("Give the day the letter was received."))
         if self.receipt_date and self.receipt_date < self.sending_date:
-            raise UserError(_("A letter cannot be received before it was sent."))
+            raise UserError(self.env._("A letter cannot be received before it was sent."))
         if self.sending_method == "email":
             letters._send_letter_by_email()
         vals = {

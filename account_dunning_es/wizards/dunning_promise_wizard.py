@@ -1,7 +1,7 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from datetime import timedelta
 
-from odoo import Command, _, api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
 from ..models.dunning_promise import PROMISE_CHANNELS
@@ -81,7 +81,7 @@ class DunningPromiseWizard(models.TransientModel):
         """The registration dialog for these customers, invoices or communications."""
         return {
             "type": "ir.actions.act_window",
-            "name": _("Register a Payment Promise"),
+            "name": self.env._("Register a Payment Promise"),
             "res_model": self._name,
             "view_mode": "form",
             "target": "new",
@@ -96,9 +96,9 @@ class DunningPromiseWizard(models.TransientModel):
     def action_confirm(self):
         self.ensure_one()
         if not self.move_ids:
-            raise UserError(_("Choose the invoices the customer promises to pay."))
+            raise UserError(self.env._("Choose the invoices the customer promises to pay."))
         if self.instalment_count < 1:
-            raise UserError(_("A promise has at least one instalment."))
+            raise UserError(self.env._("A promise has at least one instalment."))
         promise = self.env["dunning.promise"].create(
             {
                 "company_id": self.company_id.id,

@@ -5,7 +5,7 @@ import io
 import xlsxwriter
 from dateutil.relativedelta import relativedelta
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 DIMENSIONS = [
@@ -46,7 +46,7 @@ class DunningReportWizard(models.TransientModel):
     def _check_dates(self):
         for wizard in self:
             if wizard.date_to < wizard.date_from:
-                raise UserError(_("The period must end after it starts."))
+                raise UserError(self.env._("The period must end after it starts."))
 
     def _figures(self):
         self.ensure_one()
@@ -86,21 +86,21 @@ class DunningReportWizard(models.TransientModel):
             self.dimension
         ]
 
-        sheet = workbook.add_worksheet(_("Effectiveness"))
+        sheet = workbook.add_worksheet(self.env._("Effectiveness"))
         headers = [
-            _("Month"),
+            self.env._("Month"),
             dimension_label,
-            _("Customers contacted"),
-            _("Amount claimed"),
-            _("Customers who paid"),
-            _("Amount recovered"),
-            _("Paid / contacted"),
-            _("Recovered / claimed"),
-            _("New debt customers"),
-            _("New debt amount"),
-            _("Paid / new debt customers"),
-            _("Recovered / new debt amount"),
-            _("Median days to payment"),
+            self.env._("Customers contacted"),
+            self.env._("Amount claimed"),
+            self.env._("Customers who paid"),
+            self.env._("Amount recovered"),
+            self.env._("Paid / contacted"),
+            self.env._("Recovered / claimed"),
+            self.env._("New debt customers"),
+            self.env._("New debt amount"),
+            self.env._("Paid / new debt customers"),
+            self.env._("Recovered / new debt amount"),
+            self.env._("Median days to payment"),
         ]
         sheet.write_row(0, 0, headers, bold)
         for index, row in enumerate(figures["rows"], start=1):
@@ -123,22 +123,22 @@ class DunningReportWizard(models.TransientModel):
         sheet.set_column(2, 12, 16)
 
         dashboard = figures["dashboard"]
-        dash = workbook.add_worksheet(_("Dashboard"))
+        dash = workbook.add_worksheet(self.env._("Dashboard"))
         bucket_labels = self._bucket_labels()
-        dash.write_row(0, 0, [_("Aged balance"), _("Amount")], bold)
+        dash.write_row(0, 0, [self.env._("Aged balance"), self.env._("Amount")], bold)
         for index, (name, amount) in enumerate(dashboard["buckets"].items(), start=1):
             dash.write(index, 0, bucket_labels[name])
             dash.write_number(index, 1, amount, money)
         start = len(dashboard["buckets"]) + 2
         kept, broken = dashboard["promises_kept"], dashboard["promises_broken"]
         facts = [
-            (_("Receivables"), dashboard["receivables"]),
-            (_("DSO (days)"), dashboard["dso"]),
-            (_("CEI (%)"), dashboard["cei"]),
-            (_("Promises kept"), kept[0]),
-            (_("Promises broken"), broken[0]),
-            (_("Handed over to agency"), dashboard["handover"].get("agency", 0.0)),
-            (_("Handed over for legal action"), dashboard["handover"].get("legal", 0.0)),
+            (self.env._("Receivables"), dashboard["receivables"]),
+            (self.env._("DSO (days)"), dashboard["dso"]),
+            (self.env._("CEI (%)"), dashboard["cei"]),
+            (self.env._("Promises kept"), kept[0]),
+            (self.env._("Promises broken"), broken[0]),
+            (self.env._("Handed over to agency"), dashboard["handover"].get("agency", 0.0)),
+            (self.env._("Handed over for legal action"), dashboard["handover"].get("legal", 0.0)),
         ]
         for offset, (label, value) in enumerate(facts):
             dash.write(start + offset, 0, label)
@@ -150,18 +150,18 @@ class DunningReportWizard(models.TransientModel):
 
     def _bucket_labels(self):
         return {
-            "not_due": _("Not due"),
-            "1_30": _("1-30 days"),
-            "31_60": _("31-60 days"),
-            "61_90": _("61-90 days"),
-            "over_90": _("Over 90 days"),
+            "not_due": self.env._("Not due"),
+            "1_30": self.env._("1-30 days"),
+            "31_60": self.env._("31-60 days"),
+            "61_90": self.env._("61-90 days"),
+            "over_90": self.env._("Over 90 days"),
         }
 
     def action_export_xlsx(self):
         self.ensure_one()
         attachment = self.env["ir.attachment"].create(
             {
-                "name": _(
+                "name": self.env._(
                     "dunning_effectiveness_%(start)s_%(end)s.xlsx",
                     start=self.date_from,
                     end=self.date_to,

@@ -1,7 +1,7 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from collections import defaultdict
 
-from odoo import Command, _, api, fields, models
+from odoo import Command, api, fields, models
 from odoo.tools import html2plaintext, plaintext2html
 
 from . import sms_rules
@@ -86,9 +86,11 @@ class DunningCommunication(models.Model):
                 else comm.name
             )
             comm.sms_how_to_pay = (
-                _("Pay by transfer to %(account)s, ref. %(ref)s.", account=account, ref=reference)
+                self.env._(
+                    "Pay by transfer to %(account)s, ref. %(ref)s.", account=account, ref=reference
+                )
                 if account
-                else _("Payment ref. %(ref)s.", ref=reference)
+                else self.env._("Payment ref. %(ref)s.", ref=reference)
             )
             comm.sms_contact_phone = comm._collector_contact()["phone"]
 
@@ -125,21 +127,21 @@ class DunningCommunication(models.Model):
         for comm, (check, raw) in checks.items():
             name = (comm.recipient_id or comm.partner_id).display_name
             if comm.partner_id.commercial_partner_id.dunning_no_sms:
-                problems[comm] = _("%(name)s asked not to receive SMS.", name=name)
+                problems[comm] = self.env._("%(name)s asked not to receive SMS.", name=name)
             elif check.problem == "missing":
-                problems[comm] = _("%(name)s has no mobile number.", name=name)
+                problems[comm] = self.env._("%(name)s has no mobile number.", name=name)
             elif check.problem == "landline":
-                problems[comm] = _(
+                problems[comm] = self.env._(
                     "%(number)s of %(name)s is a landline: SMS need a mobile number.",
                     number=raw,
                     name=name,
                 )
             elif check.problem:
-                problems[comm] = _(
+                problems[comm] = self.env._(
                     "%(number)s of %(name)s is not a valid phone number.", number=raw, name=name
                 )
             elif check.number in blacklisted:
-                problems[comm] = _(
+                problems[comm] = self.env._(
                     "%(number)s is in the SMS blacklist (the customer opted out).",
                     number=check.number,
                 )
@@ -300,7 +302,7 @@ class DunningCommunication(models.Model):
         for comm, fallback in zip(sources, fallbacks, strict=True):
             comm.failure_reason = "{} {}".format(
                 comm.failure_reason,
-                _(
+                self.env._(
                     "Replaced by %(ref)s (%(channel)s).",
                     ref=fallback.name,
                     channel=channels[fallback.channel],
@@ -355,15 +357,15 @@ class DunningCommunication(models.Model):
         reason = (
             labels.get(notification.failure_type)
             or notification.failure_reason
-            or _("unknown error")
+            or self.env._("unknown error")
         )
         if notification.failure_type in TRANSIENT_FAILURES:
-            return _(
+            return self.env._(
                 "The SMS to %(number)s could not be sent (%(reason)s): it will be retried.",
                 number=self.sms_number,
                 reason=reason,
             )
-        return _(
+        return self.env._(
             "The SMS to %(number)s was not delivered (%(reason)s).",
             number=self.sms_number,
             reason=reason,

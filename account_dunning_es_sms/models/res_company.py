@@ -1,5 +1,5 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.addons.base.models.res_partner import _tz_get
 from odoo.exceptions import ValidationError
 
@@ -26,7 +26,9 @@ class ResCompany(models.Model):
         for company in self:
             if not 0 <= company.dunning_sms_hour_from < company.dunning_sms_hour_to <= 24:
                 raise ValidationError(
-                    _("SMS hours must be within the day, the start before the end.")
+                    self.env._("SMS hours must be within the day, the start before the end.")
                 )
             if not parse_weekdays(company.dunning_sms_weekdays):
-                raise ValidationError(_("Give at least one day for SMS, as numbers (Monday = 0)."))
+                raise ValidationError(
+                    self.env._("Give at least one day for SMS, as numbers (Monday = 0).")
+                )
