@@ -17,6 +17,7 @@ from . import dunning_promise_instalment
 from . import dunning_negotiation
 from . import dunning_effectiveness
 from . import res_partner
+from . import res_partner_statement
 from . import account_move
 from . import account_partial_reconcile
 from . import mail_activity

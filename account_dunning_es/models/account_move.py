@@ -64,6 +64,12 @@ class AccountMove(models.Model):
         "dunning; suspected fraud goes straight to the final letter.",
     )
     dunning_reason_note = fields.Char(string="Reason Details", copy=False)
+    dunning_paused_until = fields.Date(
+        string="No Reminder Until",
+        copy=False,
+        help="The customer said on its statement page that it has paid: no reminder "
+        "until this day, while the collector checks it.",
+    )
     dunning_promise_ids = fields.Many2many(
         "dunning.promise",
         "dunning_promise_account_move_rel",
@@ -130,6 +136,7 @@ class AccountMove(models.Model):
             "dunning_cycle",
             "dunning_excluded",
             "dunning_exclusion_reason",
+            "dunning_paused_until",
         }
         unknown = set(vals) - allowed
         if unknown:

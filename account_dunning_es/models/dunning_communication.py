@@ -128,6 +128,38 @@ class DunningCommunication(models.Model):
     )
 
     negotiation_ids = fields.One2many("dunning.negotiation", "communication_id")
+    statement_opened_date = fields.Datetime(
+        string="Statement Opened",
+        readonly=True,
+        copy=False,
+        help="When the customer first opened its statement page from this reminder's link.",
+    )
+    statement_action = fields.Selection(
+        [
+            ("paid", "Said it has paid"),
+            ("dispute", "Disputed an invoice"),
+            ("plan", "Proposed a payment plan"),
+        ],
+        string="Customer Action",
+        readonly=True,
+        copy=False,
+        index=True,
+        help="What the customer did on its statement page after this reminder.",
+    )
+    statement_action_date = fields.Datetime(readonly=True, copy=False)
+    statement_url = fields.Char(
+        compute="_compute_statement_url",
+        help="The link to the customer's statement page this reminder carries.",
+    )
+
+    def _compute_statement_url(self):
+        for comm in self:
+            comm.statement_url = comm._statement_url() if comm.id else False
+
+    def _statement_url(self):
+        """The link to the customer's statement page this reminder carries."""
+        self.ensure_one()
+        return self.partner_id.commercial_partner_id._dunning_statement_url(self)
 
     @api.depends("sending_method", "delivery_outcome", "receipt_date")
     def _compute_receipt_proven(self):

@@ -66,6 +66,18 @@ class DunningEffectivenessReport(models.Model):
         string="Days to First Payment", readonly=True, aggregator="avg"
     )
 
+    opened_count = fields.Integer(string="Statement Page Opened", readonly=True)
+    acted_count = fields.Integer(string="Customer Acted on the Page", readonly=True)
+    statement_action = fields.Selection(
+        [
+            ("paid", "Said it has paid"),
+            ("dispute", "Disputed an invoice"),
+            ("plan", "Proposed a payment plan"),
+        ],
+        string="Customer Action",
+        readonly=True,
+    )
+
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
         self.env.cr.execute(
@@ -88,7 +100,12 @@ class DunningEffectivenessReport(models.Model):
                        CASE WHEN effect.recovered > 0 THEN 100.0 ELSE 0.0 END AS paid_rate,
                        comm.amount_residual AS amount_claimed,
                        COALESCE(effect.recovered, 0.0) AS amount_recovered,
-                       effect.first_payment - comm.date AS days_to_payment
+                       effect.first_payment - comm.date AS days_to_payment,
+                       CASE WHEN comm.statement_opened_date IS NOT NULL THEN 1 ELSE 0 END
+                           AS opened_count,
+                       CASE WHEN comm.statement_action IS NOT NULL THEN 1 ELSE 0 END
+                           AS acted_count,
+                       comm.statement_action AS statement_action
                   FROM dunning_communication comm
                   JOIN res_partner partner ON partner.id = comm.partner_id
                   JOIN res_company company ON company.id = comm.company_id

@@ -91,6 +91,24 @@ class DunningPolicy(models.Model):
         help="From its receipt; one month at least (LO 1/2025 art. 17).",
     )
 
+    # The customer's statement page
+    portal_paid_pause_days = fields.Integer(
+        string="Days Without Reminder After 'Already Paid'",
+        default=7,
+        help="When a customer says on its statement page that it has paid, its invoices "
+        "get no reminder for so many days while the collector checks it.",
+    )
+    portal_plan_max_instalments = fields.Integer(
+        string="Plan: Most Instalments",
+        default=3,
+        help="A plan proposed on the statement page within these limits is accepted at "
+        "once; beyond them it waits for the collector's approval.",
+    )
+    portal_plan_max_days = fields.Integer(string="Plan: Last Instalment Within (Days)", default=90)
+    portal_plan_min_instalment = fields.Monetary(
+        string="Plan: Smallest Instalment", currency_field="currency_id", default=50.0
+    )
+
     # Promises and behaviour
     promise_grace_days = fields.Integer(
         default=2, help="Days after an instalment date before a promise counts as broken."

@@ -13,6 +13,7 @@ PROMISE_CHANNELS = [
     ("email", "Email"),
     ("sms", "SMS"),
     ("letter", "Letter"),
+    ("portal", "Statement Page"),
 ]
 
 
@@ -75,7 +76,13 @@ class DunningPromise(models.Model):
     )
     note = fields.Text()
     state = fields.Selection(
-        [("open", "Open"), ("kept", "Kept"), ("broken", "Broken"), ("cancelled", "Cancelled")],
+        [
+            ("to_approve", "To Approve"),
+            ("open", "Open"),
+            ("kept", "Kept"),
+            ("broken", "Broken"),
+            ("cancelled", "Cancelled"),
+        ],
         default="open",
         required=True,
         tracking=True,
@@ -241,6 +248,13 @@ class DunningPromise(models.Model):
     # ------------------------------------------------------------------
     # Actions
     # ------------------------------------------------------------------
+    def action_approve(self):
+        """A plan the customer proposed beyond the policy's limits: accepted."""
+        if any(p.state != "to_approve" for p in self):
+            raise UserError(self.env._("Only a proposed plan can be approved."))
+        self.write({"state": "open"})
+        return True
+
     def action_cancel(self):
         self.write({"state": "cancelled", "closed_date": fields.Date.context_today(self)})
         return True

@@ -156,8 +156,11 @@ class DunningRun(models.Model):
                 net_balance.get(partner.id, 0.0), policy.min_amount
             ):
                 continue
-            # An invoice's own reason overrides its customer's.
+            # An invoice's own reason overrides its customer's; a customer who
+            # said on its statement page that it paid rests while it is checked.
             if move.id in promised or (move.dunning_reason or partner.dunning_reason) == "dispute":
+                continue
+            if move.dunning_paused_until and move.dunning_paused_until >= self.date:
                 continue
             administration = partner.dunning_regime == "administration"
             key = (policy.id, partner.id in handed_over, administration)
@@ -268,6 +271,7 @@ class DunningRun(models.Model):
                 "dunning_last_date",
                 "dunning_cycle",
                 "dunning_reason",
+                "dunning_paused_until",
             ],
             order="commercial_partner_id, invoice_date_due, id",
         )

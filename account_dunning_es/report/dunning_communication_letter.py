@@ -92,6 +92,8 @@ class DunningCommunication(models.Model):
             "agency_name": policy.agency_name,
             "place": company.city or "",
             "sender": self._letter_sender(),
+            # Issued letters lead to the customer's statement page.
+            "statement_url": self._statement_url() if self.id and self.state == "sent" else "",
         }
 
     def _letter_terms(self, rate_table=None, first_demands=None, legal_table=None):

@@ -13,3 +13,4 @@ from . import test_ui_smoke
 from . import test_dunning_law
 from . import test_dunning_demo
 from . import test_dunning_court
+from . import test_dunning_statement

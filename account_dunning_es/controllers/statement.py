@@ -1,0 +1,123 @@
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""The customer's statement page, opened from the link of every reminder.
+
+``/d/<token>``: no password, the customer's own token (reset from its form
+to revoke every link); a wrong or missing token is a 404. Forms post with
+Odoo's CSRF token; what the customer does is validated here, again in the
+model, and posting the same thing twice changes nothing.
+"""
+
+from werkzeug.exceptions import NotFound
+
+from odoo import fields, http
+from odoo.exceptions import UserError
+from odoo.http import request
+
+
+class DunningStatement(http.Controller):
+    def _customer(self, token):
+        partner = request.env["res.partner"]._dunning_from_token(token)
+        if not partner:
+            raise NotFound()
+        # The page speaks the customer's language.
+        request.update_context(lang=partner.lang or request.env.lang)
+        return partner.with_context(lang=partner.lang or request.env.lang)
+
+    def _communication(self, partner, comm_id):
+        """The reminder whose link was followed, if it is this customer's."""
+        try:
+            comm = request.env["dunning.communication"].sudo().browse(int(comm_id or 0)).exists()
+        except ValueError:
+            return request.env["dunning.communication"]
+        return comm if comm.partner_id == partner else comm.browse()
+
+    def _render(self, partner, comm, message=None, error=None):
+        values = partner._dunning_statement_values()
+        values.update(
+            token=partner.sudo().dunning_access_token,
+            comm=comm,
+            message=message,
+            error=error,
+            statement_url=f"/d/{partner.sudo().dunning_access_token}",
+        )
+        return request.render("account_dunning_es.portal_dunning_statement", values)
+
+    @http.route("/d/<string:token>", type="http", auth="public", methods=["GET"], sitemap=False)
+    def statement(self, token, c=None, **kwargs):
+        partner = self._customer(token)
+        comm = self._communication(partner, c)
+        if comm and not comm.statement_opened_date:
+            comm.write({"statement_opened_date": fields.Datetime.now()})
+        return self._render(partner, comm, message=kwargs.get("done"))
+
+    @http.route(
+        "/d/<string:token>/letter/<int:comm_id>",
+        type="http",
+        auth="public",
+        methods=["GET"],
+        sitemap=False,
+    )
+    def letter(self, token, comm_id, **kwargs):
+        partner = self._customer(token)
+        comm = self._communication(partner, comm_id)
+        if not comm or not comm.letter_attachment_id:
+            raise NotFound()
+        attachment = comm.letter_attachment_id
+        return request.make_response(
+            attachment.raw,
+            headers=[
+                ("Content-Type", "application/pdf"),
+                ("Content-Disposition", f'inline; filename="{attachment.name}"'),
+            ],
+        )
+
+    def _act(self, token, c, action):
+        """Run a customer's action; show the page again with its outcome."""
+        partner = self._customer(token)
+        comm = self._communication(partner, c)
+        try:
+            with request.env.cr.savepoint():
+                done = action(partner, comm)
+        except (UserError, ValueError, TypeError) as error:
+            message = error.args[0] if error.args else str(error)
+            return self._render(partner, comm, error=message)
+        suffix = f"?c={comm.id}&done={done}" if comm else f"?done={done}"
+        return request.redirect(f"/d/{token}{suffix}")
+
+    @http.route("/d/<string:token>/paid", type="http", auth="public", methods=["POST"])
+    def paid(self, token, c=None, date=None, amount=None, proof=None, **kwargs):
+        def action(partner, comm):
+            content, name, mimetype = None, None, None
+            if proof and getattr(proof, "filename", None):
+                content = proof.read(5 * 1024 * 1024 + 1)
+                name, mimetype = proof.filename, proof.mimetype
+            partner._dunning_claim_paid(
+                fields.Date.to_date(date),
+                float(amount),
+                content,
+                name,
+                mimetype,
+                communication=comm,
+            )
+            return "paid"
+
+        return self._act(token, c, action)
+
+    @http.route("/d/<string:token>/dispute", type="http", auth="public", methods=["POST"])
+    def dispute(self, token, c=None, invoice=None, reason=None, message=None, **kwargs):
+        def action(partner, comm):
+            move = request.env["account.move"].sudo().browse(int(invoice or 0)).exists()
+            partner._dunning_dispute(move, reason, message, communication=comm)
+            return "dispute"
+
+        return self._act(token, c, action)
+
+    @http.route("/d/<string:token>/plan", type="http", auth="public", methods=["POST"])
+    def plan(self, token, c=None, instalments=None, first_date=None, **kwargs):
+        def action(partner, comm):
+            promise = partner._dunning_propose_plan(
+                int(instalments), fields.Date.to_date(first_date), communication=comm
+            )
+            return "plan_pending" if promise.state == "to_approve" else "plan"
+
+        return self._act(token, c, action)

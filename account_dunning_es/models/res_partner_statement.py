@@ -1,0 +1,342 @@
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""The customer's statement page: its token, its link, and what the
+customer does there (claim a payment, dispute an invoice, propose a plan)."""
+
+import base64
+import secrets
+from datetime import timedelta
+
+from markupsafe import Markup
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import format_amount, format_date
+
+from . import dunning_rules
+
+# What a customer may upload as proof of payment.
+PROOF_MIMETYPES = {"application/pdf", "image/png", "image/jpeg"}
+PROOF_MAX_BYTES = 5 * 1024 * 1024
+# The non-payment reasons a customer may give itself.
+PORTAL_REASONS = ("missing_document", "dispute", "other")
+
+
+def statement_plan_problem(count, first_date, amount, today, max_instalments, max_days, minimum):
+    """Why a plan the customer proposes needs the collector's approval, or ''.
+
+    Within the policy's limits (instalments, days until the last one, the
+    smallest instalment) it becomes an open promise at once.
+    """
+    if count > max_instalments:
+        return "instalments"
+    last = first_date + timedelta(days=30 * (count - 1))
+    if (last - today).days > max_days:
+        return "days"
+    if amount / count < minimum:
+        return "minimum"
+    return ""
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"  # pylint: disable=consider-merging-classes-inherited
+
+    dunning_access_token = fields.Char(
+        copy=False,
+        index="btree_not_null",
+        groups="account_dunning_es.group_dunning_user",
+        help="Opens the customer's statement page without a password; resetting it "
+        "revokes every link sent so far.",
+    )
+
+    def _dunning_statement_token(self):
+        """The customer's token, made on first use (commercial entity)."""
+        partner = self.commercial_partner_id.sudo()
+        if not partner.dunning_access_token:
+            partner.dunning_access_token = secrets.token_urlsafe(12)
+        return partner.dunning_access_token
+
+    def _dunning_statement_url(self, communication=None):
+        """Short link to the statement page; with the communication that
+        carries it, so that what the customer does there is counted for it."""
+        self.ensure_one()
+        base = self.get_base_url()
+        url = f"{base}/d/{self._dunning_statement_token()}"
+        return f"{url}?c={communication.id}" if communication else url
+
+    def action_dunning_reset_token(self):
+        """Revoke the statement links sent so far: a new token."""
+        for partner in self.commercial_partner_id.sudo():
+            partner.dunning_access_token = secrets.token_urlsafe(12)
+            partner.message_post(
+                body=self.env._("The links to the statement page were revoked."),
+                subtype_xmlid="mail.mt_note",
+            )
+        return True
+
+    @api.model
+    def _dunning_from_token(self, token):
+        """The customer a token opens, or an empty recordset."""
+        if not token or len(token) < 12:
+            return self.browse()
+        return (
+            self.sudo()
+            .with_context(active_test=False)
+            .search([("dunning_access_token", "=", token)], limit=1)
+            .filtered("active")
+        )
+
+    # ------------------------------------------------------------------
+    # What the page shows
+    # ------------------------------------------------------------------
+    def _dunning_statement_company(self):
+        """The company whose statement the customer sees: the one of its last
+        reminder (a public page has no company of its own)."""
+        self.ensure_one()
+        last = (
+            self.env["dunning.communication"]
+            .sudo()
+            .search([("partner_id", "=", self.id), ("state", "=", "sent")], limit=1)
+        )
+        return last.company_id or self.sudo().company_id or self.env.company
+
+    def _dunning_statement_values(self, company=None):
+        """Open invoices, totals, the last letter's claim, how to pay, letters
+        sent, pending requests and the collector (sudo: a public page)."""
+        self.ensure_one()
+        partner = self.sudo()
+        company = company or self._dunning_statement_company()
+        Move = self.env["account.move"].sudo()
+        moves = Move.search(
+            Move._dunning_open_domain(company, include_excluded=True)
+            + [("commercial_partner_id", "=", partner.id)],
+            order="invoice_date_due, id",
+        )
+        today = fields.Date.context_today(self)
+        for move in moves:
+            move._portal_ensure_token()
+        comms = self.env["dunning.communication"].sudo()
+        letters = comms.search(
+            [
+                ("partner_id", "=", partner.id),
+                ("company_id", "=", company.id),
+                ("channel", "=", "letter"),
+                ("state", "=", "sent"),
+                ("letter_attachment_id", "!=", False),
+            ],
+            order="date desc, id desc",
+        )
+        last_letter = letters[:1]
+        claim = last_letter._letter_values() if last_letter else None
+        policy = partner._dunning_policy(company)
+        contact = last_letter or comms.search([("partner_id", "=", partner.id)], limit=1)
+        return {
+            "partner": partner,
+            "company": company,
+            "moves": moves,
+            "today": today,
+            "days_overdue": {
+                m.id: dunning_rules.days_overdue(m.invoice_date_due, today) for m in moves
+            },
+            "total": sum(moves.mapped("amount_residual_signed")),
+            "currency": company.currency_id,
+            "claim": claim,
+            "last_letter": last_letter,
+            "letters": letters,
+            "banks": company.partner_id.bank_ids,
+            "reference": last_letter.payment_reference
+            if last_letter
+            else ", ".join(moves.mapped("name")),
+            "contact": contact._collector_contact()
+            if contact
+            else {"name": company.name, "phone": company.phone or "", "email": company.email or ""},
+            "promises": self.env["dunning.promise"]
+            .sudo()
+            .search([("partner_id", "=", partner.id), ("state", "in", ("to_approve", "open"))]),
+            "policy": policy,
+            "reasons": [
+                (key, label)
+                for key, label in Move._fields["dunning_reason"]._description_selection(self.env)
+                if key in PORTAL_REASONS
+            ],
+        }
+
+    # ------------------------------------------------------------------
+    # What the customer does there
+    # ------------------------------------------------------------------
+    def _dunning_statement_log(self, communication, action, body):
+        """Post on the customer's chatter and record it on the communication
+        that carried the link."""
+        self.ensure_one()
+        self.sudo().message_post(body=body, subtype_xmlid="mail.mt_note")
+        if communication and communication.partner_id == self:
+            communication.sudo().write(
+                {"statement_action": action, "statement_action_date": fields.Datetime.now()}
+            )
+
+    def _dunning_statement_activity(self, summary, note, attachments=None):
+        self.ensure_one()
+        partner = self.sudo()
+        policy = partner._dunning_policy(self._dunning_statement_company())
+        user = partner._dunning_collector(policy)
+        activity = (
+            self.env["mail.activity"]
+            .sudo()
+            .create(
+                {
+                    "res_model_id": self.env["ir.model"]._get_id("res.partner"),
+                    "res_id": partner.id,
+                    "activity_type_id": self.env.ref("mail.mail_activity_data_todo").id,
+                    "summary": summary,
+                    "note": note,
+                    "user_id": user.id,
+                }
+            )
+        )
+        if attachments:
+            attachments.write({"res_model": "mail.activity", "res_id": activity.id})
+        return activity
+
+    def _dunning_claim_paid(
+        self, pay_date, amount, proof=None, proof_name=None, mimetype=None, communication=None
+    ):
+        """ "I have already paid": the collector checks it; the invoices rest."""
+        self.ensure_one()
+        today = fields.Date.context_today(self)
+        if not pay_date or not amount or amount <= 0:
+            raise UserError(self.env._("Give the date and the amount you paid."))
+        if pay_date > today:
+            raise UserError(self.env._("The payment date cannot be in the future."))
+        if proof:
+            if mimetype not in PROOF_MIMETYPES:
+                raise UserError(self.env._("The proof must be a PDF, PNG or JPEG file."))
+            if len(proof) > PROOF_MAX_BYTES:
+                raise UserError(self.env._("The proof may not exceed 5 MB."))
+        values = self._dunning_statement_values()
+        moves = values["moves"]
+        policy = values["policy"]
+        pause = fields.Date.add(today, days=policy.portal_paid_pause_days or 7)
+        # Posting the same claim twice changes nothing.
+        duplicate = moves.filtered(lambda m: m.dunning_paused_until == pause)
+        if moves and duplicate == moves and not proof:
+            return False
+        moves._dunning_write({"dunning_paused_until": pause})
+        currency = values["currency"]
+        text = self.env._(
+            "The customer says it paid %(amount)s on %(date)s: check it. Its invoices get "
+            "no reminder until %(until)s.",
+            amount=format_amount(self.env, amount, currency),
+            date=format_date(self.env, pay_date),
+            until=format_date(self.env, pause),
+        )
+        attachments = self.env["ir.attachment"]
+        if proof:
+            attachments = (
+                self.env["ir.attachment"]
+                .sudo()
+                .create(
+                    {
+                        "name": proof_name or "proof",
+                        "datas": base64.b64encode(proof),
+                        "mimetype": mimetype,
+                    }
+                )
+            )
+        self._dunning_statement_activity(
+            self.env._("Customer says it has paid"), Markup("<p>%s</p>") % text, attachments
+        )
+        self._dunning_statement_log(communication, "paid", Markup("<p>%s</p>") % text)
+        return True
+
+    def _dunning_dispute(self, move, reason, message, communication=None):
+        """ "I dispute this invoice": the invoice gets the reason (a dispute
+        pauses it), the collector an activity."""
+        self.ensure_one()
+        Move = self.env["account.move"]
+        reasons = dict(Move._fields["dunning_reason"]._description_selection(self.env))
+        if reason not in PORTAL_REASONS:
+            raise UserError(self.env._("Choose a reason."))
+        if move.commercial_partner_id != self or move.payment_state not in ("not_paid", "partial"):
+            raise UserError(self.env._("This invoice is not open on your statement."))
+        if move.dunning_reason == reason:
+            return False
+        move.sudo().write({"dunning_reason": reason, "dunning_reason_note": (message or "")[:500]})
+        text = self.env._(
+            "The customer disputes invoice %(invoice)s (%(reason)s): %(message)s",
+            invoice=move.name,
+            reason=reasons[reason],
+            message=message or "-",
+        )
+        self._dunning_statement_activity(
+            self.env._("Customer disputes %(invoice)s", invoice=move.name),
+            Markup("<p>%s</p>") % text,
+        )
+        self._dunning_statement_log(communication, "dispute", Markup("<p>%s</p>") % text)
+        return True
+
+    def _dunning_propose_plan(self, count, first_date, communication=None):
+        """ "Propose a payment plan": within the policy's limits, an open
+        promise at once; beyond them, one that waits for the collector."""
+        self.ensure_one()
+        partner = self.sudo()
+        today = fields.Date.context_today(self)
+        if not first_date or not count or count < 1 or count > 24:
+            raise UserError(self.env._("Choose between 1 and 24 instalments."))
+        if first_date < today:
+            raise UserError(self.env._("The first instalment cannot be in the past."))
+        values = self._dunning_statement_values()
+        moves = values["moves"]
+        if not moves:
+            raise UserError(self.env._("Nothing is due on your statement."))
+        Promise = self.env["dunning.promise"].sudo()
+        if Promise.search_count(
+            [
+                ("partner_id", "=", partner.id),
+                ("state", "in", ("to_approve", "open")),
+                ("move_ids", "in", moves.ids),
+            ]
+        ):
+            raise UserError(self.env._("A payment plan is already under way for these invoices."))
+        policy = values["policy"]
+        amount = values["total"]
+        problem = statement_plan_problem(
+            count,
+            first_date,
+            amount,
+            today,
+            policy.portal_plan_max_instalments,
+            policy.portal_plan_max_days,
+            policy.portal_plan_min_instalment,
+        )
+        currency = values["currency"]
+        share = currency.round(amount / count)
+        amounts = [share] * (count - 1) + [currency.round(amount - share * (count - 1))]
+        promise = Promise.create(
+            {
+                "company_id": values["company"].id,
+                "partner_id": partner.id,
+                "move_ids": [Command.set(moves.ids)],
+                "amount": amount,
+                "date_promised": today,
+                "channel": "portal",
+                "state": "to_approve" if problem else "open",
+                "user_id": partner._dunning_collector(policy).id,
+                "communication_id": communication.id if communication else False,
+                "instalment_ids": [
+                    Command.create({"date": first_date + timedelta(days=30 * n), "amount": a})
+                    for n, a in enumerate(amounts)
+                ],
+            }
+        )
+        text = self.env._(
+            "The customer proposes to pay %(amount)s in %(count)s instalments from %(date)s.",
+            amount=format_amount(self.env, amount, currency),
+            count=count,
+            date=format_date(self.env, first_date),
+        )
+        if problem:
+            self._dunning_statement_activity(
+                self.env._("Approve the payment plan %(ref)s", ref=promise.name),
+                Markup("<p>%s</p>") % text,
+            )
+        self._dunning_statement_log(communication, "plan", Markup("<p>%s</p>") % text)
+        return promise

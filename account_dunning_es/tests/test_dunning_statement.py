@@ -1,0 +1,268 @@
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""The customer's statement page behind every reminder (issue 17)."""
+
+import io
+import re
+from datetime import date
+
+from freezegun import freeze_time
+from reportlab.pdfgen import canvas
+
+from odoo.tests import HttpCase, tagged
+
+from ..models.res_partner_statement import statement_plan_problem
+from .common import DunningCommon
+
+D = date(2026, 3, 2)
+
+
+def one_page_pdf():
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer)
+    page.drawString(72, 720, "Transferencia realizada")
+    page.save()
+    return buffer.getvalue()
+
+
+@tagged("post_install", "-at_install")
+class TestStatementPage(DunningCommon, HttpCase):
+    # The page runs in the test's HTTP server, on the real date.
+    today = date.today()
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.invoice = cls._invoice(cls.customer, 1000.0, cls._due(-5))
+        cls.invoice_2 = cls._invoice(cls.customer, 250.0, cls._due(-3))
+        cls.other = cls._invoice(cls.customer_2, 777.0, cls._due(-5))
+
+    def _reminder(self):
+        """Today's run: a real reminder email per customer."""
+        run = self._run()
+        comm = run.communication_ids.filtered(
+            lambda c: c.partner_id == self.customer and c.channel == "email"
+        )
+        self.assertEqual(len(comm), 1)
+        return comm
+
+    def _link_in_email(self, comm):
+        mail = self.env["mail.mail"].search([("mail_message_id", "=", comm.message_id.id)])
+        match = re.search(r'href="[^"]*(/d/[\w-]+\?c=\d+)"', mail.body_html)
+        self.assertTrue(match, "the email carries the link")
+        return match.group(1)
+
+    def _page(self, path):
+        response = self.url_open(path)
+        self.assertEqual(response.status_code, 200)
+        return response.text
+
+    def _post(self, path, html, data, files=None):
+        token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+        response = self.url_open(path, data=dict(data, csrf_token=token), files=files)
+        self.assertEqual(response.status_code, 200)
+        return response.text
+
+    def test_the_link_of_a_reminder_opens_the_customers_statement(self):
+        comm = self._reminder()
+        link = self._link_in_email(comm)
+        html = self._page(link)
+        for text in (
+            self.invoice.name,
+            self.invoice_2.name,
+            self.company.name,
+            "Talleres Prueba SL",
+        ):
+            self.assertIn(text, html)
+        total = re.search(r'o_dunning_statement_total.*?oe_currency_value">([^<]+)<', html, re.S)
+        self.assertEqual(total.group(1), "1,250.00")
+        self.assertNotIn(self.other.name, html, "never another customer's invoice")
+        self.assertTrue(comm.statement_opened_date, "counted for the reminder that carried it")
+        self.assertIn(comm.payment_reference, html)
+        self.assertIn("Carmen Cobros", html, "the collector to contact")
+
+    def test_wrong_missing_or_revoked_tokens_are_404(self):
+        comm = self._reminder()
+        link = self._link_in_email(comm)
+        self.assertEqual(self.url_open("/d/not-a-real-token-at-all").status_code, 404)
+        self.assertEqual(self.url_open("/d/").status_code, 404)
+        other_link = self.customer_2._dunning_statement_url().split("/d/")[1]
+        other = self._page(f"/d/{other_link}")
+        self.assertIn(self.other.name, other)
+        self.assertNotIn(self.invoice.name, other)
+        self.customer.action_dunning_reset_token()
+        self.assertEqual(self.url_open(link).status_code, 404, "revoked")
+        self.assertEqual(
+            self.url_open(f"/d/{self.customer.sudo().dunning_access_token}").status_code, 200
+        )
+
+    def test_a_dispute_pauses_the_invoice_and_tells_the_collector_once(self):
+        comm = self._reminder()
+        link = self._link_in_email(comm)
+        html = self._page(link)
+        path = link.split("?")[0]
+        data = {
+            "c": comm.id,
+            "invoice": self.invoice.id,
+            "reason": "dispute",
+            "message": "Material defectuoso",
+        }
+        after = self._post(f"{path}/dispute", html, data)
+        self.assertIn("o_dunning_statement_done", after)
+        self.assertIn("o_dunning_statement_disputed", after, "shown as pending")
+        self.assertEqual(self.invoice.dunning_reason, "dispute")
+        self.assertEqual(comm.statement_action, "dispute")
+        activities = self.env["mail.activity"].search(
+            [
+                ("res_model", "=", "res.partner"),
+                ("res_id", "=", self.customer.id),
+                ("summary", "ilike", self.invoice.name),
+            ]
+        )
+        self.assertEqual(len(activities), 1)
+        self.assertEqual(activities.user_id, self.collector)
+        self._post(f"{path}/dispute", after, data)
+        self.assertEqual(
+            self.env["mail.activity"].search_count(
+                [
+                    ("res_model", "=", "res.partner"),
+                    ("res_id", "=", self.customer.id),
+                    ("summary", "ilike", self.invoice.name),
+                ]
+            ),
+            1,
+            "posting twice changes nothing",
+        )
+        # Another customer's invoice is refused.
+        error = self._post(f"{path}/dispute", after, dict(data, invoice=self.other.id))
+        self.assertIn("o_dunning_statement_error", error)
+        self.assertFalse(self.other.dunning_reason)
+
+    def test_a_plan_within_limits_is_a_promise_beyond_them_waits(self):
+        comm = self._reminder()
+        link = self._link_in_email(comm)
+        path = link.split("?")[0]
+        html = self._page(link)
+        first = self.today.isoformat()
+        after = self._post(
+            f"{path}/plan", html, {"c": comm.id, "instalments": 2, "first_date": first}
+        )
+        promise = self.env["dunning.promise"].search([("partner_id", "=", self.customer.id)])
+        self.assertEqual(promise.state, "open")
+        self.assertEqual(promise.channel, "portal")
+        self.assertEqual(promise.instalment_ids.mapped("amount"), [625.0, 625.0])
+        self.assertEqual(promise.move_ids, self.invoice | self.invoice_2)
+        self.assertIn(promise.name, after, "the customer sees the schedule")
+        again = self._post(
+            f"{path}/plan", after, {"c": comm.id, "instalments": 2, "first_date": first}
+        )
+        self.assertIn("already under way", again)
+        promise.action_cancel()
+        self._post(f"{path}/plan", again, {"c": comm.id, "instalments": 10, "first_date": first})
+        pending = self.env["dunning.promise"].search(
+            [("partner_id", "=", self.customer.id), ("state", "=", "to_approve")]
+        )
+        self.assertEqual(len(pending.instalment_ids), 10)
+        self.assertTrue(
+            self.env["mail.activity"].search(
+                [("res_id", "=", self.customer.id), ("summary", "ilike", pending.name)]
+            ),
+            "the collector approves it",
+        )
+        pending.action_approve()
+        self.assertEqual(pending.state, "open")
+
+    def test_already_paid_with_proof_rests_the_invoices_and_bad_files_are_refused(self):
+        comm = self._reminder()
+        link = self._link_in_email(comm)
+        path = link.split("?")[0]
+        html = self._page(link)
+        data = {"c": comm.id, "date": self.today.isoformat(), "amount": "1250.00"}
+        refused = self._post(
+            f"{path}/paid",
+            html,
+            data,
+            files={"proof": ("x.exe", b"MZ...", "application/x-msdownload")},
+        )
+        self.assertIn("PDF, PNG or JPEG", refused)
+        self.assertFalse(self.invoice.dunning_paused_until)
+        future = self._post(f"{path}/paid", html, dict(data, date="2999-01-01"))
+        self.assertIn("future", future)
+        self._post(
+            f"{path}/paid",
+            html,
+            data,
+            files={"proof": ("transfer.pdf", one_page_pdf(), "application/pdf")},
+        )
+        self.assertTrue(self.invoice.dunning_paused_until)
+        activity = self.env["mail.activity"].search(
+            [("res_id", "=", self.customer.id), ("summary", "=", "Customer says it has paid")]
+        )
+        self.assertEqual(len(activity), 1)
+        self.assertEqual(
+            self.env["ir.attachment"]
+            .search([("res_model", "=", "mail.activity"), ("res_id", "=", activity.id)])
+            .mimetype,
+            "application/pdf",
+        )
+        self.assertEqual(comm.statement_action, "paid")
+        # The next days' runs leave its invoices alone while it is checked
+        # (7 days), then resume.
+        run = self._run(on_date=self._due(7))
+        self.assertFalse(run.communication_ids.filtered(lambda c: c.partner_id == self.customer))
+        run = self._run(on_date=self._due(8))
+        self.assertTrue(run.communication_ids.filtered(lambda c: c.partner_id == self.customer))
+        report = self.env["dunning.effectiveness.report"].search([("id", "=", comm.id)])
+        self.assertEqual((report.acted_count, report.statement_action), (1, "paid"))
+
+    def test_in_a_real_browser_the_customer_disputes_from_a_phone(self):
+        comm = self._reminder()
+        link = self._link_in_email(comm)
+        code = """
+            (async () => {
+                const details = document.querySelector(".o_dunning_statement_dispute");
+                details.querySelector("summary").click();
+                const form = details.querySelector("form");
+                form.querySelector("select[name=invoice]").value = "%(invoice)s";
+                form.querySelector("select[name=reason]").value = "missing_document";
+                form.querySelector("textarea[name=message]").value = "Falta el albarán";
+                const response = await fetch(form.action, {method: "POST", body: new FormData(form)});
+                const text = await response.text();
+                if (!text.includes("o_dunning_statement_done")) {
+                    throw new Error("no confirmation: " + text.slice(0, 300));
+                }
+                if (window.innerWidth > 400) {
+                    throw new Error("not a phone width: " + window.innerWidth);
+                }
+                console.log("test successful");
+            })();
+        """ % {"invoice": self.invoice_2.id}
+        self.browser_size = "390x844"
+        self.browser_js(link, code, ready="document.readyState === 'complete'", timeout=60)
+        self.assertEqual(self.invoice_2.dunning_reason, "missing_document")
+        self.assertEqual(self.invoice_2.dunning_reason_note, "Falta el albarán")
+
+
+@tagged("post_install", "-at_install")
+class TestStatementRules(DunningCommon):
+    def test_plan_limits(self):
+        self.assertEqual(statement_plan_problem(3, D, 900.0, D, 3, 90, 50.0), "")
+        self.assertEqual(statement_plan_problem(4, D, 900.0, D, 3, 90, 50.0), "instalments")
+        self.assertEqual(
+            statement_plan_problem(3, date(2026, 3, 20), 900.0, D, 3, 60, 50.0), "days"
+        )
+        self.assertEqual(statement_plan_problem(3, D, 120.0, D, 3, 90, 50.0), "minimum")
+
+    def test_every_letter_carries_the_link_and_its_qr_code(self):
+        invoice = self._invoice(self.customer, 500.0, self._due(-25))
+        invoice._dunning_write({"dunning_stage_id": self.stage_call.id})
+        with freeze_time(self.today):
+            self._run()
+        letter = self._comms(self.customer, channel="letter")
+        html = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("account_dunning_es.action_report_dunning_letter", letter.ids)[0]
+            .decode()
+        )
+        self.assertIn(letter.statement_url, html)
+        self.assertIn("barcode_type=QR", html)
+        self.assertIn(f"?c={letter.id}", letter.statement_url)
