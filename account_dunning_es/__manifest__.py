@@ -12,7 +12,7 @@
     "development_status": "Beta",
     "website": "https://github.com/account-dunning-es/account-dunning-es",
     # l10n_es: a Spanish product for Spanish companies (chart, tax ids, IBAN).
-    "depends": ["account", "mail", "sales_team", "l10n_es"],
+    "depends": ["account", "account_payment", "mail", "portal", "sales_team", "l10n_es"],
     "data": [
         "security/security.xml",
         "security/ir.model.access.csv",

@@ -20,7 +20,7 @@ write_conf "$conf" "http_port = $http_port"
 
 echo "== Building the demo database '$db' (about two minutes)"
 dropdb -h "$db_host" -p "$db_port" -U "$db_user" --if-exists "$db" || fail "cannot drop database $db"
-"$py" -m odoo -c "$conf" -d "$db" -i l10n_es,account_dunning_es,account_dunning_es_sms \
+"$py" -m odoo -c "$conf" -d "$db" -i l10n_es,account_dunning_es,account_dunning_es_sms,payment_demo \
   --stop-after-init > "$out/demo-install.log" 2>&1 \
   || { tail -30 "$out/demo-install.log"; fail "installation failed: see $out/demo-install.log"; }
 

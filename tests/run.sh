@@ -25,7 +25,7 @@ write_conf "$conf"
 #    while they install (at_install and post_install).
 dropdb -h "$db_host" -p "$db_port" -U "$db_user" --if-exists "$db" || fail "cannot drop database $db"
 echo "== Installing account_dunning_es and account_dunning_es_sms in a fresh database '$db' with their tests"
-"$py" -m odoo -c "$conf" -d "$db" -i l10n_es,account_dunning_es,account_dunning_es_sms \
+"$py" -m odoo -c "$conf" -d "$db" -i l10n_es,account_dunning_es,account_dunning_es_sms,payment_demo \
   --test-enable --test-tags /account_dunning_es,/account_dunning_es_sms \
   --stop-after-init --log-level=test > "$out/odoo-tests.log" 2>&1
 odoo_rc=$?

@@ -10,11 +10,15 @@ model, and posting the same thing twice changes nothing.
 from werkzeug.exceptions import NotFound
 
 from odoo import fields, http
-from odoo.exceptions import UserError
+from odoo.addons.account_payment.controllers.portal import PortalAccount
+from odoo.exceptions import UserError, ValidationError
 from odoo.http import request
 
 
-class DunningStatement(http.Controller):
+class DunningStatement(PortalAccount):
+    """Extends Odoo's invoice portal with the statement page, and pays the
+    customer's open invoices through Odoo's payment providers."""
+
     def _customer(self, token):
         partner = request.env["res.partner"]._dunning_from_token(token)
         if not partner:
@@ -42,7 +46,14 @@ class DunningStatement(http.Controller):
         )
         return request.render("account_dunning_es.portal_dunning_statement", values)
 
-    @http.route("/d/<string:token>", type="http", auth="public", methods=["GET"], sitemap=False)
+    @http.route(
+        "/d/<string:token>",
+        type="http",
+        auth="public",
+        methods=["GET"],
+        website=True,
+        sitemap=False,
+    )
     def statement(self, token, c=None, **kwargs):
         partner = self._customer(token)
         comm = self._communication(partner, c)
@@ -84,7 +95,9 @@ class DunningStatement(http.Controller):
         suffix = f"?c={comm.id}&done={done}" if comm else f"?done={done}"
         return request.redirect(f"/d/{token}{suffix}")
 
-    @http.route("/d/<string:token>/paid", type="http", auth="public", methods=["POST"])
+    @http.route(
+        "/d/<string:token>/paid", type="http", auth="public", methods=["POST"], website=True
+    )
     def paid(self, token, c=None, date=None, amount=None, proof=None, **kwargs):
         def action(partner, comm):
             content, name, mimetype = None, None, None
@@ -103,7 +116,9 @@ class DunningStatement(http.Controller):
 
         return self._act(token, c, action)
 
-    @http.route("/d/<string:token>/dispute", type="http", auth="public", methods=["POST"])
+    @http.route(
+        "/d/<string:token>/dispute", type="http", auth="public", methods=["POST"], website=True
+    )
     def dispute(self, token, c=None, invoice=None, reason=None, message=None, **kwargs):
         def action(partner, comm):
             move = request.env["account.move"].sudo().browse(int(invoice or 0)).exists()
@@ -112,7 +127,9 @@ class DunningStatement(http.Controller):
 
         return self._act(token, c, action)
 
-    @http.route("/d/<string:token>/plan", type="http", auth="public", methods=["POST"])
+    @http.route(
+        "/d/<string:token>/plan", type="http", auth="public", methods=["POST"], website=True
+    )
     def plan(self, token, c=None, instalments=None, first_date=None, **kwargs):
         def action(partner, comm):
             promise = partner._dunning_propose_plan(
@@ -121,3 +138,67 @@ class DunningStatement(http.Controller):
             return "plan_pending" if promise.state == "to_approve" else "plan"
 
         return self._act(token, c, action)
+
+    # ------------------------------------------------------------------
+    # Pay now: Odoo's payment form and providers, for the open invoices
+    # ------------------------------------------------------------------
+    def _payable(self, partner):
+        """The open invoices the customer pays at once: its company's, in the
+        company's currency (the others are paid one by one from their page)."""
+        values = partner._dunning_statement_values()
+        moves = values["moves"].filtered(
+            lambda m: m.move_type == "out_invoice" and m.currency_id == values["currency"]
+        )
+        return values, moves
+
+    @http.route(
+        "/d/<string:token>/pay",
+        type="http",
+        auth="public",
+        methods=["GET"],
+        website=True,
+        sitemap=False,
+    )
+    def pay(self, token, c=None, **kwargs):
+        partner = self._customer(token)
+        comm = self._communication(partner, c)
+        values, moves = self._payable(partner)
+        if not moves:
+            return request.redirect(f"/d/{token}")
+        amount = sum(moves.mapped("amount_residual"))
+        reference = values["reference"]
+        landing = (
+            f"/d/{token}?c={comm.id}&done=paid_online" if comm else f"/d/{token}?done=paid_online"
+        )
+        values.update(
+            self._get_common_page_view_values(
+                invoices_data={
+                    "partner": partner.sudo(),
+                    "company": values["company"],
+                    "total_amount": amount,
+                    "currency": values["currency"],
+                    "amount_residual": amount,
+                    "payment_reference": reference,
+                    "landing_route": landing,
+                    "transaction_route": f"/d/{token}/transaction",
+                },
+                **kwargs,
+            )
+        )
+        values.update(token=token, comm=comm, amount=amount, pay_moves=moves)
+        return request.render("account_dunning_es.portal_dunning_pay", values)
+
+    @http.route("/d/<string:token>/transaction", type="json", auth="public")
+    def statement_transaction(self, token, payment_reference=None, **kwargs):
+        """A draft transaction for the customer's open invoices (the token is
+        its authentication), then Odoo's payment flow."""
+        partner = request.env["res.partner"]._dunning_from_token(token)
+        if not partner:
+            raise ValidationError(request.env._("The link is not valid any more."))
+        values, moves = self._payable(partner)
+        if not moves:
+            raise ValidationError(request.env._("Nothing is due on your statement."))
+        self._validate_transaction_kwargs(kwargs)
+        return self._process_transaction(
+            partner.id, values["currency"].id, moves.ids, payment_reference, **kwargs
+        )

@@ -9,6 +9,7 @@ from freezegun import freeze_time
 from reportlab.pdfgen import canvas
 
 from odoo.tests import HttpCase, tagged
+from odoo.tests.common import JsonRpcException
 
 from ..models.res_partner_statement import statement_plan_problem
 from .common import DunningCommon
@@ -266,3 +267,67 @@ class TestStatementRules(DunningCommon):
         self.assertIn(letter.statement_url, html)
         self.assertIn("barcode_type=QR", html)
         self.assertIn(f"?c={letter.id}", letter.statement_url)
+
+
+@tagged("post_install", "-at_install")
+class TestStatementPayment(DunningCommon, HttpCase):
+    """Pay now through Odoo's payment providers (payment_demo, installed with
+    the tests and the demo database)."""
+
+    today = date.today()
+
+    def test_the_customer_pays_everything_with_the_demo_provider(self):
+        demo = self.env.ref("payment.payment_provider_demo", raise_if_not_found=False).sudo()
+        if not demo or demo.module_id.state != "installed":
+            self.skipTest("payment_demo is installed by tests/run.sh")
+        provider = demo.copy({"company_id": self.company.id, "name": "Demo"})
+        provider.write({"state": "test", "is_published": True})
+        invoices = self._invoice(self.customer, 1000.0, self._due(-5)) | self._invoice(
+            self.customer, 250.0, self._due(-3)
+        )
+        yesterday = self._due(-1)
+        comm = self._run(on_date=yesterday).communication_ids.filtered(
+            lambda c: c.partner_id == self.customer
+        )
+        token = self.customer._dunning_statement_token()
+        page = self.url_open(f"/d/{token}/pay?c={comm.id}")
+        self.assertEqual(page.status_code, 200)
+        self.assertIn("o_payment_form", page.text)
+        self.assertIn("1,250.00", page.text)
+        # What the payment form's script does: a transaction, then the demo
+        # provider's answer.
+        processing = self.make_jsonrpc_request(
+            f"/d/{token}/transaction",
+            {
+                "provider_id": provider.id,
+                "payment_method_id": provider.payment_method_ids[:1].id,
+                "token_id": None,
+                "amount": 1250.0,
+                "flow": "direct",
+                "tokenization_requested": False,
+                "landing_route": f"/d/{token}?c={comm.id}&done=paid_online",
+                "is_validation": False,
+                "payment_reference": comm.payment_reference,
+            },
+        )
+        tx = self.env["payment.transaction"].search([("reference", "=", processing["reference"])])
+        self.assertEqual(tx.invoice_ids, invoices)
+        self.make_jsonrpc_request(
+            "/payment/demo/simulate_payment",
+            {"reference": tx.reference, "payment_details": "4242", "simulated_state": "done"},
+        )
+        tx._post_process()
+        self.assertEqual(
+            set(invoices.mapped("payment_state")),
+            {"paid", "in_payment"} & set(invoices.mapped("payment_state")) or {"paid"},
+        )
+        html = self.url_open(f"/d/{token}").text
+        self.assertNotIn(invoices[0].name, html, "a paid invoice leaves the statement")
+        # Counted as paid after the reminder that carried the link.
+        report = self.env["dunning.effectiveness.report"].search([("id", "in", comm.ids)])
+        self.assertEqual(report.mapped("paid_count"), [1] * len(comm))
+        # The wrong token pays nothing.
+        with self.assertRaisesRegex(JsonRpcException, "ValidationError"):
+            self.make_jsonrpc_request(
+                "/d/not-a-valid-token-x/transaction", {"amount": 1.0, "payment_reference": "x"}
+            )
