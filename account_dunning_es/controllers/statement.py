@@ -14,6 +14,8 @@ from odoo.addons.account_payment.controllers.portal import PortalAccount
 from odoo.exceptions import UserError, ValidationError
 from odoo.http import request
 
+from ..models import dunning_rules
+
 
 class DunningStatement(PortalAccount):
     """Extends Odoo's invoice portal with the statement page, and pays the
@@ -142,13 +144,20 @@ class DunningStatement(PortalAccount):
     # ------------------------------------------------------------------
     # Pay now: Odoo's payment form and providers, for the open invoices
     # ------------------------------------------------------------------
-    def _payable(self, partner):
+    def _payable(self, partner, selection=None):
         """The open invoices the customer pays at once: its company's, in the
-        company's currency (the others are paid one by one from their page)."""
+        company's currency (the others are paid one by one from their page),
+        all of them or those selected ("12-15": invoice ids)."""
         values = partner._dunning_statement_values()
         moves = values["moves"].filtered(
             lambda m: m.move_type == "out_invoice" and m.currency_id == values["currency"]
         )
+        if selection and selection != "all":
+            try:
+                ids = {int(i) for i in selection.split("-")}
+            except ValueError:
+                ids = set()
+            moves = moves.filtered(lambda m: m.id in ids)
         return values, moves
 
     @http.route(
@@ -159,14 +168,20 @@ class DunningStatement(PortalAccount):
         website=True,
         sitemap=False,
     )
-    def pay(self, token, c=None, **kwargs):
+    def pay(self, token, c=None, invoices=None, **kwargs):
         partner = self._customer(token)
         comm = self._communication(partner, c)
-        values, moves = self._payable(partner)
+        # One invoice, several (the boxes ticked on the statement), or all.
+        selection = "-".join(request.httprequest.args.getlist("invoices")) or invoices or "all"
+        values, moves = self._payable(partner, selection)
         if not moves:
             return request.redirect(f"/d/{token}")
         amount = sum(moves.mapped("amount_residual"))
-        reference = values["reference"]
+        # The reference of what is paid: the invoices, or the reminder's
+        # reference when they are too many for a transfer's text.
+        reference = dunning_rules.payment_reference(
+            moves.mapped("name"), comm.name if comm else values["reference"]
+        )
         landing = (
             f"/d/{token}?c={comm.id}&done=paid_online" if comm else f"/d/{token}?done=paid_online"
         )
@@ -180,7 +195,8 @@ class DunningStatement(PortalAccount):
                     "amount_residual": amount,
                     "payment_reference": reference,
                     "landing_route": landing,
-                    "transaction_route": f"/d/{token}/transaction",
+                    "transaction_route": f"/d/{token}/transaction/"
+                    + "-".join(str(i) for i in moves.ids),
                 },
                 **kwargs,
             )
@@ -188,14 +204,18 @@ class DunningStatement(PortalAccount):
         values.update(token=token, comm=comm, amount=amount, pay_moves=moves)
         return request.render("account_dunning_es.portal_dunning_pay", values)
 
-    @http.route("/d/<string:token>/transaction", type="json", auth="public")
-    def statement_transaction(self, token, payment_reference=None, **kwargs):
-        """A draft transaction for the customer's open invoices (the token is
-        its authentication), then Odoo's payment flow."""
+    @http.route(
+        ["/d/<string:token>/transaction", "/d/<string:token>/transaction/<string:selection>"],
+        type="json",
+        auth="public",
+    )
+    def statement_transaction(self, token, selection="all", payment_reference=None, **kwargs):
+        """A draft transaction for the customer's open invoices, all or those
+        selected (the token is its authentication), then Odoo's payment flow."""
         partner = request.env["res.partner"]._dunning_from_token(token)
         if not partner:
             raise ValidationError(request.env._("The link is not valid any more."))
-        values, moves = self._payable(partner)
+        values, moves = self._payable(partner, selection)
         if not moves:
             raise ValidationError(request.env._("Nothing is due on your statement."))
         self._validate_transaction_kwargs(kwargs)

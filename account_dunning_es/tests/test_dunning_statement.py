@@ -326,6 +326,28 @@ class TestStatementPayment(DunningCommon, HttpCase):
         # Counted as paid after the reminder that carried the link.
         report = self.env["dunning.effectiveness.report"].search([("id", "in", comm.ids)])
         self.assertEqual(report.mapped("paid_count"), [1] * len(comm))
+        # One invoice of several: the selection is what is paid.
+        third = self._invoice(self.customer, 80.0, self._due(-2))
+        fourth = self._invoice(self.customer, 90.0, self._due(-2))
+        page = self.url_open(f"/d/{token}/pay?invoices={third.id}")
+        self.assertIn("80.00", page.text)
+        self.assertNotIn(fourth.name, page.text)
+        processing = self.make_jsonrpc_request(
+            f"/d/{token}/transaction/{third.id}",
+            {
+                "provider_id": provider.id,
+                "payment_method_id": provider.payment_method_ids[:1].id,
+                "token_id": None,
+                "amount": 80.0,
+                "flow": "direct",
+                "tokenization_requested": False,
+                "landing_route": f"/d/{token}",
+                "is_validation": False,
+                "payment_reference": third.name,
+            },
+        )
+        tx = self.env["payment.transaction"].search([("reference", "=", processing["reference"])])
+        self.assertEqual(tx.invoice_ids, third)
         # The wrong token pays nothing.
         with self.assertRaisesRegex(JsonRpcException, "ValidationError"):
             self.make_jsonrpc_request(
