@@ -33,5 +33,8 @@ cat <<EOT
 == Open it in a browser
   $py -m odoo -c $conf -d $db
   then http://localhost:$http_port/odoo  (login: admin, password: admin)
-  Invoicing > Customers > Dunning: runs, communications, letters to post, promises.
+  Invoicing > Customers > Dunning: runs, communications, letters to post, promises,
+  negotiations and the customers ready for court. Each reminder's link opens the
+  customer's statement page (printed above for one of them), payable with Odoo's
+  demo payment provider.
 EOT

@@ -37,3 +37,21 @@ history = env["dunning.communication"].search([])  # noqa: F821
 print(f"History in the database (the demo replays the last months): {len(history)} communications")
 for channel, count in sorted(Counter(history.mapped("channel")).items()):
     print(f"  {channels[channel]:<28} {count}")
+
+# The customers' statement pages: Odoo's demo payment provider enabled in the
+# demo's Spanish company (payment_demo is installed with the demo), and the
+# link of one customer to open without logging in.
+company = env.ref("account_dunning_es.demo_company_es", raise_if_not_found=False)  # noqa: F821
+demo = env.ref("payment.payment_provider_demo", raise_if_not_found=False)  # noqa: F821
+if company and demo:
+    Provider = env["payment.provider"].sudo().with_context(active_test=False)  # noqa: F821
+    provider = Provider.search([("code", "=", "demo"), ("company_id", "=", company.id)], limit=1)
+    provider = provider or demo.sudo().copy({"company_id": company.id, "name": "Demo"})
+    provider.write({"state": "test", "is_published": True})
+    env.cr.commit()  # noqa: F821
+customer = env["res.partner"].search(  # noqa: F821
+    [("name", "=", "Talleres Martínez SL")], limit=1
+)
+if customer:
+    print(f"Statement page of {customer.name} (no login): {customer._dunning_statement_url()}")
+    env.cr.commit()  # noqa: F821

@@ -33,7 +33,7 @@ class DunningNegotiation(models.Model):
     user_id = fields.Many2one(related="communication_id.user_id", string="Collector")
     date = fields.Date(related="communication_id.date", store=True, string="Document Date")
     move_ids = fields.Many2many(related="communication_id.move_ids", string="Invoices")
-    line_ids = fields.One2many(related="communication_id.line_ids")
+    line_ids = fields.One2many(related="communication_id.line_ids", string="Invoice Lines")
     amount = fields.Monetary(
         related="communication_id.amount_residual", store=True, string="Principal Claimed"
     )

@@ -143,9 +143,10 @@ class ResPartner(models.Model):
             "last_letter": last_letter,
             "letters": letters,
             "banks": company.partner_id.bank_ids,
-            "reference": last_letter.payment_reference
-            if last_letter
-            else ", ".join(moves.mapped("name")),
+            # What a transfer of everything due should quote.
+            "reference": dunning_rules.payment_reference(
+                moves.mapped("name"), last_letter.name if last_letter else ""
+            ),
             "contact": contact._collector_contact()
             if contact
             else {"name": company.name, "phone": company.phone or "", "email": company.email or ""},
