@@ -107,6 +107,10 @@ class TestStatementPage(DunningCommon, HttpCase):
             "reason": "dispute",
             "message": "Material defectuoso",
         }
+        # Without Odoo's CSRF token, nothing is done.
+        forged = self.url_open(f"{path}/dispute", data=data)
+        self.assertEqual(forged.status_code, 400)
+        self.assertFalse(self.invoice.dunning_reason)
         after = self._post(f"{path}/dispute", html, data)
         self.assertIn("o_dunning_statement_done", after)
         self.assertIn("o_dunning_statement_disputed", after, "shown as pending")
@@ -215,32 +219,88 @@ class TestStatementPage(DunningCommon, HttpCase):
         report = self.env["dunning.effectiveness.report"].search([("id", "=", comm.id)])
         self.assertEqual((report.acted_count, report.statement_action), (1, "paid"))
 
-    def test_in_a_real_browser_the_customer_disputes_from_a_phone(self):
+    def test_in_a_real_browser_the_customer_disputes_proposes_a_plan_and_pays(self):
+        """Headless Chromium at a phone's width: from the link of a real
+        reminder, a dispute and a plan through the page's own forms, then one
+        invoice paid through Odoo's payment form with the demo provider."""
+        demo = self.env.ref("payment.payment_provider_demo", raise_if_not_found=False)
+        if not demo or demo.sudo().module_id.state != "installed":
+            self.skipTest("payment_demo is installed by tests/run.sh")
+        provider = demo.sudo().copy({"company_id": self.company.id, "name": "Demo"})
+        provider.write({"state": "test", "is_published": True})
         comm = self._reminder()
         link = self._link_in_email(comm)
+        path = link.split("?")[0]
         code = """
             (async () => {
-                const details = document.querySelector(".o_dunning_statement_dispute");
-                details.querySelector("summary").click();
-                const form = details.querySelector("form");
-                form.querySelector("select[name=invoice]").value = "%(invoice)s";
-                form.querySelector("select[name=reason]").value = "missing_document";
-                form.querySelector("textarea[name=message]").value = "Falta el albarán";
-                const response = await fetch(form.action, {method: "POST", body: new FormData(form)});
-                const text = await response.text();
-                if (!text.includes("o_dunning_statement_done")) {
-                    throw new Error("no confirmation: " + text.slice(0, 300));
-                }
+                const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
                 if (window.innerWidth > 400) {
                     throw new Error("not a phone width: " + window.innerWidth);
                 }
+                const send = async (selector, values) => {
+                    const details = document.querySelector(selector);
+                    details.querySelector("summary").click();
+                    const form = details.querySelector("form");
+                    for (const [name, value] of Object.entries(values)) {
+                        form.querySelector(`[name=${name}]`).value = value;
+                    }
+                    const response = await fetch(form.action, {method: "POST", body: new FormData(form)});
+                    const text = await response.text();
+                    if (!text.includes("o_dunning_statement_done")) {
+                        throw new Error(selector + ": no confirmation: " + text.slice(0, 300));
+                    }
+                };
+                await send(".o_dunning_statement_dispute", {
+                    invoice: "%(dispute)s", reason: "missing_document", message: "Falta el albarán",
+                });
+                await send(".o_dunning_statement_plan", {instalments: "2"});
+                // Pay one invoice with Odoo's payment form, in a frame.
+                const frame = document.createElement("iframe");
+                frame.style.width = "390px";
+                frame.style.height = "800px";
+                frame.src = "%(path)s/pay?invoices=%(pay)s&c=%(comm)s";
+                document.body.appendChild(frame);
+                const doc = () => frame.contentDocument;
+                const button = () => doc() && doc().querySelector("button[name=o_payment_submit_button]");
+                for (let i = 0; i < 100 && !button(); i++) {
+                    await wait(100);
+                }
+                await wait(1500);
+                const input = doc().querySelector("input[name=customer_input]");
+                if (input) {
+                    input.value = "4242424242424242";
+                }
+                button().click();
+                for (let i = 0; i < 300; i++) {
+                    await wait(100);
+                    if (frame.contentWindow.location.href.includes("done=paid_online")) {
+                        break;
+                    }
+                }
+                if (!frame.contentWindow.location.href.includes("done=paid_online")) {
+                    throw new Error("payment did not land: " + frame.contentWindow.location.href);
+                }
                 console.log("test successful");
             })();
-        """ % {"invoice": self.invoice_2.id}
+        """ % {
+            "dispute": self.invoice_2.id,
+            "pay": self.invoice.id,
+            "path": path,
+            "comm": comm.id,
+        }
         self.browser_size = "390x844"
-        self.browser_js(link, code, ready="document.readyState === 'complete'", timeout=60)
+        self.browser_js(link, code, ready="document.readyState === 'complete'", timeout=120)
+        # The back office sees it all.
         self.assertEqual(self.invoice_2.dunning_reason, "missing_document")
         self.assertEqual(self.invoice_2.dunning_reason_note, "Falta el albarán")
+        promise = self.env["dunning.promise"].search([("partner_id", "=", self.customer.id)])
+        self.assertEqual((promise.state, promise.instalment_count), ("open", 2))
+        self.assertIn(self.invoice.payment_state, ("paid", "in_payment"))
+        self.assertEqual(self.invoice_2.payment_state, "not_paid")
+        activities = self.env["mail.activity"].search(
+            [("res_model", "=", "res.partner"), ("res_id", "=", self.customer.id)]
+        )
+        self.assertIn(f"Customer disputes {self.invoice_2.name}", activities.mapped("summary"))
 
 
 @tagged("post_install", "-at_install")
