@@ -36,6 +36,7 @@
         "views/dunning_interest_rate_views.xml",
         "views/dunning_promise_views.xml",
         "views/dunning_negotiation_views.xml",
+        "views/dunning_worklist_views.xml",
         "views/dunning_effectiveness_report_views.xml",
         "views/res_partner_views.xml",
         "views/account_move_views.xml",

@@ -15,6 +15,7 @@ from . import dunning_demo
 from . import dunning_promise
 from . import dunning_promise_instalment
 from . import dunning_negotiation
+from . import dunning_worklist
 from . import dunning_effectiveness
 from . import res_partner
 from . import res_partner_statement

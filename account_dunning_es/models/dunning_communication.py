@@ -6,7 +6,15 @@ from odoo.exceptions import UserError
 from odoo.tools import format_amount
 
 from . import dunning_rules, dunning_sql
-from .dunning_stage import CHANNELS
+from .dunning_stage import CALL_OBJECTIVES, CHANNELS
+
+CALL_RESULTS = [
+    ("promise", "Promise to pay"),
+    ("paid", "Says it has paid"),
+    ("reason", "Gave a non-payment reason"),
+    ("no_answer", "No answer"),
+    ("wrong_number", "Wrong number"),
+]
 
 
 class DunningCommunication(models.Model):
@@ -147,6 +155,15 @@ class DunningCommunication(models.Model):
         help="What the customer did on its statement page after this reminder.",
     )
     statement_action_date = fields.Datetime(readonly=True, copy=False)
+    call_objective = fields.Selection(CALL_OBJECTIVES, readonly=True, copy=False)
+    call_result = fields.Selection(
+        CALL_RESULTS,
+        readonly=True,
+        copy=False,
+        index=True,
+        help="What a call the collector logged produced.",
+    )
+    call_note = fields.Text(readonly=True, copy=False)
     statement_url = fields.Char(
         compute="_compute_statement_url",
         help="The link to the customer's statement page this reminder carries.",
@@ -356,6 +373,14 @@ class DunningCommunication(models.Model):
                     "negotiation attempt cannot be sent by burofax or certified email.",
                     name=recipient.display_name,
                 )
+        if (
+            self.channel in ("call", "meeting")
+            and partner.commercial_partner_id.dunning_phone_wrong
+        ):
+            return self.env._(
+                "The phone number of %(name)s was logged as wrong: correct it to call.",
+                name=partner.display_name,
+            )
         if self.channel in ("call", "meeting") and not (
             recipient.phone or recipient.mobile or partner.phone or partner.mobile
         ):

@@ -78,6 +78,8 @@ class DunningCommunication(models.Model):
             "email": model._issue_email,
             "letter": model._issue_letter,
             "negotiation": model._issue_negotiation,
+            # A logged call records what happened: issuing it is recording it.
+            "phone": model._mark_issued,
             "call": model._issue_activity,
             "meeting": model._issue_activity,
             "agency": model._issue_activity,

@@ -109,6 +109,13 @@ class DunningPolicy(models.Model):
         string="Plan: Smallest Instalment", currency_field="currency_id", default=50.0
     )
 
+    call_max_unanswered = fields.Integer(
+        string="Unanswered Calls Before Writing",
+        default=3,
+        help="After so many calls logged without answer in a row, the invoices' next "
+        "stage goes out at once, in writing where that stage writes.",
+    )
+
     # Promises and behaviour
     promise_grace_days = fields.Integer(
         default=2, help="Days after an instalment date before a promise counts as broken."

@@ -196,6 +196,9 @@ class DunningRun(models.Model):
         remaining = sum(
             max(run.partner_total - run.partner_done, 1) for run in runs if run.state != "done"
         )
+        if not remaining:
+            # The day's reminders are out: whom the collectors call first.
+            self.env["dunning.worklist"]._cron_rebuild()
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
 
     @api.model

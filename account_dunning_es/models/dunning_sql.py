@@ -103,12 +103,19 @@ LINE_ONCE_INDEX = "dunning_communication_line_once_idx"
 def create_line_once_index():
     """The database, not Python, guarantees that an invoice never gets the
     same stage through the same channel twice in one cycle, even with two
-    runs racing on two workers; cancelled communications do not count."""
+    runs racing on two workers; cancelled communications do not count, nor
+    the calls a collector logs (a record of what happened, as often as it
+    happens, not a reminder issued)."""
     return SQL(
         "CREATE UNIQUE INDEX IF NOT EXISTS %s ON dunning_communication_line"
-        " (move_id, stage_id, channel, cycle) WHERE cancelled IS NOT TRUE",
+        " (move_id, stage_id, channel, cycle)"
+        " WHERE cancelled IS NOT TRUE AND channel != 'phone'",
         SQL.identifier(LINE_ONCE_INDEX),
     )
+
+
+def drop_line_once_index():
+    return SQL("DROP INDEX IF EXISTS %s", SQL.identifier(LINE_ONCE_INDEX))
 
 
 def sync_lines_cancelled(communication_ids=None):

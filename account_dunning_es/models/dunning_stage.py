@@ -6,9 +6,19 @@ CHANNELS = [
     ("letter", "Letter"),
     ("call", "Phone Call"),
     ("meeting", "Meeting"),
+    ("phone", "Logged Call"),
     ("negotiation", "Negotiation Attempt (MASC)"),
     ("agency", "External Agency"),
     ("legal", "Legal Action"),
+]
+
+# What a call or a meeting is for (the seeds' five objectives).
+CALL_OBJECTIVES = [
+    ("remind", "Remind the debt"),
+    ("barriers", "Remove payment barriers"),
+    ("commitment", "Obtain a payment commitment"),
+    ("press", "Press for payment"),
+    ("conditions", "Change payment conditions"),
 ]
 
 
@@ -51,16 +61,7 @@ class DunningStage(models.Model):
         string="Personal Contact",
         help="Schedules an activity for the responsible collector.",
     )
-    call_objective = fields.Selection(
-        [
-            ("remind", "Remind the debt"),
-            ("barriers", "Remove payment barriers"),
-            ("commitment", "Obtain a payment commitment"),
-            ("press", "Press for payment"),
-            ("conditions", "Change payment conditions"),
-        ],
-        string="Contact Objective",
-    )
+    call_objective = fields.Selection(CALL_OBJECTIVES, string="Contact Objective")
     call_delay_days = fields.Integer(
         string="Activity Due In (Days)", help="Deadline of the call/meeting activity."
     )

@@ -40,6 +40,12 @@ def statement_plan_problem(count, first_date, amount, today, max_instalments, ma
 class ResPartner(models.Model):
     _inherit = "res.partner"  # pylint: disable=consider-merging-classes-inherited
 
+    dunning_phone_wrong = fields.Boolean(
+        string="Phone Number Wrong",
+        copy=False,
+        help="A collector logged a call to a wrong number: calls and SMS reminders are not "
+        "used until the number is corrected.",
+    )
     dunning_access_token = fields.Char(
         copy=False,
         index="btree_not_null",
@@ -47,6 +53,15 @@ class ResPartner(models.Model):
         help="Opens the customer's statement page without a password; resetting it "
         "revokes every link sent so far.",
     )
+
+    def write(self, vals):
+        # A corrected number is worth calling again.
+        if ({"phone", "mobile"} & set(vals)) and "dunning_phone_wrong" not in vals:
+            vals = dict(vals, dunning_phone_wrong=False)
+        return super().write(vals)
+
+    def action_dunning_log_call(self):
+        return self.env["dunning.call.wizard"]._action_open(self.commercial_partner_id)
 
     def _dunning_statement_token(self):
         """The customer's token, made on first use (commercial entity)."""

@@ -299,6 +299,7 @@ class TestUiSmoke(DunningCommon, HttpCase):
             for label, action in (
                 ("exclude wizard", customer.action_dunning_exclude()),
                 ("promise wizard", customer.action_dunning_register_promise()),
+                ("call wizard", customer.action_dunning_log_call()),
                 ("letter delivery wizard", self.letter.with_user(user).action_mark_letter_sent()),
                 (
                     "negotiation delivery wizard",
@@ -386,6 +387,8 @@ class TestUiSmoke(DunningCommon, HttpCase):
             "dunning.communication form",
             "Ready for Court",
             "dunning.negotiation form",
+            "Worklist",
+            "call wizard",
         ):
             self.assertIn(expected, labels)
         self.assertEqual(len(self._print_html(self.manager)), 7)

@@ -128,6 +128,10 @@ class DunningCommunication(models.Model):
             name = (comm.recipient_id or comm.partner_id).display_name
             if comm.partner_id.commercial_partner_id.dunning_no_sms:
                 problems[comm] = self.env._("%(name)s asked not to receive SMS.", name=name)
+            elif comm.partner_id.commercial_partner_id.dunning_phone_wrong:
+                problems[comm] = self.env._(
+                    "The phone number of %(name)s was logged as wrong.", name=name
+                )
             elif check.problem == "missing":
                 problems[comm] = self.env._("%(name)s has no mobile number.", name=name)
             elif check.problem == "landline":

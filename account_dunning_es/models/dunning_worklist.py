@@ -1,0 +1,222 @@
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""The collectors' worklist: the customers who need a person today, by
+priority. Rebuilt after each daily run, when a collector refreshes it, and
+for a customer when something is logged on it."""
+
+from datetime import timedelta
+
+from odoo import api, fields, models
+
+from . import dunning_worklist_rules as rules
+
+REASONS = [
+    ("activity", "Activity due"),
+    ("promise_due", "Promise due today"),
+    ("promise_broken", "Promise broken"),
+    ("failed", "No channel that works"),
+]
+
+
+class DunningWorklist(models.Model):
+    _name = "dunning.worklist"
+    _description = "Collection Worklist"
+    _order = "score desc, amount desc, id"
+    _check_company_auto = True
+
+    company_id = fields.Many2one("res.company", required=True, index=True)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", required=True, index=True, ondelete="cascade"
+    )
+    user_id = fields.Many2one("res.users", string="Collector", index=True)
+    team_id = fields.Many2one(related="user_id.sale_team_id", string="Team", store=True)
+    segment_id = fields.Many2one(related="partner_id.dunning_segment_id", store=True)
+    phone = fields.Char(help="Mobile, else phone, of the customer.")
+    reasons = fields.Char(string="Why Today")
+    reason_codes = fields.Char(help="Technical: the reasons' codes, comma separated.")
+    main_reason = fields.Selection(REASONS)
+    amount = fields.Monetary(string="Overdue Amount", currency_field="currency_id")
+    days_overdue = fields.Integer()
+    stage_id = fields.Many2one("dunning.stage", string="Stage")
+    score = fields.Integer(string="Priority", index=True)
+    score_amount = fields.Integer(string="Amount Points")
+    score_days = fields.Integer(string="Days Points")
+    score_stage = fields.Integer(string="Stage Points")
+    score_behaviour = fields.Integer(string="Behaviour Points")
+    score_broken = fields.Integer(string="Broken Promises Points")
+    score_strategic = fields.Integer(string="Strategic Points")
+    score_detail = fields.Char(string="Priority Basis", compute="_compute_score_detail")
+
+    _sql_constraints = [
+        ("partner_company_unique", "UNIQUE(partner_id, company_id)", "One row per customer."),
+    ]
+
+    @api.depends_context("lang")
+    def _compute_score_detail(self):
+        for item in self:
+            item.score_detail = self.env._(
+                "amount %(amount)s + days %(days)s + stage %(stage)s + behaviour "
+                "%(behaviour)s + broken promises %(broken)s + strategic %(strategic)s",
+                amount=item.score_amount,
+                days=item.score_days,
+                stage=item.score_stage,
+                behaviour=item.score_behaviour,
+                broken=item.score_broken,
+                strategic=item.score_strategic,
+            )
+
+    # ------------------------------------------------------------------
+    # Building
+    # ------------------------------------------------------------------
+    @api.model
+    def _needs(self, company, today, partners=None):
+        """{customer id: set of reason codes} of those who need a person today."""
+        needs = {}
+
+        def add(partner_ids, code):
+            for pid in partner_ids:
+                needs.setdefault(pid, set()).add(code)
+
+        Activity = self.env["mail.activity"].sudo()
+        groups = Activity._read_group(
+            [
+                ("res_model", "=", "res.partner"),
+                ("date_deadline", "<=", today),
+                *([("res_id", "in", partners.ids)] if partners is not None else []),
+            ],
+            ["res_id"],
+        )
+        add({res_id for (res_id,) in groups}, "activity")
+        Promise = self.env["dunning.promise"].sudo()
+        scope = [("company_id", "=", company.id)] + (
+            [("partner_id", "in", partners.ids)] if partners is not None else []
+        )
+        due = Promise.search(scope + [("state", "=", "open"), ("next_date", "<=", today)])
+        add(set(due.partner_id.ids), "promise_due")
+        broken = Promise.search(
+            scope + [("state", "=", "broken"), ("broken_date", ">=", today - timedelta(days=30))]
+        )
+        add(set(broken.partner_id.ids), "promise_broken")
+        failed = (
+            self.env["dunning.communication"]
+            .sudo()
+            .search(scope + [("state", "=", "failed"), ("date", ">=", today - timedelta(days=7))])
+        )
+        add(set(failed.partner_id.commercial_partner_id.ids), "failed")
+        # Only customers in collection: an overdue invoice in the company.
+        Move = self.env["account.move"].sudo()
+        overdue = Move._read_group(
+            Move._dunning_open_domain(company, include_excluded=True)
+            + [
+                ("commercial_partner_id", "in", list(needs)),
+                ("invoice_date_due", "<", today),
+            ],
+            ["commercial_partner_id"],
+        )
+        customers = self.env["res.partner"].browse([p.id for (p,) in overdue])
+        if partners is not None:
+            customers &= partners
+        return {pid: codes for pid, codes in needs.items() if pid in customers.ids}
+
+    @api.model
+    def _rebuild(self, company, partners=None):
+        """Rebuild the company's worklist (or only these customers' rows)."""
+        today = fields.Date.context_today(self)
+        needs = self._needs(company, today, partners)
+        existing = self.sudo().search(
+            [("company_id", "=", company.id)]
+            + ([("partner_id", "in", partners.ids)] if partners is not None else [])
+        )
+        existing.filtered(lambda item: item.partner_id.id not in needs).unlink()
+        by_partner = {item.partner_id.id: item for item in existing.exists()}
+        customers = (
+            self.env["res.partner"]
+            .sudo()
+            .with_company(company)
+            .with_context(date=today)
+            .browse(list(needs))
+        )
+        labels = dict(self._fields["main_reason"]._description_selection(self.env))
+        strategic = self.env.ref(
+            "account_dunning_es.dunning_segment_strategic", raise_if_not_found=False
+        )
+        vals_list = []
+        for customer in customers:
+            vals = self._row_values(customer, needs[customer.id], labels, strategic)
+            vals["company_id"] = company.id
+            if customer.id in by_partner:
+                by_partner[customer.id].write(vals)
+            else:
+                vals_list.append(vals)
+        self.sudo().create(vals_list)
+        return True
+
+    @api.model
+    def _row_values(self, customer, codes, labels, strategic):
+        stage = customer.dunning_stage_id
+        stage_kind = "handover" if stage.handover else (stage.tone or None)
+        parts = rules.priority_parts(
+            customer.dunning_overdue_amount,
+            customer.dunning_days_overdue,
+            stage_kind,
+            customer.dunning_behaviour,
+            customer.dunning_broken_recent,
+            bool(strategic) and customer.dunning_segment_id == strategic,
+        )
+        policy = customer.dunning_policy_id
+        order = [code for code, _label in REASONS if code in codes]
+        return {
+            "partner_id": customer.id,
+            "user_id": customer._dunning_collector(policy).id if policy else False,
+            "phone": customer.mobile or customer.phone or False,
+            "reasons": ", ".join(labels[code] for code in order),
+            "reason_codes": ",".join(order),
+            "main_reason": order[0] if order else False,
+            "amount": customer.dunning_overdue_amount,
+            "days_overdue": customer.dunning_days_overdue,
+            "stage_id": stage.id or False,
+            "score": rules.priority_score(parts),
+            "score_amount": parts.amount,
+            "score_days": parts.days,
+            "score_stage": parts.stage,
+            "score_behaviour": parts.behaviour,
+            "score_broken": parts.broken,
+            "score_strategic": parts.strategic,
+        }
+
+    @api.model
+    def _cron_rebuild(self):
+        for company in self.env["dunning.policy"].sudo()._read_group([], ["company_id"]):
+            self.with_company(company[0])._rebuild(company[0])
+
+    # ------------------------------------------------------------------
+    # Actions from a row
+    # ------------------------------------------------------------------
+    def action_refresh(self):
+        self._rebuild(self.env.company)
+        return {"type": "ir.actions.client", "tag": "reload"}
+
+    def action_log_call(self):
+        self.ensure_one()
+        return self.env["dunning.call.wizard"]._action_open(self.partner_id)
+
+    def action_register_promise(self):
+        self.ensure_one()
+        return self.partner_id.action_dunning_register_promise()
+
+    def action_open_customer(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "res.partner",
+            "res_id": self.partner_id.id,
+            "view_mode": "form",
+        }
+
+    def action_open_statement(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_url",
+            "url": self.partner_id._dunning_statement_url(),
+            "target": "new",
+        }
