@@ -8,6 +8,12 @@ from odoo.tools import format_amount
 from . import dunning_rules, dunning_sql
 from .dunning_stage import CALL_OBJECTIVES, CHANNELS
 
+# What a customer did on its statement page after a reminder.
+STATEMENT_ACTIONS = [
+    ("paid", "Said it has paid"),
+    ("dispute", "Disputed an invoice"),
+    ("plan", "Proposed a payment plan"),
+]
 CALL_RESULTS = [
     ("promise", "Promise to pay"),
     ("paid", "Says it has paid"),
@@ -143,11 +149,7 @@ class DunningCommunication(models.Model):
         help="When the customer first opened its statement page from this reminder's link.",
     )
     statement_action = fields.Selection(
-        [
-            ("paid", "Said it has paid"),
-            ("dispute", "Disputed an invoice"),
-            ("plan", "Proposed a payment plan"),
-        ],
+        STATEMENT_ACTIONS,
         string="Customer Action",
         readonly=True,
         copy=False,

@@ -3,6 +3,7 @@ from odoo import fields, models, tools
 from odoo.tools import SQL
 
 from . import dunning_sql
+from .dunning_communication import STATEMENT_ACTIONS
 from .dunning_stage import CHANNELS
 
 
@@ -68,15 +69,7 @@ class DunningEffectivenessReport(models.Model):
 
     opened_count = fields.Integer(string="Statement Page Opened", readonly=True)
     acted_count = fields.Integer(string="Customer Acted on the Page", readonly=True)
-    statement_action = fields.Selection(
-        [
-            ("paid", "Said it has paid"),
-            ("dispute", "Disputed an invoice"),
-            ("plan", "Proposed a payment plan"),
-        ],
-        string="Customer Action",
-        readonly=True,
-    )
+    statement_action = fields.Selection(STATEMENT_ACTIONS, string="Customer Action", readonly=True)
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
