@@ -172,6 +172,7 @@ class DunningCommunication(models.Model):
     )
 
     def _compute_statement_url(self):
+        self.partner_id._dunning_ensure_tokens()
         for comm in self:
             comm.statement_url = comm._statement_url() if comm.id else False
 

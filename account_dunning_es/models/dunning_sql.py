@@ -154,3 +154,15 @@ def sequence_next_values(sequence_id, count):
     return SQL(
         "SELECT nextval(%s) FROM generate_series(1, %s)", "ir_sequence_%03d" % sequence_id, count
     )
+
+
+def set_partner_tokens(tokens):
+    """Give customers their statement token, {partner id: token}, in one
+    UPDATE; a customer that got one meanwhile keeps it."""
+    rows = SQL(", ").join(SQL("(%s, %s)", pid, token) for pid, token in tokens.items())
+    return SQL(
+        "UPDATE res_partner p SET dunning_access_token = v.token"
+        " FROM (VALUES %s) AS v(id, token)"
+        " WHERE p.id = v.id AND p.dunning_access_token IS NULL",
+        rows,
+    )

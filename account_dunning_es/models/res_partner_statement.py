@@ -12,7 +12,7 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_amount, format_date
 
-from . import dunning_rules
+from . import dunning_rules, dunning_sql
 
 # What a customer may upload as proof of payment.
 PROOF_MIMETYPES = {"application/pdf", "image/png", "image/jpeg"}
@@ -63,12 +63,23 @@ class ResPartner(models.Model):
     def action_dunning_log_call(self):
         return self.env["dunning.call.wizard"]._action_open(self.commercial_partner_id)
 
+    def _dunning_ensure_tokens(self):
+        """Make the tokens these customers lack, in one query (a run links
+        thousands of reminders to their statement pages)."""
+        partners = self.commercial_partner_id.sudo()
+        missing = partners.filtered(lambda p: not p.dunning_access_token)
+        if missing:
+            self.env.cr.execute(
+                dunning_sql.set_partner_tokens(
+                    {partner.id: secrets.token_urlsafe(12) for partner in missing}
+                )
+            )
+            missing.invalidate_recordset(["dunning_access_token"])
+        return partners
+
     def _dunning_statement_token(self):
         """The customer's token, made on first use (commercial entity)."""
-        partner = self.commercial_partner_id.sudo()
-        if not partner.dunning_access_token:
-            partner.dunning_access_token = secrets.token_urlsafe(12)
-        return partner.dunning_access_token
+        return self._dunning_ensure_tokens()[:1].dunning_access_token
 
     def _dunning_statement_url(self, communication=None):
         """Short link to the statement page; with the communication that
