@@ -44,7 +44,6 @@ class DunningStatement(PortalAccount):
             comm=comm,
             message=message,
             error=error,
-            statement_url=f"/d/{partner.sudo().dunning_access_token}",
         )
         return request.render("account_dunning_es.portal_dunning_statement", values)
 
@@ -144,21 +143,19 @@ class DunningStatement(PortalAccount):
     # ------------------------------------------------------------------
     # Pay now: Odoo's payment form and providers, for the open invoices
     # ------------------------------------------------------------------
-    def _payable(self, partner, selection=None):
-        """The open invoices the customer pays at once: its company's, in the
-        company's currency (the others are paid one by one from their page),
-        all of them or those selected ("12-15": invoice ids)."""
-        values = partner._dunning_statement_values()
-        moves = values["moves"].filtered(
-            lambda m: m.move_type == "out_invoice" and m.currency_id == values["currency"]
-        )
+    @staticmethod
+    def _payable(moves, currency, selection=None):
+        """The open invoices the customer pays at once: in the company's
+        currency (the others are paid one by one from their page), all of
+        them or those selected ("12-15": invoice ids)."""
+        moves = moves.filtered(lambda m: m.move_type == "out_invoice" and m.currency_id == currency)
         if selection and selection != "all":
             try:
                 ids = {int(i) for i in selection.split("-")}
             except ValueError:
                 ids = set()
             moves = moves.filtered(lambda m: m.id in ids)
-        return values, moves
+        return moves
 
     @http.route(
         "/d/<string:token>/pay",
@@ -173,7 +170,8 @@ class DunningStatement(PortalAccount):
         comm = self._communication(partner, c)
         # One invoice, several (the boxes ticked on the statement), or all.
         selection = "-".join(request.httprequest.args.getlist("invoices")) or invoices or "all"
-        values, moves = self._payable(partner, selection)
+        values = partner._dunning_statement_values()
+        moves = self._payable(values["moves"], values["currency"], selection)
         if not moves:
             return request.redirect(f"/d/{token}")
         amount = sum(moves.mapped("amount_residual"))
@@ -215,10 +213,12 @@ class DunningStatement(PortalAccount):
         partner = request.env["res.partner"]._dunning_from_token(token)
         if not partner:
             raise ValidationError(request.env._("The link is not valid any more."))
-        values, moves = self._payable(partner, selection)
+        company = partner._dunning_statement_company()
+        currency = company.currency_id
+        moves = self._payable(partner._dunning_statement_moves(company), currency, selection)
         if not moves:
             raise ValidationError(request.env._("Nothing is due on your statement."))
         self._validate_transaction_kwargs(kwargs)
         return self._process_transaction(
-            partner.id, values["currency"].id, moves.ids, payment_reference, **kwargs
+            partner.id, currency.id, moves.ids, payment_reference, **kwargs
         )

@@ -16,6 +16,8 @@ Nothing here touches the database.
 from collections import namedtuple
 from datetime import timedelta
 
+from odoo.tools.float_utils import float_round
+
 from .dunning_rules import DELIVERY_PROOF, proven_receipt
 
 # The two forms of the attempt the product prepares:
@@ -120,11 +122,15 @@ def needs_lawyer(amount_eur, threshold=LAWYER_THRESHOLD_EUR):
 
 
 def split_instalments(amount, count, first_date, interval_days=30, rounding=0.01):
-    """[(date, amount)] of ``count`` instalments, the last one taking the cents."""
+    """[(date, amount)] of ``count`` instalments, the last one taking the cents.
+
+    Amounts are rounded as the currency rounds them (``rounding``: its
+    smallest unit), so that they add up to ``amount``.
+    """
     count = max(int(count or 1), 1)
-    digits = max(len(f"{rounding:.10f}".rstrip("0").split(".")[1]), 0)
-    share = round(amount / count, digits)
-    amounts = [share] * (count - 1) + [round(amount - share * (count - 1), digits)]
+    share = float_round(amount / count, precision_rounding=rounding)
+    last = float_round(amount - share * (count - 1), precision_rounding=rounding)
+    amounts = [share] * (count - 1) + [last]
     return [
         (first_date + timedelta(days=interval_days * index), value)
         for index, value in enumerate(amounts)

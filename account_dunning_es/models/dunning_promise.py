@@ -6,6 +6,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare, format_amount
 
 from . import dunning_rules
+from .dunning_court_rules import split_instalments
 
 PROMISE_CHANNELS = [
     ("phone", "Phone"),
@@ -265,15 +266,11 @@ class DunningPromise(models.Model):
             if promise.state != "open":
                 raise UserError(self.env._("Only an open promise can be split."))
             first = promise.instalment_ids[:1].date or fields.Date.context_today(self)
-            share = promise.currency_id.round(promise.amount / count)
-            amounts = [share] * (count - 1) + [
-                promise.currency_id.round(promise.amount - share * (count - 1))
-            ]
+            instalments = split_instalments(
+                promise.amount, count, first, interval_days, promise.currency_id.rounding
+            )
             promise.instalment_ids = [Command.clear()] + [
-                Command.create(
-                    {"date": first + timedelta(days=interval_days * n), "amount": amount}
-                )
-                for n, amount in enumerate(amounts)
+                Command.create({"date": day, "amount": amount}) for day, amount in instalments
             ]
         return True
 

@@ -13,6 +13,7 @@ from odoo.exceptions import UserError
 from odoo.tools import format_amount, format_date
 
 from . import dunning_rules, dunning_sql
+from .dunning_court_rules import split_instalments
 
 # What a customer may upload as proof of payment.
 PROOF_MIMETYPES = {"application/pdf", "image/png", "image/jpeg"}
@@ -125,18 +126,25 @@ class ResPartner(models.Model):
         )
         return last.company_id or self.sudo().company_id or self.env.company
 
+    def _dunning_statement_moves(self, company):
+        """The customer's open invoices in the company, oldest due first (sudo:
+        a public page)."""
+        self.ensure_one()
+        Move = self.env["account.move"].sudo()
+        return Move.search(
+            Move._dunning_open_domain(company, include_excluded=True)
+            + [("commercial_partner_id", "=", self.id)],
+            order="invoice_date_due, id",
+        )
+
     def _dunning_statement_values(self, company=None):
         """Open invoices, totals, the last letter's claim, how to pay, letters
         sent, pending requests and the collector (sudo: a public page)."""
         self.ensure_one()
         partner = self.sudo()
         company = company or self._dunning_statement_company()
-        Move = self.env["account.move"].sudo()
-        moves = Move.search(
-            Move._dunning_open_domain(company, include_excluded=True)
-            + [("commercial_partner_id", "=", partner.id)],
-            order="invoice_date_due, id",
-        )
+        moves = self._dunning_statement_moves(company)
+        Move = self.env["account.move"]
         today = fields.Date.context_today(self)
         for move in moves:
             move._portal_ensure_token()
@@ -154,7 +162,9 @@ class ResPartner(models.Model):
         last_letter = letters[:1]
         claim = last_letter._letter_values() if last_letter else None
         policy = partner._dunning_policy(company)
-        contact = last_letter or comms.search([("partner_id", "=", partner.id)], limit=1)
+        contact = last_letter or comms.search(
+            [("partner_id", "=", partner.id), ("company_id", "=", company.id)], limit=1
+        )
         return {
             "partner": partner,
             "company": company,
@@ -200,10 +210,10 @@ class ResPartner(models.Model):
                 {"statement_action": action, "statement_action_date": fields.Datetime.now()}
             )
 
-    def _dunning_statement_activity(self, summary, note, attachments=None):
+    def _dunning_statement_activity(self, summary, note, attachments=None, policy=None):
         self.ensure_one()
         partner = self.sudo()
-        policy = partner._dunning_policy(self._dunning_statement_company())
+        policy = policy or partner._dunning_policy(self._dunning_statement_company())
         user = partner._dunning_collector(policy)
         activity = (
             self.env["mail.activity"]
@@ -238,16 +248,16 @@ class ResPartner(models.Model):
                 raise UserError(self.env._("The proof must be a PDF, PNG or JPEG file."))
             if len(proof) > PROOF_MAX_BYTES:
                 raise UserError(self.env._("The proof may not exceed 5 MB."))
-        values = self._dunning_statement_values()
-        moves = values["moves"]
-        policy = values["policy"]
+        company = self._dunning_statement_company()
+        moves = self._dunning_statement_moves(company)
+        policy = self.sudo()._dunning_policy(company)
         pause = fields.Date.add(today, days=policy.portal_paid_pause_days or 7)
         # Posting the same claim twice changes nothing.
         duplicate = moves.filtered(lambda m: m.dunning_paused_until == pause)
         if moves and duplicate == moves and not proof:
             return False
         moves._dunning_write({"dunning_paused_until": pause})
-        currency = values["currency"]
+        currency = company.currency_id
         text = self.env._(
             "The customer says it paid %(amount)s on %(date)s: check it. Its invoices get "
             "no reminder until %(until)s.",
@@ -269,7 +279,10 @@ class ResPartner(models.Model):
                 )
             )
         self._dunning_statement_activity(
-            self.env._("Customer says it has paid"), Markup("<p>%s</p>") % text, attachments
+            self.env._("Customer says it has paid"),
+            Markup("<p>%s</p>") % text,
+            attachments,
+            policy=policy,
         )
         self._dunning_statement_log(communication, "paid", Markup("<p>%s</p>") % text)
         return True
@@ -310,8 +323,8 @@ class ResPartner(models.Model):
             raise UserError(self.env._("Choose between 1 and 24 instalments."))
         if first_date < today:
             raise UserError(self.env._("The first instalment cannot be in the past."))
-        values = self._dunning_statement_values()
-        moves = values["moves"]
+        company = self._dunning_statement_company()
+        moves = self._dunning_statement_moves(company)
         if not moves:
             raise UserError(self.env._("Nothing is due on your statement."))
         Promise = self.env["dunning.promise"].sudo()
@@ -323,8 +336,8 @@ class ResPartner(models.Model):
             ]
         ):
             raise UserError(self.env._("A payment plan is already under way for these invoices."))
-        policy = values["policy"]
-        amount = values["total"]
+        policy = partner._dunning_policy(company)
+        amount = sum(moves.mapped("amount_residual_signed"))
         problem = statement_plan_problem(
             count,
             first_date,
@@ -334,12 +347,11 @@ class ResPartner(models.Model):
             policy.portal_plan_max_days,
             policy.portal_plan_min_instalment,
         )
-        currency = values["currency"]
-        share = currency.round(amount / count)
-        amounts = [share] * (count - 1) + [currency.round(amount - share * (count - 1))]
+        currency = company.currency_id
+        instalments = split_instalments(amount, count, first_date, rounding=currency.rounding)
         promise = Promise.create(
             {
-                "company_id": values["company"].id,
+                "company_id": company.id,
                 "partner_id": partner.id,
                 "move_ids": [Command.set(moves.ids)],
                 "amount": amount,
@@ -349,8 +361,7 @@ class ResPartner(models.Model):
                 "user_id": partner._dunning_collector(policy).id,
                 "communication_id": communication.id if communication else False,
                 "instalment_ids": [
-                    Command.create({"date": first_date + timedelta(days=30 * n), "amount": a})
-                    for n, a in enumerate(amounts)
+                    Command.create({"date": day, "amount": value}) for day, value in instalments
                 ],
             }
         )
@@ -364,6 +375,7 @@ class ResPartner(models.Model):
             self._dunning_statement_activity(
                 self.env._("Approve the payment plan %(ref)s", ref=promise.name),
                 Markup("<p>%s</p>") % text,
+                policy=policy,
             )
         self._dunning_statement_log(communication, "plan", Markup("<p>%s</p>") % text)
         return promise
