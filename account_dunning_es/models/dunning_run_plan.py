@@ -143,6 +143,7 @@ class DunningRun(models.Model):
         masc_attempts = self._masc_attempts(moves)
         policies = {}
         stage_infos = {}
+        waiting_handovers = {}
         plan = defaultdict(list)
         for move in moves:
             partner = move.commercial_partner_id
@@ -167,10 +168,15 @@ class DunningRun(models.Model):
             if key not in stage_infos:
                 stage_infos[key] = self._stages_for(policy, *key[1:])
             info = self._next_stage_of(move, policy, stage_infos[key], force, broken_promise)
+            if policy.id not in waiting_handovers:
+                waiting_handovers[policy.id] = self._masc_waiting_stage_ids(policy)
             if (
                 info
                 and not administration
-                and not self._masc_done(policy, info, masc_attempts.get(move.id, []))
+                and info.id in waiting_handovers[policy.id]
+                and not dunning_court_rules.masc_allows_handover(
+                    masc_attempts.get(move.id, []), self.date
+                ).allowed
             ):
                 continue
             if info:
@@ -198,18 +204,19 @@ class DunningRun(models.Model):
             )
         return infos
 
-    def _masc_done(self, policy, info, attempts):
-        """Whether an invoice may reach a stage as far as LO 1/2025 goes.
+    @api.model
+    def _masc_waiting_stage_ids(self, policy):
+        """Ids of the policy's stages that wait for the negotiation attempt.
 
         Under a policy with a negotiation stage, the hand-over (for legal
         action, or to an agency that may go to court) waits for an attempt
         that covered the invoice, received, whose answer period ended without
-        agreement (art. 5; the period, arts. 7 and 17).
+        agreement (LO 1/2025 art. 5; the period, arts. 7 and 17).
         """
-        stage = self.env["dunning.stage"].browse(info.id)
-        if not stage.handover or not policy._negotiation_stages():
-            return True
-        return dunning_court_rules.masc_allows_handover(attempts, self.date).allowed
+        if not policy._negotiation_stages():
+            return set()
+        stages = policy.with_context(active_test=False).stage_ids
+        return set(stages.filtered("handover").ids)
 
     def _masc_attempts(self, moves):
         """{invoice id: [(method, delivery outcome, receipt date, window end,
