@@ -172,6 +172,8 @@ class DunningCommunication(models.Model):
     )
 
     def _compute_statement_url(self):
+        # Computed for a whole batch of reminders (the emails of a run): the
+        # tokens their customers lack are made at once.
         self.partner_id._dunning_ensure_tokens()
         for comm in self:
             comm.statement_url = comm._statement_url() if comm.id else False

@@ -136,8 +136,6 @@ class DunningCommunication(models.Model):
                     }
                 )
                 continue
-            # Each email links to the customer's statement: tokens first, at once.
-            comms.partner_id._dunning_ensure_tokens()
             rendered = template._generate_template(comms.ids, ("subject", "email_from"))
             bodies = comms._render_email_bodies(template)
             senders = {
