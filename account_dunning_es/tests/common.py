@@ -201,6 +201,10 @@ class DunningCommon(AccountTestInvoicingCommon, MailCase):
             )
             return wizard._create_payments()
 
+    def _report_html(self, report, records):
+        """A report's HTML, as text: what a document says is tested on it."""
+        return self.env["ir.actions.report"]._render_qweb_html(report, records.ids)[0].decode()
+
     def _comms(self, partner=None, **domain_values):
         domain = [(key, "=", value) for key, value in domain_values.items()]
         if partner:

@@ -138,7 +138,9 @@ class TestNegotiationAttempt(CourtCommon):
         )
         negotiation.write({"form": "offer", "acceptance_days": 40})
         self.assertFalse(negotiation.document_attachment_id, "rendered again by the letter job")
-        html = self._html("account_dunning_es.action_report_dunning_negotiation", negotiation)
+        html = self._report_html(
+            "account_dunning_es.action_report_dunning_negotiation", negotiation
+        )
         self.assertIn("Binding confidential offer", html)
         self.assertIn("CONFIDENTIAL", html)
         self.assertNotIn("Final demand", html, "a document of its own, not a demand letter")
@@ -234,8 +236,12 @@ class TestNegotiationAttempt(CourtCommon):
         second = self._invoice(self.customer, 800.0, self._due(-75))
         self._deliver(comm, received=self._due(4))
         with freeze_time(self._due(40)):
-            proof = self._html("account_dunning_es.action_report_dunning_masc_proof", negotiation)
-            petition = self._html("account_dunning_es.action_report_dunning_monitorio", negotiation)
+            proof = self._report_html(
+                "account_dunning_es.action_report_dunning_masc_proof", negotiation
+            )
+            petition = self._report_html(
+                "account_dunning_es.action_report_dunning_monitorio", negotiation
+            )
         for html in (proof, petition):
             for text in (
                 self.company.name,
@@ -272,13 +278,10 @@ class TestNegotiationAttempt(CourtCommon):
         self._deliver(comm, received=self._due(1))
         self._run(on_date=self._due(32))
         handover = self._handovers()
-        html = self._html("account_dunning_es.action_report_dunning_dossier", handover)
+        html = self._report_html("account_dunning_es.action_report_dunning_dossier", handover)
         self.assertIn("Ley Orgánica 1/2025", html)
         self.assertIn(negotiation.name, html)
         self.assertIn(format_date(self.env, self._due(31)), html)
-
-    def _html(self, report, records):
-        return self.env["ir.actions.report"]._render_qweb_html(report, records.ids)[0].decode()
 
 
 @tagged("post_install", "-at_install")

@@ -172,11 +172,7 @@ class TestDunningEffectiveness(DunningCommon):
                 "company_ids": [Command.set(self.company.ids)],
             }
         )
-        html = (
-            self.env["ir.actions.report"]
-            ._render_qweb_html("account_dunning_es.action_report_dunning_management", wizard.ids)[0]
-            .decode()
-        )
+        html = self._report_html("account_dunning_es.action_report_dunning_management", wizard)
         self.assertIn("Dunning effectiveness", html)
         self.assertEqual(html.count('class="o_dunning_effect_row"'), 2)
         self.assertIn("<svg", html)

@@ -76,11 +76,7 @@ class TestDunningLaw(DunningCommon):
         )
         # 1000 x 10.15 % x (30 + 61) / 365 = 25.31
         self.assertEqual(row["interest"], 25.31)
-        html = (
-            self.env["ir.actions.report"]
-            ._render_qweb_html("account_dunning_es.action_report_dunning_letter", letter.ids)[0]
-            .decode()
-        )
+        html = self._report_html("account_dunning_es.action_report_dunning_letter", letter)
         self.assertNotIn("No legal rate published", html)
 
     def test_a_semester_without_rate_tells_the_dunning_manager_once(self):
@@ -223,11 +219,7 @@ class TestDeliveryEvidence(DunningCommon):
         self.assertTrue(eligible)
         self.assertEqual(since, self._due(3))
         self.assertIn(letter.name, basis)
-        html = (
-            self.env["ir.actions.report"]
-            ._render_qweb_html("account_dunning_es.action_report_dunning_dossier", letter.ids)[0]
-            .decode()
-        )
+        html = self._report_html("account_dunning_es.action_report_dunning_dossier", letter)
         self.assertIn("BF-2026-77", html)
         self.assertIn("burofax_certificado.pdf", html)
 

@@ -51,11 +51,7 @@ class TestDunningLetter(DunningCommon):
         self._run(on_date or self.today)
         comm = self._comms(partner).filtered(lambda c: c.channel == "letter")
         self.assertEqual(len(comm), 1)
-        html = (
-            self.env["ir.actions.report"]
-            ._render_qweb_html("account_dunning_es.action_report_dunning_letter", comm.ids)[0]
-            .decode()
-        )
+        html = self._report_html("account_dunning_es.action_report_dunning_letter", comm)
         return comm, invoices, html
 
     @staticmethod
@@ -153,11 +149,7 @@ class TestDunningLetter(DunningCommon):
         self.assertEqual(row["interest"], 5.32)
         self.assertEqual(row["demand"], (date(2022, 12, 1), first.name))
         self.assertEqual(letter["compensation_total"], 0.0, "no 40 EUR from a consumer")
-        html = (
-            self.env["ir.actions.report"]
-            ._render_qweb_html("account_dunning_es.action_report_dunning_letter", final.ids)[0]
-            .decode()
-        )
+        html = self._report_html("account_dunning_es.action_report_dunning_letter", final)
         self.assertInLetter("articles 1100 and 1108 of the Civil Code", html)
         self.assertInLetter(f"first demand {first.name} of 12/01/2022", html)
         self.assertNotInLetter("Ley 3/2004", html)
@@ -198,12 +190,8 @@ class TestDunningLetter(DunningCommon):
         second = self._invoice(self.customer, 200.0, date(2025, 9, 1))
         future = self._invoice(self.customer, 900.0, date(2025, 12, 1))
         with freeze_time(self.today):
-            html = (
-                self.env["ir.actions.report"]
-                ._render_qweb_html(
-                    "account_dunning_es.action_report_dunning_letter_partner", self.customer.ids
-                )[0]
-                .decode()
+            html = self._report_html(
+                "account_dunning_es.action_report_dunning_letter_partner", self.customer
             )
         self.assertInLetter(first.name, html)
         self.assertInLetter(second.name, html)
@@ -221,11 +209,7 @@ class TestDunningLetter(DunningCommon):
             self._run(day)
         handover = self._comms(self.customer).filtered(lambda c: c.channel == "agency")
         self.assertEqual(len(handover), 1)
-        html = (
-            self.env["ir.actions.report"]
-            ._render_qweb_html("account_dunning_es.action_report_dunning_dossier", handover.ids)[0]
-            .decode()
-        )
+        html = self._report_html("account_dunning_es.action_report_dunning_dossier", handover)
         self.assertInLetter("Final demand for payment", html)
         self.assertInLetter("Collection dossier", html)
         self.assertInLetter(invoice.name, html)
@@ -248,12 +232,8 @@ class TestDunningLetter(DunningCommon):
         self._run()
         self.assertEqual(self.customer.dunning_status, "agency")
         with freeze_time(self.today):
-            html = (
-                self.env["ir.actions.report"]
-                ._render_qweb_html(
-                    "account_dunning_es.action_report_dunning_letter_partner", self.customer.ids
-                )[0]
-                .decode()
+            html = self._report_html(
+                "account_dunning_es.action_report_dunning_letter_partner", self.customer
             )
         self.assertInLetter("Statement of account", html)
         self.assertInLetter(invoice.name, html)
@@ -380,11 +360,7 @@ class TestDunningLetter(DunningCommon):
         invoice._dunning_write({"dunning_stage_id": self.stage_call.id})
         self._run()
         comm = self._comms(town).filtered(lambda c: c.channel == "letter")
-        html = (
-            self.env["ir.actions.report"]
-            ._render_qweb_html("account_dunning_es.action_report_dunning_letter", comm.ids)[0]
-            .decode()
-        )
+        html = self._report_html("account_dunning_es.action_report_dunning_letter", comm)
         self.assertInLetter("FACe: REGAGE25e00012345678", html)
         self.assertInLetter("Conformity: 08/10/2025", html)
         letter = self.env["report.account_dunning_es.report_dunning_letter"]._letters(comm)[comm.id]

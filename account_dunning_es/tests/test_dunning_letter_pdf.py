@@ -108,6 +108,6 @@ class TestDunningLetterPdf(DunningCommon, HttpCase):
         self.assertEqual(report_type, "pdf")
         self.assertTrue(pdf.startswith(b"%PDF"))
         self.assertGreaterEqual(self._pages(pdf), 2, "the last letter, then the history")
-        html = self.env["ir.actions.report"]._render_qweb_html(report, handover.ids)[0].decode()
+        html = self._report_html(report, handover)
         self.assertEqual(html.count('class="article'), 1, "one document for wkhtmltopdf")
         self.assertIn(letter_comm.name, html)

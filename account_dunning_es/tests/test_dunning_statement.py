@@ -319,11 +319,7 @@ class TestStatementRules(DunningCommon):
         with freeze_time(self.today):
             self._run()
         letter = self._comms(self.customer, channel="letter")
-        html = (
-            self.env["ir.actions.report"]
-            ._render_qweb_html("account_dunning_es.action_report_dunning_letter", letter.ids)[0]
-            .decode()
-        )
+        html = self._report_html("account_dunning_es.action_report_dunning_letter", letter)
         self.assertIn(letter.statement_url, html)
         self.assertIn("barcode_type=QR", html)
         self.assertIn(f"?c={letter.id}", letter.statement_url)
