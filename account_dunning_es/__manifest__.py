@@ -4,7 +4,7 @@
     "name": "Spanish Dunning (Cobro de morosos)",
     "summary": "Staged collection of overdue customer invoices by segment, "
     "with reminders, calls, meetings and demand letters",
-    "version": "18.0.1.4.0",
+    "version": "18.0.1.5.0",
     "category": "Accounting/Accounting",
     "license": "AGPL-3",
     "author": "account_dunning_es authors",
@@ -37,6 +37,7 @@
         "views/dunning_promise_views.xml",
         "views/dunning_negotiation_views.xml",
         "views/dunning_worklist_views.xml",
+        "views/dunning_cash_forecast_views.xml",
         "views/dunning_effectiveness_report_views.xml",
         "views/res_partner_views.xml",
         "views/account_move_views.xml",

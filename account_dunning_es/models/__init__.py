@@ -16,9 +16,11 @@ from . import dunning_promise
 from . import dunning_promise_instalment
 from . import dunning_negotiation
 from . import dunning_worklist
+from . import dunning_cash_forecast
 from . import dunning_effectiveness
 from . import res_partner
 from . import res_partner_statement
+from . import res_partner_credit
 from . import account_move
 from . import account_partial_reconcile
 from . import mail_activity

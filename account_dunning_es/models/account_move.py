@@ -55,6 +55,13 @@ class AccountMove(models.Model):
     dunning_line_ids = fields.One2many(
         "dunning.communication.line", "move_id", string="Dunning History"
     )
+    dunning_predicted_date = fields.Date(
+        string="Expected Payment",
+        copy=False,
+        readonly=True,
+        help="When this invoice is expected to be paid: its promise's next instalment, "
+        "else the customer's usual delay (kept by the daily run).",
+    )
     dunning_reason = fields.Selection(
         REASONS,
         string="Non-payment Reason",

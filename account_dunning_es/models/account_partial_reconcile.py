@@ -22,3 +22,4 @@ class AccountPartialReconcile(models.Model):
             [("state", "=", "open"), ("move_ids", "in", invoices.ids)]
         )._evaluate()
         self.env["res.partner"]._dunning_thank_payers(invoices)
+        self.env["res.partner"]._dunning_release_settled_holds(invoices.commercial_partner_id)

@@ -65,7 +65,17 @@ class DunningCommunication(models.Model):
                     )
                 )
             issuers[channel](comms)
+        todo._hold_credit()
         return todo
+
+    def _hold_credit(self):
+        """Stages that withdraw credit put their customers on hold once issued."""
+        for comm in self.filtered(lambda c: c.state == "sent" and c.stage_id.credit_hold):
+            customer = comm.partner_id.commercial_partner_id
+            if customer.dunning_credit_hold:
+                continue
+            collector = comm.user_id or customer._dunning_collector(comm.policy_id)
+            customer.sudo()._dunning_hold(comm.stage_id, collector, comm.company_id)
 
     @api.model
     def _issuers(self):

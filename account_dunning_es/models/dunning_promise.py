@@ -155,6 +155,8 @@ class DunningPromise(models.Model):
                 vals["name"] = self.env["ir.sequence"].next_by_code("dunning.promise") or "/"
         promises = super().create(vals_list)
         promises._evaluate()
+        # A promise lifts a credit hold (the customer is collaborating).
+        self.env["res.partner"]._dunning_release_settled_holds(promises.partner_id)
         return promises
 
     # ------------------------------------------------------------------

@@ -197,7 +197,9 @@ class DunningRun(models.Model):
             max(run.partner_total - run.partner_done, 1) for run in runs if run.state != "done"
         )
         if not remaining:
-            # The day's reminders are out: whom the collectors call first.
+            # The day's reminders are out: when the money should come in, and
+            # whom the collectors call first.
+            self.env["dunning.cash.forecast"]._cron_rebuild()
             self.env["dunning.worklist"]._cron_rebuild()
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
 
@@ -214,6 +216,7 @@ class DunningRun(models.Model):
         promises._evaluate(today)
         promises._send_instalment_reminders(today)
         self.env["res.partner"]._dunning_update_behaviour(company)
+        self.env["res.partner"]._dunning_release_settled_holds()
         self.env["dunning.interest.rate"]._notify_missing_semester(company, today)
         self.env["dunning.negotiation"]._close_expired(company, today)
 

@@ -78,6 +78,12 @@ class DunningStage(models.Model):
         help="The debt leaves ordinary collection: an activity asks the collector to "
         "hand the file over.",
     )
+    credit_hold = fields.Boolean(
+        help="When the stage is issued, the customer's credit is withdrawn: Odoo's blocking "
+        "warning is set on it for invoices (and sales orders when Sales is installed), "
+        "naming the stage and the collector. It is lifted, and the previous warning "
+        "restored, when the customer has nothing overdue or registers a payment promise.",
+    )
     note = fields.Html(translate=True, help="Instructions for the collector.")
 
     @api.depends("policy_id", "name")

@@ -45,6 +45,12 @@ class DunningWorklist(models.Model):
     score_behaviour = fields.Integer(string="Behaviour Points")
     score_broken = fields.Integer(string="Broken Promises Points")
     score_strategic = fields.Integer(string="Strategic Points")
+    score_expected = fields.Integer(
+        string="Expected Payment Points", help="Its next payment is predicted far off."
+    )
+    expected_date = fields.Date(
+        string="Expected Payment", help="Earliest predicted payment date of its overdue invoices."
+    )
     score_detail = fields.Char(string="Priority Basis", compute="_compute_score_detail")
 
     _sql_constraints = [
@@ -56,13 +62,15 @@ class DunningWorklist(models.Model):
         for item in self:
             item.score_detail = self.env._(
                 "amount %(amount)s + days %(days)s + stage %(stage)s + behaviour "
-                "%(behaviour)s + broken promises %(broken)s + strategic %(strategic)s",
+                "%(behaviour)s + broken promises %(broken)s + strategic %(strategic)s + "
+                "payment far off %(expected)s",
                 amount=item.score_amount,
                 days=item.score_days,
                 stage=item.score_stage,
                 behaviour=item.score_behaviour,
                 broken=item.score_broken,
                 strategic=item.score_strategic,
+                expected=item.score_expected,
             )
 
     # ------------------------------------------------------------------
@@ -142,7 +150,7 @@ class DunningWorklist(models.Model):
         )
         vals_list = []
         for customer in customers:
-            vals = self._row_values(customer, needs[customer.id], labels, strategic)
+            vals = self._row_values(customer, needs[customer.id], labels, strategic, today)
             vals["company_id"] = company.id
             if customer.id in by_partner:
                 by_partner[customer.id].write(vals)
@@ -152,8 +160,9 @@ class DunningWorklist(models.Model):
         return True
 
     @api.model
-    def _row_values(self, customer, codes, labels, strategic):
+    def _row_values(self, customer, codes, labels, strategic, today):
         stage = customer.dunning_stage_id
+        expected = customer.dunning_expected_date
         stage_kind = "handover" if stage.handover else (stage.tone or None)
         parts = rules.priority_parts(
             customer.dunning_overdue_amount,
@@ -162,6 +171,7 @@ class DunningWorklist(models.Model):
             customer.dunning_behaviour,
             customer.dunning_broken_recent,
             bool(strategic) and customer.dunning_segment_id == strategic,
+            (expected - today).days if expected else None,
         )
         policy = customer.dunning_policy_id
         order = [code for code, _label in REASONS if code in codes]
@@ -182,6 +192,8 @@ class DunningWorklist(models.Model):
             "score_behaviour": parts.behaviour,
             "score_broken": parts.broken,
             "score_strategic": parts.strategic,
+            "score_expected": parts.expected,
+            "expected_date": expected or False,
         }
 
     @api.model

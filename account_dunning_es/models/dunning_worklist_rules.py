@@ -7,7 +7,9 @@ tested. Each part is capped, so that no single fact hides the others.
 
 from collections import namedtuple
 
-ScoreParts = namedtuple("ScoreParts", "amount days stage behaviour broken strategic")
+ScoreParts = namedtuple(
+    "ScoreParts", "amount days stage behaviour broken strategic expected", defaults=(0,)
+)
 
 # Points per fact, and their caps.
 AMOUNT_STEP = 250.0  # one point per 250 of overdue amount, company currency
@@ -19,9 +21,30 @@ BEHAVIOUR_POINTS = {"on_time": 0, "occasional": 5, "chronic": 10, "promise_break
 BROKEN_POINTS = 5
 BROKEN_CAP = 15
 STRATEGIC_POINTS = 10
+# Not expected to pay soon on its own (predicted payment date): days ahead,
+# points. No prediction yet (the daily job has not run) gives none.
+EXPECTED_POINTS = ((30, 10), (14, 5))
 
 
-def priority_parts(amount, days_overdue, stage, behaviour, broken_promises, strategic):
+def expected_points(days_until_expected):
+    """Points for a customer whose next payment is predicted far off."""
+    if days_until_expected is None:
+        return 0
+    for days, points in EXPECTED_POINTS:
+        if days_until_expected > days:
+            return points
+    return 0
+
+
+def priority_parts(
+    amount,
+    days_overdue,
+    stage,
+    behaviour,
+    broken_promises,
+    strategic,
+    days_until_expected=0,
+):
     """The score's parts for a customer.
 
     :param amount: overdue amount, in company currency
@@ -31,6 +54,8 @@ def priority_parts(amount, days_overdue, stage, behaviour, broken_promises, stra
     :param behaviour: its payment behaviour
     :param broken_promises: promises it broke in the last twelve months
     :param strategic: whether it is in the strategic segment (kept close)
+    :param days_until_expected: days from today to its next predicted
+        payment, None without prediction
     """
     return ScoreParts(
         amount=min(int(max(amount, 0) // AMOUNT_STEP), AMOUNT_CAP),
@@ -39,6 +64,7 @@ def priority_parts(amount, days_overdue, stage, behaviour, broken_promises, stra
         behaviour=BEHAVIOUR_POINTS.get(behaviour, 0),
         broken=min(broken_promises * BROKEN_POINTS, BROKEN_CAP),
         strategic=STRATEGIC_POINTS if strategic else 0,
+        expected=expected_points(days_until_expected),
     )
 
 

@@ -8,6 +8,13 @@ from odoo.exceptions import UserError
 from . import dunning_court_rules, dunning_rules
 from .account_move import REASONS
 
+PREDICTION_BASES = [
+    ("own", "Its own payments"),
+    ("blend", "Its own payments and its segment's"),
+    ("segment", "Its segment's payments"),
+    ("none", "No payment history: the due date"),
+]
+
 STATUS_SELECTION = [
     ("ok", "Up to date"),
     ("due_soon", "Due soon"),
@@ -104,6 +111,17 @@ class ResPartner(models.Model):
     dunning_late_count = fields.Integer(string="Paid Late (12 Months)", readonly=True)
     dunning_average_days_late = fields.Integer(string="Average Days Late", readonly=True)
     dunning_broken_recent = fields.Integer(string="Broken Promises (12 Months)", readonly=True)
+    # When it pays, kept by the daily run (see dunning_prediction_rules).
+    dunning_predicted_days_late = fields.Integer(
+        string="Usual Days Late",
+        readonly=True,
+        help="Days after the due date this customer is expected to pay, from its own "
+        "payments of the last two years (recent ones weigh more) blended with its "
+        "segment's.",
+    )
+    dunning_prediction_basis = fields.Selection(
+        PREDICTION_BASES, string="Prediction Based On", readonly=True
+    )
     dunning_behaviour_basis = fields.Char(
         string="Behaviour Based On", compute="_compute_dunning_behaviour_basis"
     )
@@ -139,6 +157,11 @@ class ResPartner(models.Model):
         compute="_compute_dunning_status", string="Oldest Due Date"
     )
     dunning_days_overdue = fields.Integer(compute="_compute_dunning_status", string="Days Overdue")
+    dunning_expected_date = fields.Date(
+        compute="_compute_dunning_status",
+        string="Next Expected Payment",
+        help="Earliest predicted payment date of its overdue invoices.",
+    )
     dunning_next_action_date = fields.Date(
         compute="_compute_dunning_status", string="Next Dunning Action"
     )
@@ -302,23 +325,7 @@ class ResPartner(models.Model):
     def _dunning_update_behaviour(self, company):
         """Classify every customer with invoices paid or promises in the last year."""
         since = fields.Date.subtract(fields.Date.context_today(self), years=1)
-        Move = self.env["account.move"]
-        paid = Move.search_fetch(
-            [
-                ("company_id", "=", company.id),
-                ("move_type", "=", "out_invoice"),
-                ("state", "=", "posted"),
-                ("payment_state", "in", ("paid", "in_payment")),
-                ("invoice_date_due", ">=", since),
-            ],
-            ["commercial_partner_id", "invoice_date_due"],
-        )
-        payments = paid._dunning_payments()
-        history = defaultdict(list)
-        for move in paid:
-            dates = [pay_date for pay_date, _amount in payments.get(move.id, [])]
-            if dates:
-                history[move.commercial_partner_id.id].append((move.invoice_date_due, max(dates)))
+        history = self._dunning_paid_history(company, since)
         broken = defaultdict(int)
         for partner, count in self.env["dunning.promise"]._read_group(
             [
@@ -349,6 +356,29 @@ class ResPartner(models.Model):
                     "dunning_broken_recent": broken_count,
                 }
             )
+
+    @api.model
+    def _dunning_paid_history(self, company, since):
+        """{customer id: [(due date, date of the last payment)]} of the company's
+        invoices due since ``since`` and paid, in two queries."""
+        Move = self.env["account.move"]
+        paid = Move.search_fetch(
+            [
+                ("company_id", "=", company.id),
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"),
+                ("payment_state", "in", ("paid", "in_payment")),
+                ("invoice_date_due", ">=", since),
+            ],
+            ["commercial_partner_id", "invoice_date_due"],
+        )
+        payments = paid._dunning_payments()
+        history = defaultdict(list)
+        for move in paid:
+            dates = [pay_date for pay_date, _amount in payments.get(move.id, [])]
+            if dates:
+                history[move.commercial_partner_id.id].append((move.invoice_date_due, max(dates)))
+        return history
 
     def _dunning_invoice_contacts(self):
         """{customer id: id of its invoice address contact, else itself}, in one query."""
@@ -399,6 +429,7 @@ class ResPartner(models.Model):
                 "dunning_stage_id",
                 "dunning_last_date",
                 "dunning_excluded",
+                "dunning_predicted_date",
             ],
         )
         by_partner = defaultdict(lambda: self.env["account.move"])
@@ -436,6 +467,10 @@ class ResPartner(models.Model):
             partner.dunning_overdue_amount = sum(overdue.mapped("amount_residual_signed"))
             partner.dunning_currency_id = company.currency_id
             partner.dunning_oldest_due_date = oldest
+            partner.dunning_expected_date = min(
+                overdue.filtered("dunning_predicted_date").mapped("dunning_predicted_date"),
+                default=False,
+            )
             partner.dunning_days_overdue = (
                 dunning_rules.days_overdue(oldest, today) if oldest else 0
             )

@@ -15,3 +15,4 @@ from . import test_dunning_demo
 from . import test_dunning_court
 from . import test_dunning_statement
 from . import test_dunning_worklist
+from . import test_dunning_forecast

@@ -18,7 +18,13 @@ class TestPriorityRules(TransactionCase):
         self.assertEqual(rules.priority_score(parts), 58)
         big = rules.priority_parts(10**7, 900, "handover", "promise_breaker", 9, False)
         self.assertEqual(big, rules.ScoreParts(40, 30, 15, 15, 15, 0))
-        self.assertEqual(rules.priority_parts(0, -5, None, None, 0, False), (0, 0, 0, 0, 0, 0))
+        self.assertEqual(rules.priority_parts(0, -5, None, None, 0, False), (0, 0, 0, 0, 0, 0, 0))
+
+    def test_a_payment_predicted_far_off_counts(self):
+        def expected(days):
+            return rules.priority_parts(0, 0, None, None, 0, False, days).expected
+
+        self.assertEqual([expected(d) for d in (None, 3, 14, 15, 30, 31)], [0, 0, 0, 5, 5, 10])
 
 
 class WorklistCommon(DunningCommon):
