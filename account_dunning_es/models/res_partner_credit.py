@@ -33,7 +33,9 @@ class ResPartner(models.Model):
     )
     dunning_hold_date = fields.Date(string="On Hold Since", readonly=True, copy=False)
     # The warnings the hold replaced, restored when it is lifted.
-    dunning_hold_previous = fields.Json(readonly=True, copy=False)
+    dunning_hold_previous = fields.Json(
+        string="Warnings Before the Hold", readonly=True, copy=False
+    )
     dunning_suggested_credit_limit = fields.Monetary(
         string="Suggested Credit Limit",
         compute="_compute_dunning_suggested_credit_limit",
