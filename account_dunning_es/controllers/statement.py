@@ -14,7 +14,7 @@ from odoo.addons.account_payment.controllers.portal import PortalAccount
 from odoo.exceptions import UserError, ValidationError
 from odoo.http import request
 
-from ..models import dunning_rules
+from ..models import dunning_law_rules
 
 
 class DunningStatement(PortalAccount):
@@ -177,7 +177,7 @@ class DunningStatement(PortalAccount):
         amount = sum(moves.mapped("amount_residual"))
         # The reference of what is paid: the invoices, or the reminder's
         # reference when they are too many for a transfer's text.
-        reference = dunning_rules.payment_reference(
+        reference = dunning_law_rules.payment_reference(
             moves.mapped("name"), comm.name if comm else values["reference"]
         )
         landing = (

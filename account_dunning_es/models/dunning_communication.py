@@ -5,7 +5,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_amount
 
-from . import dunning_rules, dunning_sql
+from . import dunning_law_rules, dunning_sql
 from .dunning_stage import CALL_OBJECTIVES, CHANNELS
 
 # What a customer did on its statement page after a reminder.
@@ -97,14 +97,14 @@ class DunningCommunication(models.Model):
     message_id = fields.Many2one("mail.message", readonly=True, ondelete="set null", copy=False)
     activity_id = fields.Many2one("mail.activity", readonly=True, ondelete="set null", copy=False)
     sending_method = fields.Selection(
-        dunning_rules.SENDING_METHODS,
+        dunning_law_rules.SENDING_METHODS,
         help="How a letter was delivered. Certified post with acknowledgement proves "
         "sending and receipt; burofax with content certification and certified email "
         "prove content, date and receipt too; ordinary post and plain email prove none.",
     )
     sending_reference = fields.Char(help="Certified post, burofax or certified email reference.")
     sending_date = fields.Date(help="Day the letter was posted or delivered.")
-    delivery_outcome = fields.Selection(dunning_rules.DELIVERY_OUTCOMES, tracking=True)
+    delivery_outcome = fields.Selection(dunning_law_rules.DELIVERY_OUTCOMES, tracking=True)
     receipt_date = fields.Date(
         tracking=True,
         help="Day the customer received the letter, from the acknowledgement of receipt. "
@@ -187,7 +187,7 @@ class DunningCommunication(models.Model):
     def _compute_receipt_proven(self):
         for comm in self:
             comm.receipt_proven = bool(
-                dunning_rules.proven_receipt(
+                dunning_law_rules.proven_receipt(
                     comm.sending_method, comm.delivery_outcome, comm.receipt_date
                 )
             )
@@ -197,7 +197,7 @@ class DunningCommunication(models.Model):
         for comm in self:
             days = comm.stage_id.policy_id.letter_deadline_days or 10
             comm.letter_deadline = (
-                dunning_rules.letter_deadline(comm.date, days) if comm.date else False
+                dunning_law_rules.letter_deadline(comm.date, days) if comm.date else False
             )
 
     @api.depends("line_ids.move_id")
@@ -224,7 +224,7 @@ class DunningCommunication(models.Model):
         # A line's reference is the invoice's, or its number
         # (account.move._dunning_snapshot): no need to read the invoices.
         for comm in self:
-            comm.payment_reference = dunning_rules.payment_reference(
+            comm.payment_reference = dunning_law_rules.payment_reference(
                 comm.line_ids.mapped("payment_reference"),
                 comm.name if comm.name != "/" else "",
             )

@@ -4,14 +4,14 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 
-from . import dunning_rules
+from . import dunning_effectiveness_rules, dunning_rules
 
 
 class DunningEffectiveness(models.AbstractModel):
     """Exact management figures of a period, for the PDF and XLSX reports.
 
     Data is read in a few queries for the whole period; the arithmetic is in
-    dunning_rules (effectiveness_table, age_bucket, dso, cei).
+    dunning_effectiveness_rules (effectiveness_table, age_bucket, dso, cei).
     """
 
     _name = "dunning.effectiveness"
@@ -76,7 +76,7 @@ class DunningEffectiveness(models.AbstractModel):
             (comm.date, key_of(comm), comm.partner_id.id, claimed[comm.id]) for comm in comms
         ]
         new_debts = self._new_debts(date_from, date_to, companies)
-        table, debt_summary = dunning_rules.effectiveness_table(
+        table, debt_summary = dunning_effectiveness_rules.effectiveness_table(
             contacts, payments, new_debts, window_days
         )
         rows = [
@@ -146,10 +146,12 @@ class DunningEffectiveness(models.AbstractModel):
             + [("company_id", "in", companies.ids)],
             ["invoice_date_due", "amount_residual_signed"],
         )
-        buckets = dict.fromkeys([name for name, _low, _high in dunning_rules.AGE_BUCKETS], 0.0)
+        buckets = dict.fromkeys(
+            [name for name, _low, _high in dunning_effectiveness_rules.AGE_BUCKETS], 0.0
+        )
         for move in open_moves:
             days = dunning_rules.days_overdue(move.invoice_date_due, date_to)
-            buckets[dunning_rules.age_bucket(days)] += move.amount_residual_signed
+            buckets[dunning_effectiveness_rules.age_bucket(days)] += move.amount_residual_signed
         # Invoices that may have been open at some point of the period: still
         # open, or touched since it started (a payment rewrites the invoice's
         # payment state). Others were settled before and weigh nothing.
@@ -200,8 +202,8 @@ class DunningEffectiveness(models.AbstractModel):
         return {
             "buckets": buckets,
             "receivables": closing,
-            "dso": dunning_rules.dso(closing, sales, days),
-            "cei": dunning_rules.cei(opening, sales, closing, closing_current),
+            "dso": dunning_effectiveness_rules.dso(closing, sales, days),
+            "cei": dunning_effectiveness_rules.cei(opening, sales, closing, closing_current),
             "sales": sales,
             "promises_kept": promise_figures.get("kept", (0, 0.0)),
             "promises_broken": promise_figures.get("broken", (0, 0.0)),

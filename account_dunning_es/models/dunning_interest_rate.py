@@ -4,7 +4,7 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from . import dunning_rules
+from . import dunning_law_rules
 
 
 class DunningInterestRate(models.Model):
@@ -79,9 +79,9 @@ class DunningInterestRate(models.Model):
         :return: the To-Do activity created on the company's contact, or an
             empty recordset (a rate applies, or the manager was told already)
         """
-        start, end = dunning_rules.semester_of(today)
+        start, end = dunning_law_rules.semester_of(today)
         notified = self.env["mail.activity"]
-        if dunning_rules.rate_covers(self._rate_table(), today):
+        if dunning_law_rules.rate_covers(self._rate_table(), today):
             return notified
         key = fields.Date.to_string(start)
         if company.dunning_rate_notice == key:

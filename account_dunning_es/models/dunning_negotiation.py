@@ -6,7 +6,7 @@ from odoo.exceptions import UserError
 from odoo.osv import expression
 
 from . import dunning_court_rules as court
-from . import dunning_rules
+from . import dunning_law_rules
 
 
 class DunningNegotiation(models.Model):
@@ -134,7 +134,7 @@ class DunningNegotiation(models.Model):
         for negotiation in self:
             comm = negotiation.communication_id
             received = (
-                dunning_rules.proven_receipt(
+                dunning_law_rules.proven_receipt(
                     comm.sending_method, comm.delivery_outcome, comm.receipt_date
                 )
                 if court.masc_method_allowed(comm.sending_method)

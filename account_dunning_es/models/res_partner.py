@@ -5,7 +5,7 @@ from datetime import timedelta
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
-from . import dunning_court_rules, dunning_rules
+from . import dunning_court_rules, dunning_law_rules, dunning_rules
 from .account_move import REASONS
 
 PREDICTION_BASES = [
@@ -179,7 +179,7 @@ class ResPartner(models.Model):
     @api.depends("dunning_segment_id.code", "is_company", "vat")
     def _compute_dunning_regime(self):
         for partner in self:
-            partner.dunning_regime = dunning_rules.default_regime(
+            partner.dunning_regime = dunning_law_rules.default_regime(
                 partner.dunning_segment_id.code == "public", partner.is_company, bool(partner.vat)
             )
 
@@ -242,7 +242,7 @@ class ResPartner(models.Model):
         }
         for partner in self:
             commercial = partner.commercial_partner_id
-            result = dunning_rules.bureau_eligibility(
+            result = dunning_law_rules.bureau_eligibility(
                 commercial.dunning_regime, notices[commercial.id], debts[commercial.id], today
             )
             partner.dunning_bureau_eligible = result.eligible

@@ -12,7 +12,7 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_amount, format_date
 
-from . import dunning_rules, dunning_sql
+from . import dunning_law_rules, dunning_rules, dunning_sql
 from .dunning_court_rules import split_instalments
 
 # What a customer may upload as proof of payment.
@@ -180,7 +180,7 @@ class ResPartner(models.Model):
             "letters": letters,
             "banks": company.partner_id.bank_ids,
             # What a transfer of everything due should quote.
-            "reference": dunning_rules.payment_reference(
+            "reference": dunning_law_rules.payment_reference(
                 moves.mapped("name"), last_letter.name if last_letter else ""
             ),
             "contact": contact._collector_contact()

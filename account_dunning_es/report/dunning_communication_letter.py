@@ -5,7 +5,7 @@ from collections import defaultdict
 
 from odoo import models
 
-from ..models import dunning_rules
+from ..models import dunning_law_rules
 
 
 # What a letter says lives beside the letter's report, apart from the model
@@ -63,7 +63,7 @@ class DunningCommunication(models.Model):
         if payments is None:
             payments = self.line_ids.move_id._dunning_payments()
         compensation = self.env.ref("base.EUR")._convert(
-            dunning_rules.COMPENSATION_EUR, company.currency_id, company, self.date
+            dunning_law_rules.COMPENSATION_EUR, company.currency_id, company, self.date
         )
         rows = [self._letter_row(line, terms, payments, compensation) for line in self.line_ids]
         totals = defaultdict(lambda: defaultdict(float))
@@ -138,12 +138,12 @@ class DunningCommunication(models.Model):
         elif terms["regime"] == "administration" and move.dunning_conformity_date:
             # LCSP art. 198.4: an administration is late 30 days after
             # approving the conformity, whatever due date the invoice shows.
-            interest_from = dunning_rules.administration_due_date(move.dunning_conformity_date)
+            interest_from = dunning_law_rules.administration_due_date(move.dunning_conformity_date)
         else:
             interest_from = line.date_due
         periods, missing = [], []
         if terms["claim_interest"] and interest_from:
-            periods, missing = dunning_rules.late_payment_interest(
+            periods, missing = dunning_law_rules.late_payment_interest(
                 line.amount_total,
                 interest_from,
                 until or self.date,

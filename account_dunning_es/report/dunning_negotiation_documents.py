@@ -12,7 +12,7 @@ from odoo.exceptions import UserError
 from odoo.tools import format_date, pdf
 
 from ..models import dunning_court_rules as court
-from ..models import dunning_rules
+from ..models import dunning_law_rules
 
 
 class DunningNegotiation(models.Model):
@@ -33,7 +33,7 @@ class DunningNegotiation(models.Model):
         terms = comm._letter_terms()
         payments = comm.line_ids.move_id._dunning_payments()
         compensation = self.env.ref("base.EUR")._convert(
-            dunning_rules.COMPENSATION_EUR, company.currency_id, company, until
+            dunning_law_rules.COMPENSATION_EUR, company.currency_id, company, until
         )
         rows = []
         totals = {"principal": 0.0, "interest": 0.0, "compensation": 0.0}

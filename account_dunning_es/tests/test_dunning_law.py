@@ -8,7 +8,7 @@ from freezegun import freeze_time
 from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
-from ..models import dunning_rules as rules
+from ..models import dunning_law_rules as law_rules
 from .common import DunningCommon
 
 
@@ -23,19 +23,21 @@ class TestLateInterestRules(TransactionCase):
     ]
 
     def test_semesters_of_ley_3_2004_art_7(self):
-        self.assertEqual(rules.semester_of(date(2026, 3, 2)), (date(2026, 1, 1), date(2026, 6, 30)))
         self.assertEqual(
-            rules.semester_of(date(2026, 7, 1)), (date(2026, 7, 1), date(2026, 12, 31))
+            law_rules.semester_of(date(2026, 3, 2)), (date(2026, 1, 1), date(2026, 6, 30))
         )
-        self.assertTrue(rules.rate_covers(self.SHIPPED, date(2026, 6, 30)))
-        self.assertFalse(rules.rate_covers(self.SHIPPED, date(2026, 7, 1)))
+        self.assertEqual(
+            law_rules.semester_of(date(2026, 7, 1)), (date(2026, 7, 1), date(2026, 12, 31))
+        )
+        self.assertTrue(law_rules.rate_covers(self.SHIPPED, date(2026, 6, 30)))
+        self.assertFalse(law_rules.rate_covers(self.SHIPPED, date(2026, 7, 1)))
 
     def test_interest_across_2025_h2_2026_h1_and_a_2026_h2_without_rate(self):
         # 1,000.00 due 2025-12-01, letter of 2026-07-10:
         # 2025-12-02..12-31: 30 days at 10.15 % = 1000 x 0.1015 x 30 / 365 = 8.342466
         # 2026-01-01..06-30: 181 days at 10.15 % = 1000 x 0.1015 x 181 / 365 = 50.332877
         # 2026-07-01..07-10: 10 days, no rate recorded: stated, never invented.
-        periods, missing = rules.late_payment_interest(
+        periods, missing = law_rules.late_payment_interest(
             1000.0, date(2025, 12, 1), date(2026, 7, 10), self.SHIPPED
         )
         self.assertEqual([(p.days, p.rate) for p in periods], [(30, 10.15), (181, 10.15)])
@@ -47,7 +49,7 @@ class TestLateInterestRules(TransactionCase):
         )
         # Once a 2nd-semester rate is recorded (9.00 %: a test value), it is used
         # from 1 July: 1000 x 0.09 x 10 / 365 = 2.465753.
-        periods, missing = rules.late_payment_interest(
+        periods, missing = law_rules.late_payment_interest(
             1000.0,
             date(2025, 12, 1),
             date(2026, 7, 10),
@@ -130,14 +132,14 @@ class TestBureauRules(TransactionCase):
     burofax = ("DUN/1", "burofax", "delivered", date(2026, 2, 10))
 
     def check(self, debts, notices=None, regime="business"):
-        return rules.bureau_eligibility(
+        return law_rules.bureau_eligibility(
             regime, [self.burofax] if notices is None else notices, debts, self.today
         )
 
     def test_proven_notice_and_undisputed_debt_are_reportable_from_receipt(self):
         result = self.check([(date(2025, 12, 1), 300.0, False), (date(2026, 1, 10), 200.0, True)])
         self.assertEqual(
-            result, rules.BureauEligibility(True, date(2026, 2, 10), 300.0, None, "DUN/1")
+            result, law_rules.BureauEligibility(True, date(2026, 2, 10), 300.0, None, "DUN/1")
         )
 
     def test_never_under_50_eur_of_principal(self):

@@ -6,7 +6,7 @@ from freezegun import freeze_time
 
 from odoo.tests import tagged
 
-from ..models import dunning_rules
+from ..models import dunning_law_rules
 from .common import DunningCommon
 
 
@@ -296,7 +296,7 @@ class TestDunningLetter(DunningCommon):
     # Who gets what (issue 14): the late-payment regime of the customer
     # ------------------------------------------------------------------
     def test_regime_defaults_from_segment_company_flag_and_tax_id(self):
-        default_regime = dunning_rules.default_regime
+        default_regime = dunning_law_rules.default_regime
         self.assertEqual(default_regime(True, True, True), "administration")
         self.assertEqual(default_regime(False, True, False), "business")
         self.assertEqual(default_regime(False, False, True), "business", "an autónomo")

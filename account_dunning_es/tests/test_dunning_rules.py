@@ -3,6 +3,7 @@ from datetime import date
 
 from odoo.tests import TransactionCase, tagged
 
+from ..models import dunning_law_rules as law_rules
 from ..models import dunning_rules as rules
 from ..models.dunning_communication_issue import sole_t_call
 from ..models.dunning_rules import StageInfo
@@ -158,7 +159,7 @@ RATES = [
 @tagged("post_install", "-at_install")
 class TestLatePaymentInterest(TransactionCase):
     def test_interest_runs_from_the_day_after_due_date(self):
-        periods, missing = rules.late_payment_interest(
+        periods, missing = law_rules.late_payment_interest(
             1000.0, date(2025, 3, 10), date(2025, 4, 9), RATES
         )
         self.assertEqual(missing, [])
@@ -170,7 +171,7 @@ class TestLatePaymentInterest(TransactionCase):
         self.assertAlmostEqual(periods[0].interest, 9.1644, places=4)
 
     def test_interest_across_a_semester_boundary_uses_each_rate(self):
-        periods, _missing = rules.late_payment_interest(
+        periods, _missing = law_rules.late_payment_interest(
             2000.0, date(2024, 12, 16), date(2025, 1, 14), RATES
         )
         self.assertEqual([(p.days, p.rate) for p in periods], [(15, 12.25), (14, 11.15)])
@@ -178,7 +179,7 @@ class TestLatePaymentInterest(TransactionCase):
         self.assertAlmostEqual(sum(p.interest for p in periods), expected, places=6)
 
     def test_partial_payment_reduces_the_principal_after_it(self):
-        periods, _missing = rules.late_payment_interest(
+        periods, _missing = law_rules.late_payment_interest(
             1000.0,
             date(2025, 7, 31),
             date(2025, 9, 29),
@@ -192,7 +193,7 @@ class TestLatePaymentInterest(TransactionCase):
         )
 
     def test_period_without_published_rate_is_reported_not_invented(self):
-        periods, missing = rules.late_payment_interest(
+        periods, missing = law_rules.late_payment_interest(
             500.0, date(2025, 12, 21), date(2026, 2, 9), RATES
         )
         self.assertEqual(
@@ -206,28 +207,31 @@ class TestLatePaymentInterest(TransactionCase):
 
     def test_no_interest_before_or_on_due_date_nor_once_paid(self):
         self.assertEqual(
-            rules.late_payment_interest(500.0, date(2025, 5, 1), date(2025, 5, 1), RATES), ([], [])
+            law_rules.late_payment_interest(500.0, date(2025, 5, 1), date(2025, 5, 1), RATES),
+            ([], []),
         )
-        periods, _missing = rules.late_payment_interest(
+        periods, _missing = law_rules.late_payment_interest(
             500.0, date(2025, 5, 1), date(2025, 6, 1), RATES, payments=[(date(2025, 5, 1), 500.0)]
         )
         self.assertEqual(periods, [])
 
     def test_letter_deadline(self):
-        self.assertEqual(rules.letter_deadline(date(2025, 10, 1), 10), date(2025, 10, 11))
+        self.assertEqual(law_rules.letter_deadline(date(2025, 10, 1), 10), date(2025, 10, 11))
 
     def test_payment_reference_lists_a_few_invoices_else_quotes_the_letter(self):
         refs = [f"INV/2025/{n:05d}" for n in range(1, 11)]
         self.assertEqual(
-            rules.payment_reference(refs[:2], "DUN/2025/00001"), "INV/2025/00001, INV/2025/00002"
+            law_rules.payment_reference(refs[:2], "DUN/2025/00001"),
+            "INV/2025/00001, INV/2025/00002",
         )
-        self.assertEqual(rules.payment_reference(refs, "DUN/2025/00001"), ", ".join(refs))
+        self.assertEqual(law_rules.payment_reference(refs, "DUN/2025/00001"), ", ".join(refs))
         self.assertEqual(
-            rules.payment_reference(refs + ["INV/2025/00011"], "DUN/2025/00001"), "DUN/2025/00001"
+            law_rules.payment_reference(refs + ["INV/2025/00011"], "DUN/2025/00001"),
+            "DUN/2025/00001",
         )
         # A letter without its number yet still names its invoices.
         self.assertEqual(
-            rules.payment_reference(refs + ["INV/2025/00011"], ""),
+            law_rules.payment_reference(refs + ["INV/2025/00011"], ""),
             ", ".join(refs + ["INV/2025/00011"]),
         )
 

@@ -2,7 +2,7 @@
 from odoo import Command, fields, models
 from odoo.exceptions import UserError
 
-from ..models import dunning_court_rules, dunning_rules
+from ..models import dunning_court_rules, dunning_law_rules
 
 # Ways of sending identified by the operator's reference.
 REFERENCED = ("certified", "burofax", "certified_email")
@@ -13,11 +13,13 @@ class DunningLetterSendWizard(models.TransientModel):
     _description = "Record the Delivery of Demand Letters"
 
     communication_ids = fields.Many2many("dunning.communication", required=True)
-    sending_method = fields.Selection(dunning_rules.SENDING_METHODS, required=True, default="post")
+    sending_method = fields.Selection(
+        dunning_law_rules.SENDING_METHODS, required=True, default="post"
+    )
     sending_reference = fields.Char(help="Certified post, burofax or certified email reference.")
     sending_date = fields.Date(required=True, default=fields.Date.context_today)
     delivery_outcome = fields.Selection(
-        dunning_rules.DELIVERY_OUTCOMES,
+        dunning_law_rules.DELIVERY_OUTCOMES,
         required=True,
         default="sent",
         help="Record the outcome now if known, or later on each letter.",
