@@ -165,7 +165,7 @@ CREDIT_FACTORS = {
 CREDIT_ROUNDING = 500.0
 
 
-def suggested_credit_limit(monthly_sales, terms_days, days_late, behaviour, handed_over):
+def suggested_credit_limit(monthly_sales, terms_days, days_late, behaviour, withdrawn):
     """The credit a customer's own figures justify.
 
     What it buys in the time it takes to pay (its payment terms plus its usual
@@ -176,12 +176,13 @@ def suggested_credit_limit(monthly_sales, terms_days, days_late, behaviour, hand
     :param terms_days: its average payment term in days
     :param days_late: its usual days late (the prediction)
     :param behaviour: its payment behaviour, None without history
-    :param handed_over: whether its debt is with an agency or in court
+    :param withdrawn: whether its credit is withdrawn: a credit hold, or its
+        debt with an agency or in court
     :return: (limit, reason); limit None when nothing can be suggested
-        (reason "no_sales"), 0 when credit should be withdrawn ("handover")
+        (reason "no_sales"), 0 while credit is withdrawn ("withdrawn")
     """
-    if handed_over:
-        return 0.0, "handover"
+    if withdrawn:
+        return 0.0, "withdrawn"
     if monthly_sales <= 0:
         return None, "no_sales"
     months = max(terms_days + max(days_late, 0), 30) / 30

@@ -180,7 +180,7 @@ class ResPartner(models.Model):
                 term_weight[pid] / sales[pid] if sales[pid] else 0,
                 commercial.dunning_predicted_days_late,
                 commercial.dunning_behaviour or None,
-                commercial.dunning_status in ("legal", "agency"),
+                commercial.dunning_credit_hold or commercial.dunning_status in ("legal", "agency"),
             )
             partner.dunning_suggested_credit_limit = limit or 0.0
             partner.dunning_credit_limit_reason = reasons[code].format(
@@ -194,7 +194,10 @@ class ResPartner(models.Model):
             "Invoices {sales} a month on {terms}-day terms and pays {late} days late on average: "
         )
         return {
-            "handover": self.env._("Its debt is with an agency or in court: no credit."),
+            "withdrawn": self.env._(
+                "Its credit is withdrawn (a credit hold, or its debt with an agency or in "
+                "court): none until it settles."
+            ),
             "no_sales": self.env._("No invoices in the last 12 months: nothing to base it on."),
             "new": base + self.env._("no payment history yet, one cycle of purchases."),
             "on_time": base + self.env._("pays on time, one and a half cycles of purchases."),

@@ -112,7 +112,7 @@ class TestPredictionRules(TransactionCase):
             rules.suggested_credit_limit(1000.0, 0, -3, None, False), (1000.0, "new"), "a month"
         )
         self.assertEqual(
-            rules.suggested_credit_limit(1000.0, 30, 0, "on_time", True), (0.0, "handover")
+            rules.suggested_credit_limit(1000.0, 30, 0, "on_time", True), (0.0, "withdrawn")
         )
         self.assertEqual(rules.suggested_credit_limit(0.0, 30, 0, None, False), (None, "no_sales"))
 
@@ -297,6 +297,7 @@ class TestCreditHold(DunningCommon):
         form.partner_id = self.customer
         self.assertFalse(form.partner_id, "a new invoice cannot be made for it")
         self.assertIn("Credit hold placed", self.customer.message_ids[0].body)
+        self.assertEqual(self.customer.dunning_suggested_credit_limit, 0.0, "no credit on hold")
         # A second run does not hold it twice nor lose the warning it replaced.
         self._run(on_date=self._due(1))
         self.assertEqual(
