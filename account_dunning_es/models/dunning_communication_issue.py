@@ -305,7 +305,7 @@ class DunningCommunication(models.Model):
         report = self.env.ref("account_dunning_es.action_report_dunning_letter")
         # Odoo saves one attachment per letter (the report's attachment
         # expression), which is then linked to each letter.
-        report._render_qweb_pdf(report, res_ids=self.ids)
+        report.with_context(dunning_store_each=True)._render_qweb_pdf(report, res_ids=self.ids)
         attachments = self.env["ir.attachment"].search(
             [
                 ("res_model", "=", self._name),

@@ -1,11 +1,37 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import io
+import os
+import subprocess
+import tempfile
 from datetime import date
 
-from odoo.tests import HttpCase, tagged
+from PIL import Image, ImageChops
+
+from odoo.tests import HttpCase, TransactionCase, tagged
 from odoo.tools.pdf import PdfFileReader
 
+from ..models.ir_actions_report import join_documents, split_runs
 from .common import DunningCommon
+
+
+@tagged("post_install", "-at_install")
+class TestBatchPieces(TransactionCase):
+    def test_runs_of_documents_to_render_cut_for_the_workers(self):
+        self.assertEqual(split_runs([True] * 5, 2), [(0, 3), (3, 5)])
+        # A stored document (False) is never inside a piece.
+        self.assertEqual(split_runs([True, True, False, True], 2), [(0, 2), (3, 4)])
+        self.assertEqual(split_runs([False, False], 2), [])
+        self.assertEqual(split_runs([True] * 3, 8), [(0, 1), (1, 2), (2, 3)])
+
+    def test_documents_joined_one_page_after_the_other(self):
+        def doc(text):
+            return f"<html><head><style>p{{}}</style></head><body><p>{text}</p></body></html>"
+
+        joined = join_documents([doc("uno"), doc("dos"), doc("tres")])
+        self.assertEqual(joined.count("<style>"), 1, "the styles once")
+        self.assertEqual(joined.count("page-break-before: always"), 2)
+        self.assertLess(joined.index("uno"), joined.index("dos"))
+        self.assertLess(joined.index("dos"), joined.index("tres"))
 
 
 @tagged("post_install", "-at_install")
@@ -57,6 +83,62 @@ class TestDunningLetterPdf(DunningCommon, HttpCase):
             report, res_ids=letters.ids
         )
         self.assertEqual(self._pages(pdf), pages, "the letters one after the other")
+
+    def _page_images(self, pdf):
+        """Each page as a small grey picture (pdftoppm): the text is drawn as
+        shapes, so pages are compared as pictures."""
+        with tempfile.TemporaryDirectory() as folder:
+            source = os.path.join(folder, "doc.pdf")
+            with open(source, "wb") as handle:
+                handle.write(pdf)
+            subprocess.run(
+                ["pdftoppm", "-r", "20", "-gray", "-png", source, os.path.join(folder, "p")],
+                check=True,
+            )
+            names = sorted(n for n in os.listdir(folder) if n.endswith(".png"))
+            return [Image.open(os.path.join(folder, n)).convert("L") for n in names]
+
+    def test_a_batch_keeps_each_letter_its_pages_and_its_place(self):
+        """Issue 19: a printed batch is rendered once and converted in pieces
+        in parallel; stored letters are reused; same pages, same order."""
+        customers = self.customer + self.customer_2
+        for name in ("Ceramicas Sur SL", "Dulces Norte SL"):
+            customers |= self._create_customer(name)
+        for n, customer in enumerate(customers):
+            count = 40 if n == 1 else 1 + n
+            invoices = self.env["account.move"]
+            for i in range(count):
+                invoices |= self._invoice(customer, 100.0 * (n + 1) + i, date(2025, 7, 1 + i % 28))
+            invoices._dunning_write({"dunning_stage_id": self.stage_call.id})
+        self._run()
+        letters = self.env["dunning.communication"].search(
+            [("channel", "=", "letter"), ("partner_id", "in", customers.ids)], order="id"
+        )
+        self.assertEqual(len(letters), 4)
+        report = self.env.ref("account_dunning_es.action_report_dunning_letter").with_context(
+            force_report_rendering=True
+        )
+        alone = [report._render_qweb_pdf(report, res_ids=letter.ids)[0] for letter in letters]
+        # The third letter's PDF stays stored (reused); the others are rendered.
+        self.env["ir.attachment"].search(
+            [("res_model", "=", "dunning.communication"), ("res_id", "!=", letters[2].id)]
+        ).unlink()
+        self.env["ir.config_parameter"].sudo().set_param("account_dunning_es.pdf_workers", "2")
+        order = letters[3] | letters[0] | letters[2] | letters[1]
+        batch, _type = report._render_qweb_pdf(report, res_ids=order.ids)
+        by_id = dict(zip(letters.ids, alone, strict=True))
+        expected = [page for letter in order for page in self._page_images(by_id[letter.id])]
+        pages = self._page_images(batch)
+        self.assertEqual(len(pages), len(expected), "every page of every letter, once")
+        self.assertGreater(len(pages), len(letters), "the 40-invoice letter spans pages")
+        for index, page in enumerate(pages):
+            differences = [
+                sum(ImageChops.difference(page.resize(other.size), other).getdata())
+                for other in expected
+            ]
+            self.assertEqual(
+                differences.index(min(differences)), index, f"page {index + 1} in its place"
+            )
 
     def test_letter_of_a_customer_with_many_invoices_spans_pages(self):
         invoices = self.env["account.move"]
