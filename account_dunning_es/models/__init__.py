@@ -19,6 +19,7 @@ from . import dunning_worklist
 from . import dunning_cash_forecast
 from . import dunning_effectiveness
 from . import res_partner
+from . import res_partner_law
 from . import res_partner_statement
 from . import res_partner_credit
 from . import account_move

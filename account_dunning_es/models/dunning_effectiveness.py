@@ -138,8 +138,8 @@ class DunningEffectiveness(models.AbstractModel):
         return total
 
     @api.model
-    def _dashboard(self, date_from, date_to, companies):
-        """Aged balance, DSO, CEI, promises and hand-overs of the period."""
+    def _aged_balance(self, date_to, companies):
+        """{age bucket: open amount} on ``date_to``."""
         Move = self.env["account.move"]
         open_moves = Move.search_fetch(
             Move._dunning_open_domain(include_excluded=True)
@@ -152,6 +152,12 @@ class DunningEffectiveness(models.AbstractModel):
         for move in open_moves:
             days = dunning_rules.days_overdue(move.invoice_date_due, date_to)
             buckets[dunning_effectiveness_rules.age_bucket(days)] += move.amount_residual_signed
+        return buckets
+
+    def _dashboard(self, date_from, date_to, companies):
+        """Aged balance, DSO, CEI, promises and hand-overs of the period."""
+        Move = self.env["account.move"]
+        buckets = self._aged_balance(date_to, companies)
         # Invoices that may have been open at some point of the period: still
         # open, or touched since it started (a payment rewrites the invoice's
         # payment state). Others were settled before and weigh nothing.

@@ -152,16 +152,7 @@ class DunningRun(models.Model):
             policy = policies[partner.id]
             if not policy:
                 continue
-            # A collector who forces a reminder has looked at the amount already.
-            if not force and not dunning_rules.above_threshold(
-                net_balance.get(partner.id, 0.0), policy.min_amount
-            ):
-                continue
-            # An invoice's own reason overrides its customer's; a customer who
-            # said on its statement page that it paid rests while it is checked.
-            if move.id in promised or (move.dunning_reason or partner.dunning_reason) == "dispute":
-                continue
-            if move.dunning_paused_until and move.dunning_paused_until >= self.date:
+            if self._move_rests(move, policy, net_balance, promised, force):
                 continue
             administration = partner.dunning_regime == "administration"
             key = (policy.id, partner.id in handed_over, administration)
@@ -185,6 +176,22 @@ class DunningRun(models.Model):
         if without_policy:
             self._log("no_policy", count=len(without_policy))
         return self._create_communications(plan, policies)
+
+    def _move_rests(self, move, policy, net_balance, promised, force):
+        """Whether an invoice gets nothing today whatever its stage: its
+        customer owes less than the policy's minimum, it is under an open
+        promise, disputed, or paused."""
+        partner = move.commercial_partner_id
+        # A collector who forces a reminder has looked at the amount already.
+        if not force and not dunning_rules.above_threshold(
+            net_balance.get(partner.id, 0.0), policy.min_amount
+        ):
+            return True
+        # An invoice's own reason overrides its customer's; a customer who
+        # said on its statement page that it paid rests while it is checked.
+        if move.id in promised or (move.dunning_reason or partner.dunning_reason) == "dispute":
+            return True
+        return bool(move.dunning_paused_until and move.dunning_paused_until >= self.date)
 
     @api.model
     def _stages_for(self, policy, handed_over, administration):

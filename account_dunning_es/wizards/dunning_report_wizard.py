@@ -122,7 +122,12 @@ class DunningReportWizard(models.TransientModel):
         sheet.set_column(1, 1, 24)
         sheet.set_column(2, 12, 16)
 
-        dashboard = figures["dashboard"]
+        self._xlsx_dashboard(workbook, figures["dashboard"], bold, money)
+        workbook.close()
+        return output.getvalue()
+
+    def _xlsx_dashboard(self, workbook, dashboard, bold, money):
+        """The dashboard's sheet: aged balance, DSO, CEI, promises, hand-overs."""
         dash = workbook.add_worksheet(self.env._("Dashboard"))
         bucket_labels = self._bucket_labels()
         dash.write_row(0, 0, [self.env._("Aged balance"), self.env._("Amount")], bold)
@@ -145,8 +150,6 @@ class DunningReportWizard(models.TransientModel):
             dash.write_number(start + offset, 1, value, money)
         dash.set_column(0, 0, 30)
         dash.set_column(1, 1, 16)
-        workbook.close()
-        return output.getvalue()
 
     def _bucket_labels(self):
         return {
