@@ -36,6 +36,8 @@ else
     echo "== bench_compare_oca.py skipped: set OCA_ADDONS to the folder holding" \
          "account_credit_control 18.0 (unpacked from its PyPI wheel)" | tee -a "$log"
 fi
+echo "== bench_prediction.py" | tee -a "$log"
+python3 tests/benchmarks/bench_prediction.py 2>&1 | tee -a "$log"
 bench bench_dunning_run.py --db dunning_bench_200k --customers 20000 --invoices 200000 --overdue 80000
 if [ -n "$all" ]; then
     bench bench_large_customer.py --invoices 5000
