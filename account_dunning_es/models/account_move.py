@@ -71,6 +71,9 @@ class AccountMove(models.Model):
         "dunning; suspected fraud goes straight to the final letter.",
     )
     dunning_reason_note = fields.Char(string="Reason Details", copy=False)
+    dunning_reason_date = fields.Date(
+        string="Reason Since", copy=False, readonly=True, help="When the reason was last set."
+    )
     dunning_paused_until = fields.Date(
         string="No Reminder Until",
         copy=False,
@@ -220,6 +223,8 @@ class AccountMove(models.Model):
         self.invalidate_recordset(["dunning_count"])
 
     def write(self, vals):
+        if vals.get("dunning_reason"):
+            vals = dict(vals, dunning_reason_date=fields.Date.context_today(self))
         res = super().write(vals)
         if vals.get("dunning_reason"):
             self._dunning_reason_activities()

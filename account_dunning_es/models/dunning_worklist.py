@@ -13,8 +13,12 @@ REASONS = [
     ("activity", "Activity due"),
     ("promise_due", "Promise due today"),
     ("promise_broken", "Promise broken"),
+    ("dispute", "New dispute"),
+    ("handover", "Hand-over to prepare"),
     ("failed", "No channel that works"),
 ]
+# A dispute or a hand-over stays on the worklist this many days.
+RECENT_DAYS = 7
 
 
 class DunningWorklist(models.Model):
@@ -105,6 +109,41 @@ class DunningWorklist(models.Model):
             scope + [("state", "=", "broken"), ("broken_date", ">=", today - timedelta(days=30))]
         )
         add(set(broken.partner_id.ids), "promise_broken")
+        recent = today - timedelta(days=RECENT_DAYS)
+        Move = self.env["account.move"].sudo()
+        disputes = Move.search_fetch(
+            Move._dunning_open_domain(company, include_excluded=True)
+            + [("dunning_reason", "=", "dispute"), ("dunning_reason_date", ">=", recent)]
+            + ([("commercial_partner_id", "in", partners.ids)] if partners is not None else []),
+            ["commercial_partner_id"],
+        )
+        add(set(disputes.commercial_partner_id.ids), "dispute")
+        customer_disputes = (
+            self.env["res.partner"]
+            .sudo()
+            .search(
+                [
+                    ("dunning_reason", "=", "dispute"),
+                    ("dunning_reason_date", ">=", recent),
+                    ("parent_id", "=", False),
+                ]
+                + ([("id", "in", partners.ids)] if partners is not None else [])
+            )
+        )
+        add(set(customer_disputes.ids), "dispute")
+        handovers = (
+            self.env["dunning.communication"]
+            .sudo()
+            .search(
+                scope
+                + [
+                    ("channel", "in", ("agency", "legal")),
+                    ("state", "=", "sent"),
+                    ("date", ">=", recent),
+                ]
+            )
+        )
+        add(set(handovers.partner_id.commercial_partner_id.ids), "handover")
         failed = (
             self.env["dunning.communication"]
             .sudo()
@@ -112,7 +151,6 @@ class DunningWorklist(models.Model):
         )
         add(set(failed.partner_id.commercial_partner_id.ids), "failed")
         # Only customers in collection: an overdue invoice in the company.
-        Move = self.env["account.move"].sudo()
         overdue = Move._read_group(
             Move._dunning_open_domain(company, include_excluded=True)
             + [

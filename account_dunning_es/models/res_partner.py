@@ -64,6 +64,9 @@ class ResPartner(models.Model):
         help="Applies to all the customer's invoices that have no reason of their own.",
     )
     dunning_reason_note = fields.Char(string="Reason Details")
+    dunning_reason_date = fields.Date(
+        string="Reason Since", readonly=True, help="When the reason was last set."
+    )
     dunning_behaviour = fields.Selection(
         [
             ("on_time", "Pays on time"),

@@ -59,6 +59,9 @@ class ResPartner(models.Model):
         # A corrected number is worth calling again.
         if ({"phone", "mobile"} & set(vals)) and "dunning_phone_wrong" not in vals:
             vals = dict(vals, dunning_phone_wrong=False)
+        # The worklist shows a new dispute for a week.
+        if vals.get("dunning_reason"):
+            vals = dict(vals, dunning_reason_date=fields.Date.context_today(self))
         return super().write(vals)
 
     def action_dunning_log_call(self):

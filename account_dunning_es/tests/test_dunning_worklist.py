@@ -101,6 +101,28 @@ class TestWorklist(WorklistCommon):
         self.assertIn("promise_broken", reasons[self.customer])
         self.assertIn("failed", reasons[self.customer_2])
 
+    def test_a_new_dispute_and_a_hand_over_bring_a_customer_in(self):
+        disputed = self._invoice(self.customer, 500.0, self._due(-30))
+        disputed.write({"dunning_reason": "dispute", "dunning_reason_note": "Mercancía dañada"})
+        self.assertEqual(disputed.dunning_reason_date, self.today)
+        old = self._create_customer("Disputa Antigua SL")
+        old_invoice = self._invoice(old, 300.0, self._due(-40))
+        old_invoice.write({"dunning_reason": "dispute"})
+        old_invoice.dunning_reason_date = self._due(-8)
+        handed = self._invoice(self.customer_2, 900.0, self._due(-95))
+        handed._dunning_write(
+            {"dunning_stage_id": self.stage_final.id, "dunning_last_date": self._due(-35)}
+        )
+        self._run()
+        self.assertEqual(self._comms(self.customer_2, channel="agency").state, "sent")
+        rows = self._rows()
+        by_partner = {row.partner_id: row for row in rows}
+        self.assertIn("dispute", by_partner[self.customer].reason_codes)
+        self.assertIn("New dispute", by_partner[self.customer].reasons)
+        self.assertIn("handover", by_partner[self.customer_2].reason_codes)
+        self.assertIn("Hand-over to prepare", by_partner[self.customer_2].reasons)
+        self.assertNotIn(old, rows.partner_id, "a dispute of eight days ago is not new")
+
 
 @tagged("post_install", "-at_install")
 class TestLogCall(WorklistCommon):
