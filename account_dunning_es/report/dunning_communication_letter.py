@@ -1,9 +1,11 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """What a demand letter says, computed beside the letter's report."""
 
+import base64
 from collections import defaultdict
 
 from odoo import models
+from odoo.tools.image import image_data_uri
 
 from ..models import dunning_law_rules
 
@@ -74,6 +76,7 @@ class DunningCommunication(models.Model):
             total["residual"] += line.amount_residual
             total["interest"] += row["interest"]
         compensation_total = sum(row["compensation"] for row in rows)
+        statement_url = self._statement_url() if self.id and self.state == "sent" else ""
         return {
             "consumer": terms["regime"] == "consumer",
             "regime": terms["regime"],
@@ -93,8 +96,17 @@ class DunningCommunication(models.Model):
             "place": company.city or "",
             "sender": self._letter_sender(),
             # Issued letters lead to the customer's statement page.
-            "statement_url": self._statement_url() if self.id and self.state == "sent" else "",
+            "statement_url": statement_url,
+            "statement_qr": self._statement_qr(statement_url),
         }
+
+    def _statement_qr(self, url):
+        """The statement link's QR code as a data URI: drawn into the letter
+        without wkhtmltopdf asking the server for it (one request a letter)."""
+        if not url:
+            return ""
+        png = self.env["ir.actions.report"].barcode("QR", url, width=96, height=96)
+        return image_data_uri(base64.b64encode(png))
 
     def _letter_terms(self, rate_table=None, first_demands=None, legal_table=None):
         """What the law gives against this customer: {regime, claim_interest,
