@@ -18,6 +18,7 @@ import xlsxwriter
 from odoo import api, fields, models
 
 from . import dunning_prediction_rules as rules
+from . import dunning_sql
 
 KINDS = [
     ("invoice", "Invoices (predicted date)"),
@@ -86,15 +87,22 @@ class DunningCashForecast(models.Model):
                 already_late,
             )
 
-        by_date = defaultdict(list)
+        changed = {}
         for move in moves:
             due = move.invoice_date_due or today
             prediction = predict(move.commercial_partner_id.id, (today - due).days)
             day = rules.predicted_date(due, today, prediction.days_late, promised.get(move.id))
             if day != move.dunning_predicted_date:
-                by_date[day].append(move.id)
-        for day, ids in by_date.items():
-            Move.browse(ids).write({"dunning_predicted_date": day})
+                changed[move.id] = day
+        # Straight to the column, in chunks: account.move.write would
+        # re-synchronise the journal items of every invoice for a forecast.
+        ids = list(changed)
+        for start in range(0, len(ids), 10000):
+            chunk = ids[start : start + 10000]
+            self.env.cr.execute(
+                dunning_sql.set_predicted_dates({move_id: changed[move_id] for move_id in chunk})
+            )
+        moves.invalidate_recordset(["dunning_predicted_date"])
         by_habit = defaultdict(list)
         for customer in customers:
             prediction = predict(customer.id)

@@ -55,6 +55,19 @@ def update_moves(move_ids, values, uid):
     )
 
 
+def set_predicted_dates(date_by_move):
+    """Set the predicted payment date of invoices: {invoice id: date}, in one
+    statement. A forecast, not bookkeeping: write_date is left alone (the
+    daily job would otherwise mark every open invoice as changed)."""
+    return SQL(
+        "UPDATE account_move AS move SET dunning_predicted_date = new.day"
+        " FROM (VALUES %s) AS new(id, day) WHERE move.id = new.id",
+        SQL(", ").join(
+            SQL("(%s, %s::date)", move_id, day) for move_id, day in date_by_move.items()
+        ),
+    )
+
+
 def claim_moves(stage_by_move, day, uid):
     """Invoices reach a stage on ``day``: {invoice id: stage id}, counter + 1."""
     rows = SQL(", ").join(

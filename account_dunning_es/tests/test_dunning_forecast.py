@@ -133,7 +133,11 @@ class TestPredictedDates(DunningCommon):
         late = self._invoice(customer, 300.0, self._due(-25))
         newcomer = self._create_customer("Cliente Nuevo SL")
         fresh = self._invoice(newcomer, 200.0, self._due(3))
+        self.env.flush_all()
+        written = soon.write_date
         self.env["dunning.cash.forecast"]._update_predictions(self.company, self.today)
+        soon.invalidate_recordset()
+        self.assertEqual(soon.write_date, written, "a forecast does not mark invoices changed")
         weights = {10: _weight(60), 20: _weight(40), 30: _weight(20)}
         usual = sum(d * w for d, w in weights.items()) / sum(weights.values())
         # Its segment (none: the company's customers without one) is itself.
