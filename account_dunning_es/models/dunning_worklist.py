@@ -151,18 +151,10 @@ class DunningWorklist(models.Model):
         )
         add(set(failed.partner_id.commercial_partner_id.ids), "failed")
         # Only customers in collection: an overdue invoice in the company.
-        overdue = Move._read_group(
-            Move._dunning_open_domain(company, include_excluded=True)
-            + [
-                ("commercial_partner_id", "in", list(needs)),
-                ("invoice_date_due", "<", today),
-            ],
-            ["commercial_partner_id"],
-        )
-        customers = self.env["res.partner"].browse([p.id for (p,) in overdue])
+        customers = Move._dunning_overdue_partner_ids(company, needs, today)
         if partners is not None:
-            customers &= partners
-        return {pid: codes for pid, codes in needs.items() if pid in customers.ids}
+            customers &= set(partners.ids)
+        return {pid: codes for pid, codes in needs.items() if pid in customers}
 
     @api.model
     def _rebuild(self, company, partners=None):

@@ -119,19 +119,11 @@ class ResPartner(models.Model):
             self.env._("a payment promise was registered")
         )
         held = held.filtered(lambda p: p.id not in promised)
-        Move = self.env["account.move"].sudo()
+        Move = self.env["account.move"]
         overdue = set()
-        for company, partner_ids in held.grouped("dunning_hold_company_id").items():
+        for company, customers in held.grouped("dunning_hold_company_id").items():
             today = fields.Date.context_today(self.with_company(company))
-            groups = Move._read_group(
-                Move._dunning_open_domain(company, include_excluded=True)
-                + [
-                    ("commercial_partner_id", "in", partner_ids.ids),
-                    ("invoice_date_due", "<", today),
-                ],
-                ["commercial_partner_id"],
-            )
-            overdue |= {partner.id for (partner,) in groups}
+            overdue |= Move._dunning_overdue_partner_ids(company, customers.ids, today)
         held.filtered(lambda p: p.id not in overdue)._dunning_release_hold(
             self.env._("nothing is overdue any more")
         )
