@@ -55,19 +55,43 @@ class DunningCashForecast(models.Model):
     # Predicted payment dates
     # ------------------------------------------------------------------
     @api.model
-    def _update_predictions(self, company, today):
-        """Write each open invoice's predicted payment date and each customer's
-        usual days late. Reads the paid history and the open invoices in a
-        few queries; writes grouped by value, and only what changed."""
+    def _open_invoices(self, company):
+        """The company's open invoices with what the predictions and the
+        forecast read of them, in one query."""
         # sudo: bookkeeping of the daily job, also run when a manager opens
         # the forecast; every read is limited to the company.
+        Move = self.env["account.move"].sudo()
+        return Move.search_fetch(
+            Move._dunning_open_domain(company, include_excluded=True),
+            [
+                "commercial_partner_id",
+                "invoice_date_due",
+                "amount_residual_signed",
+                "dunning_predicted_date",
+                "dunning_stage_id",
+            ],
+        )
+
+    @api.model
+    def _open_promises(self, company):
+        return (
+            self.env["dunning.promise"]
+            .sudo()
+            .search([("company_id", "=", company.id), ("state", "=", "open")])
+        )
+
+    @api.model
+    def _update_predictions(self, company, today, moves=None, promises=None):
+        """Write each open invoice's predicted payment date and each customer's
+        usual days late; return {invoice id: predicted date}. Reads the paid
+        history in two queries (the open invoices and promises once, or as
+        given); writes grouped by value, and only what changed."""
         Partner = self.env["res.partner"].sudo().with_context(active_test=False)
         history = Partner._dunning_paid_history(company, today - timedelta(days=HISTORY_DAYS))
-        Move = self.env["account.move"].sudo()
-        moves = Move.search_fetch(
-            Move._dunning_open_domain(company, include_excluded=True),
-            ["commercial_partner_id", "invoice_date_due", "dunning_predicted_date"],
-        )
+        if moves is None:
+            moves = self._open_invoices(company)
+        if promises is None:
+            promises = self._open_promises(company)
         customers = moves.commercial_partner_id | Partner.browse(list(history))
         segment_of = {p.id: p.dunning_segment_id.id for p in customers}
         own = {
@@ -78,7 +102,11 @@ class DunningCashForecast(models.Model):
         for pid, paid in history.items():
             pooled[segment_of.get(pid)].extend(rules.lateness_samples(paid, today))
         pool = {segment: rules.Lateness(samples) for segment, samples in pooled.items()}
-        promised = self._promise_dates(company, today)
+        promised = {
+            move_id: promise.next_date or promise.date_due or today
+            for promise in promises
+            for move_id in promise.move_ids.ids
+        }
 
         def predict(pid, already_late=0):
             return rules.predict_days_late(
@@ -87,13 +115,18 @@ class DunningCashForecast(models.Model):
                 already_late,
             )
 
-        changed = {}
+        dates = {}
         for move in moves:
             due = move.invoice_date_due or today
             prediction = predict(move.commercial_partner_id.id, (today - due).days)
-            day = rules.predicted_date(due, today, prediction.days_late, promised.get(move.id))
-            if day != move.dunning_predicted_date:
-                changed[move.id] = day
+            dates[move.id] = rules.predicted_date(
+                due, today, prediction.days_late, promised.get(move.id)
+            )
+        changed = {
+            move.id: dates[move.id]
+            for move in moves
+            if dates[move.id] != move.dunning_predicted_date
+        }
         # Straight to the column, in chunks: account.move.write would
         # re-synchronise the journal items of every invoice for a forecast.
         ids = list(changed)
@@ -116,46 +149,16 @@ class DunningCashForecast(models.Model):
             Partner.browse(ids).write(
                 {"dunning_predicted_days_late": days, "dunning_prediction_basis": basis}
             )
-
-    @api.model
-    def _promise_dates(self, company, today):
-        """{invoice id: next instalment date} of invoices under an open promise."""
-        promises = (
-            self.env["dunning.promise"]
-            .sudo()
-            .search_fetch(
-                [("company_id", "=", company.id), ("state", "=", "open")],
-                ["move_ids", "next_date", "date_due"],
-            )
-        )
-        return {
-            move_id: promise.next_date or promise.date_due or today
-            for promise in promises
-            for move_id in promise.move_ids.ids
-        }
+        return dates
 
     # ------------------------------------------------------------------
     # The forecast
     # ------------------------------------------------------------------
     @api.model
-    def _items(self, company, today):
-        """{customer id: [(date, amount, kind, amount owed)]} of what may come in."""
-        Move = self.env["account.move"].sudo()
-        moves = Move.search_fetch(
-            Move._dunning_open_domain(company, include_excluded=True),
-            [
-                "commercial_partner_id",
-                "invoice_date_due",
-                "amount_residual_signed",
-                "dunning_predicted_date",
-                "dunning_stage_id",
-            ],
-        )
-        promises = (
-            self.env["dunning.promise"]
-            .sudo()
-            .search([("company_id", "=", company.id), ("state", "=", "open")])
-        )
+    def _items(self, company, today, moves, dates, promises):
+        """{customer id: [(date, amount, kind, amount owed)]} of what may come
+        in: the open invoices at their predicted ``dates``, the promises'
+        instalments."""
         under_promise = set(promises.move_ids.ids)
         horizon = rules.week_start(today) + timedelta(weeks=rules.FORECAST_WEEKS)
         items = defaultdict(list)
@@ -163,7 +166,7 @@ class DunningCashForecast(models.Model):
             if move.id in under_promise:
                 continue  # counted by its promise's instalments
             due = move.invoice_date_due or today
-            day = move.dunning_predicted_date or max(due, today)
+            day = dates[move.id]
             amount = move.amount_residual_signed
             overdue = due < today
             if overdue and (move.dunning_stage_id.handover or day >= horizon):
@@ -217,10 +220,13 @@ class DunningCashForecast(models.Model):
     def _rebuild(self, company, today=None):
         """Compute the company's forecast again (predictions first)."""
         today = today or fields.Date.context_today(self)
-        self._update_predictions(company, today)
+        moves = self._open_invoices(company)
+        promises = self._open_promises(company)
+        dates = self._update_predictions(company, today, moves, promises)
         self.sudo().search([("company_id", "=", company.id)]).unlink()
         vals_list = []
-        for partner_id, partner_items in self._items(company, today).items():
+        items = self._items(company, today, moves, dates, promises)
+        for partner_id, partner_items in items.items():
             weekly = rules.weekly_forecast([item[:3] for item in partner_items], today)
             owed = rules.weekly_forecast([(d, owe, k) for d, _a, k, owe in partner_items], today)
             for (monday, kind), amount in weekly.items():
