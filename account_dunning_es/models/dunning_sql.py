@@ -68,6 +68,22 @@ def set_predicted_dates(date_by_move):
     )
 
 
+def set_message_bodies(body_by_message):
+    """Store chatter message bodies already sanitised: {message id: html}.
+
+    ``mail.message.create`` would sanitise each body twice (the ORM's cache
+    and column conversions); the caller sanitises once with the field's own
+    options and stores the result here, in one statement.
+    """
+    return SQL(
+        "UPDATE mail_message AS message SET body = new.body"
+        " FROM (VALUES %s) AS new(id, body) WHERE message.id = new.id",
+        SQL(", ").join(
+            SQL("(%s, %s)", message_id, str(body)) for message_id, body in body_by_message.items()
+        ),
+    )
+
+
 def claim_moves(stage_by_move, day, uid):
     """Invoices reach a stage on ``day``: {invoice id: stage id}, counter + 1."""
     rows = SQL(", ").join(

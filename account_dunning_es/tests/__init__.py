@@ -16,3 +16,4 @@ from . import test_dunning_court
 from . import test_dunning_statement
 from . import test_dunning_worklist
 from . import test_dunning_forecast
+from . import test_dunning_email

@@ -1,0 +1,127 @@
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""The reminders' emails are queued in bulk: the same as Odoo's own path."""
+
+import base64
+
+from odoo.tests import tagged
+
+from .common import DunningCommon
+
+MESSAGE_FIELDS = ("body", "subject", "email_from", "author_id", "subtype_id", "partner_ids")
+
+
+@tagged("post_install", "-at_install")
+class TestDunningEmail(DunningCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["res.lang"]._activate_lang("es_ES")
+        cls.env["ir.module.module"]._load_module_terms(
+            ["account_dunning_es"], ["es_ES"], overwrite=True
+        )
+        cls.customer.lang = "es_ES"
+        cls.template = cls.env.ref("account_dunning_es.mail_template_dunning_reminder")
+        cls.conditions = cls.env["ir.attachment"].create(
+            {
+                "name": "condiciones.pdf",
+                "raw": b"%PDF-1.4 condiciones de pago",
+                "res_model": "mail.template",
+                "res_id": cls.template.id,
+            }
+        )
+        cls.template.attachment_ids = cls.conditions
+
+    def _odoo_and_bulk(self):
+        """The same communication emailed by Odoo's ``message_post_with_source``
+        and by the run's bulk path: (Odoo's message, ours, our mail)."""
+        self._invoice(self.customer, 1234.5, self._due(-3))
+        self._invoice(self.customer, 80.25, self._due(-10))
+        self._run(preview=True)
+        comm = self._comms(self.customer)
+        with self.mock_mail_gateway():
+            odoo_message = comm.with_context(
+                mail_notify_force_send=False
+            ).message_post_with_source(
+                self.template, message_type="comment", subtype_xmlid="mail.mt_comment"
+            )
+        with self.mock_mail_gateway():
+            comm._issue()
+            mail = self._new_mails
+        self.assertEqual(comm.state, "sent")
+        return odoo_message, comm.message_id, mail
+
+    def test_bulk_email_is_the_one_odoo_posts(self):
+        odoo_message, message, mail = self._odoo_and_bulk()
+        self.assertTrue(odoo_message and message and mail)
+        # Byte for byte: body (rendered in Spanish, sanitised as Odoo does),
+        # subject, sender, author, subtype and recipients.
+        for name in MESSAGE_FIELDS:
+            self.assertEqual(message[name], odoo_message[name], name)
+        self.assertIn("Según nuestros registros", message.body)
+        self.assertIn("1.234,50", message.body)
+        # The email carries exactly the logged body, to the same recipient.
+        self.assertEqual(mail.body_html, str(message.body))
+        self.assertEqual(mail.recipient_ids, odoo_message.partner_ids)
+        self.assertEqual(mail.mail_message_id, message)
+        self.assertEqual(mail.state, "outgoing")
+        # Attachments: the template's, same names and contents as Odoo's.
+        self.assertEqual(
+            sorted((a.name, a.raw) for a in message.attachment_ids),
+            sorted((a.name, a.raw) for a in odoo_message.attachment_ids),
+        )
+        self.assertEqual(message.attachment_ids.mapped("name"), ["condiciones.pdf"])
+        self.assertEqual(mail.attachment_ids, message.attachment_ids)
+        # Each email has its own copy; the template keeps its own.
+        self.assertNotEqual(message.attachment_ids, self.conditions)
+        self.assertEqual(self.template.attachment_ids, self.conditions)
+        self.assertEqual(self.conditions.res_model, "mail.template")
+        self.assertEqual(
+            (message.attachment_ids.res_model, message.attachment_ids.res_id),
+            ("res.partner", self.customer.id),
+        )
+        # No tracking either way: issuing is not a field change to log.
+        self.assertFalse(message.tracking_value_ids or odoo_message.tracking_value_ids)
+
+    def test_where_the_bulk_email_differs_on_purpose(self):
+        """Logged on the customer's chatter, not on the communication; no
+        notification layout (a reminder is not an invitation to our backend)."""
+        odoo_message, message, mail = self._odoo_and_bulk()
+        self.assertEqual((message.model, message.res_id), ("res.partner", self.customer.id))
+        self.assertEqual(odoo_message.model, "dunning.communication")
+        self.assertEqual(message.message_type, "email_outgoing")
+        self.assertFalse(mail.is_notification)
+        # Replies go to the customer's thread, where the email is logged.
+        self.assertIn(self.customer.name, message.reply_to)
+
+    def test_a_template_report_is_attached_to_each_email(self):
+        self.template.report_template_ids = self.env.ref(
+            "account_dunning_es.action_report_dunning_letter"
+        )
+        self.template.attachment_ids = False
+        self._invoice(self.customer, 100.0, self._due(-3))
+        self._invoice(self.customer_2, 200.0, self._due(-3))
+        with self.mock_mail_gateway():
+            self._run()
+        comms = self._comms()
+        self.assertEqual(len(comms), 2)
+        for comm in comms:
+            # The letter of that communication (tests render reports as HTML).
+            (letter,) = comm.message_id.attachment_ids
+            self.assertTrue(letter.name.startswith(comm.name))
+            self.assertIn(comm.line_ids.move_id.name.encode(), letter.raw)
+            self.assertEqual(letter.res_id, comm.partner_id.id)
+
+    def test_a_body_with_an_embedded_image_becomes_an_attachment(self):
+        """Odoo turns a base64 image into an attachment: still so in bulk."""
+        self.template.attachment_ids = False
+        pixel = base64.b64encode(b"GIF89a\x01\x00\x01\x00").decode()
+        self.template.body_html = (
+            f'<div><p>Pague <t t-out="object.name"/></p><img src="data:image/gif;base64,{pixel}"/></div>'
+        )
+        self._invoice(self.customer, 100.0, self._due(-3))
+        with self.mock_mail_gateway():
+            self._run()
+        message = self._comms(self.customer).message_id
+        self.assertNotIn("base64", message.body)
+        self.assertEqual(len(message.attachment_ids), 1)
+        self.assertIn(f"/web/image/{message.attachment_ids.id}", message.body)
