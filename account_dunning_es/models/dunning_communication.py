@@ -3,9 +3,8 @@ from collections import defaultdict
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import format_amount
 
-from . import dunning_law_rules, dunning_sql
+from . import dunning_formatting, dunning_law_rules, dunning_sql
 from .dunning_stage import CALL_OBJECTIVES, CHANNELS
 
 # What a customer did on its statement page after a reminder.
@@ -213,10 +212,11 @@ class DunningCommunication(models.Model):
 
     @api.depends("line_ids.amount_residual", "line_ids.currency_id")
     def _compute_amount_display(self):
+        format_amount = dunning_formatting.amount_formatter(self.env)
         for comm in self:
             totals = comm._totals_by_currency()
             comm.amount_display = " + ".join(
-                format_amount(self.env, amount, currency) for currency, amount in totals
+                format_amount(amount, currency) for currency, amount in totals
             )
 
     @api.depends("name", "line_ids.payment_reference")

@@ -13,7 +13,7 @@ from odoo.tools import format_amount
 
 from odoo.addons.mail.models.mail_message import _image_dataurl as IMAGE_DATA_URL
 
-from . import dunning_sql
+from . import dunning_formatting, dunning_sql
 
 _logger = logging.getLogger(__name__)
 
@@ -39,28 +39,29 @@ def sole_t_call(body):
     return match.groups() if match else None
 
 
-def memoized_formatters(render_context):
-    """The date and amount formatters of a rendering context, each value
-    formatted once per rendering.
+def fast_formatters(render_context, env):
+    """The date and amount formatters of a rendering context, faster.
 
-    The same due dates and amounts recur across thousands of emails, and each
-    formatting looks its language up again. Same functions, same results:
-    only remembered (the arguments are a date or a number, a currency record
-    and optional format and language codes).
+    The same due dates recur across thousands of emails: each is formatted
+    once per rendering (same function, remembered). Amounts rarely recur:
+    they are formatted by ``dunning_formatting.amount_formatter``, which
+    looks each currency and language up once (same text as Odoo's).
+
+    :param env: the environment of the rendering (its language)
     """
+    format_date = render_context["format_date"]
+    dates = {}
 
-    def memoized(function):
-        results = {}
+    def remembered_format_date(*args, **kwargs):
+        key = (args, tuple(sorted(kwargs.items())))
+        if key not in dates:
+            dates[key] = format_date(*args, **kwargs)
+        return dates[key]
 
-        def remember(*args, **kwargs):
-            key = (args, tuple(sorted(kwargs.items())))
-            if key not in results:
-                results[key] = function(*args, **kwargs)
-            return results[key]
-
-        return remember
-
-    return {name: memoized(render_context[name]) for name in ("format_date", "format_amount")}
+    return {
+        "format_date": remembered_format_date,
+        "format_amount": dunning_formatting.amount_formatter(env),
+    }
 
 
 class DunningCommunication(models.Model):
@@ -317,7 +318,7 @@ class DunningCommunication(models.Model):
                 template_lang.render_model,
                 res_ids,
                 engine="qweb_view",
-                add_context=memoized_formatters(template_lang._render_eval_context()),
+                add_context=fast_formatters(template_lang._render_eval_context(), template_lang.env),
                 options={"post_process": True},
             )
             bodies.update(

@@ -4,7 +4,9 @@
 import base64
 
 from odoo.tests import tagged
+from odoo.tools import format_amount
 
+from ..models.dunning_formatting import amount_formatter
 from .common import DunningCommon
 
 MESSAGE_FIELDS = ("body", "subject", "email_from", "author_id", "subtype_id", "partner_ids")
@@ -125,3 +127,22 @@ class TestDunningEmail(DunningCommon):
         self.assertNotIn("base64", message.body)
         self.assertEqual(len(message.attachment_ids), 1)
         self.assertIn(f"/web/image/{message.attachment_ids.id}", message.body)
+
+    def test_amounts_are_formatted_as_odoo_formats_them(self):
+        """The run's fast amount formatter writes what ``format_amount`` does."""
+        currencies = self.env.ref("base.EUR") + self.env.ref("base.USD") + self.env.ref("base.JPY")
+        amounts = [0, 0.005, -0.004, 0.1 + 0.2, 7, -1234.565, 1234567.891, -98765432.1, 1e9]
+        for lang in ("en_US", "es_ES"):
+            env = self.env(context=dict(self.env.context, lang=lang))
+            fast = amount_formatter(env)
+            for currency in currencies:
+                for amount in amounts:
+                    self.assertEqual(
+                        fast(amount, currency), format_amount(env, amount, currency), (lang, amount)
+                    )
+                    self.assertEqual(
+                        fast(amount, currency, "en_US"),
+                        format_amount(env, amount, currency, "en_US"),
+                    )
+        spanish = amount_formatter(self.env(context={"lang": "es_ES"}))
+        self.assertEqual(spanish(-1234.5, self.env.ref("base.EUR")), "-\ufeff1.234,50\xa0€")
