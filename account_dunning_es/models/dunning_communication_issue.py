@@ -2,6 +2,7 @@
 """Issuing communications: each channel by its own method, in batches."""
 
 import logging
+import os
 import re
 from collections import defaultdict
 
@@ -9,11 +10,11 @@ from markupsafe import Markup
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import format_amount
+from odoo.tools import format_amount, split_every
 
 from odoo.addons.mail.models.mail_message import _image_dataurl as IMAGE_DATA_URL
 
-from . import dunning_formatting, dunning_sql
+from . import dunning_formatting, dunning_sanitizer, dunning_sql
 
 _logger = logging.getLogger(__name__)
 
@@ -156,65 +157,86 @@ class DunningCommunication(models.Model):
         Each email is a ``mail.message`` on the customer (the chatter shows
         it) and the ``mail.mail`` that carries it; they leave with the mail
         queue after the run commits: if the run is interrupted before, nothing
-        has left. Messages and mails are created in one batch each, with the
-        Reply-To computed per sender for the batch (``mail.message`` would
-        look it up once per message), and the HTML body is sanitised only by
-        the message's create (a mail creating its own message would sanitise
-        it once more).
+        has left. Grouped by template, each group in one batch
+        (:meth:`_issue_emails_of`).
         """
         by_template = defaultdict(lambda: self.browse())
         for comm in self:
             by_template[comm.stage_id.mail_template_id or self._default_template()] |= comm
-        comment = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment")
         for template, comms in by_template.items():
-            if not template:
+            if template:
+                comms._issue_emails_of(template)
+            else:
                 comms.write(
                     {
                         "state": "failed",
                         "failure_reason": self.env._("The stage has no email template."),
                     }
                 )
-                continue
-            rendered = template._generate_template(
-                comms.ids, ("subject", "email_from", "report_template_ids")
-            )
-            attachments = comms._email_attachments(template, rendered)
-            bodies = comms._render_email_bodies(template)
-            senders = {
-                comm.id: rendered[comm.id].get("email_from") or comm.company_id.email_formatted
-                for comm in comms
-            }
-            reply_to = comms._reply_to_by_sender(senders)
-            messages = comms._create_email_messages(
+
+    def _issue_emails_of(self, template):
+        """Queue the emails of communications sharing a template, in bulk.
+
+        The same email as Odoo's ``message_post_with_source`` would log
+        (tested), made faster: bodies rendered by calling the template's view
+        and sanitised once each, on another core while the next ones render
+        (``dunning_sanitizer``); messages and mails created in one batch
+        each; the Reply-To computed per sender, not per message.
+        """
+        Message = self.env["mail.message"].sudo()
+        sanitizer = dunning_sanitizer.BodySanitizer(
+            Message._fields["body"], self._sanitize_workers(), len(self)
+        )
+        bodies = self._render_email_bodies(template, on_rendered=sanitizer.submit)
+        rendered = template._generate_template(
+            self.ids, ("subject", "email_from", "report_template_ids")
+        )
+        attachments = self._email_attachments(template, rendered)
+        senders = {
+            comm.id: rendered[comm.id].get("email_from") or comm.company_id.email_formatted
+            for comm in self
+        }
+        reply_to = self._reply_to_by_sender(senders)
+        comment = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment")
+        messages = self._create_email_messages(
+            {
+                comm.id: comm._chatter_message_vals(
+                    "email_outgoing",
+                    comment,
+                    email_from=senders[comm.id],
+                    reply_to=reply_to.get((senders[comm.id], comm.partner_id.id)),
+                    subject=rendered[comm.id].get("subject"),
+                    body=bodies.get(comm.id) or "",
+                    partner_ids=[Command.link((comm.recipient_id or comm.partner_id).id)],
+                    attachment_ids=[Command.set(attachments.get(comm.id, []))],
+                )
+                for comm in self
+            },
+            sanitizer,
+        )
+        self.env["mail.mail"].sudo().create(
+            [
                 {
-                    comm.id: comm._chatter_message_vals(
-                        "email_outgoing",
-                        comment,
-                        email_from=senders[comm.id],
-                        reply_to=reply_to.get((senders[comm.id], comm.partner_id.id)),
-                        subject=rendered[comm.id].get("subject"),
-                        body=bodies.get(comm.id) or "",
-                        partner_ids=[Command.link((comm.recipient_id or comm.partner_id).id)],
-                        attachment_ids=[Command.set(attachments.get(comm.id, []))],
-                    )
-                    for comm in comms
+                    "mail_message_id": message.id,
+                    "is_notification": False,
+                    "body_html": message.body or "",
+                    "recipient_ids": [Command.link((comm.recipient_id or comm.partner_id).id)],
+                    "auto_delete": False,
+                    "state": "outgoing",
                 }
-            )
-            self.env["mail.mail"].sudo().create(
-                [
-                    {
-                        "mail_message_id": message.id,
-                        "is_notification": False,
-                        "body_html": message.body or "",
-                        "recipient_ids": [Command.link((comm.recipient_id or comm.partner_id).id)],
-                        "auto_delete": False,
-                        "state": "outgoing",
-                    }
-                    for comm, message in zip(comms, messages, strict=True)
-                ]
-            )
-            for comm, message in zip(comms, messages, strict=True):
-                comm._mark_issued(message_id=message.id)
+                for comm, message in zip(self, messages, strict=True)
+            ]
+        )
+        for comm, message in zip(self, messages, strict=True):
+            comm._mark_issued(message_id=message.id)
+
+    @api.model
+    def _sanitize_workers(self):
+        """Helper processes sanitising email bodies: the parameter
+        ``account_dunning_es.sanitize_workers``, else one when the machine
+        has another core."""
+        value = self.env["ir.config_parameter"].sudo().get_param(dunning_sanitizer.WORKERS_PARAM)
+        return max(0, int(value)) if value else (1 if (os.cpu_count() or 1) > 1 else 0)
 
     def _email_attachments(self, template, rendered):
         """The attachments of each email: {communication id: [attachment ids]}.
@@ -246,7 +268,7 @@ class DunningCommunication(models.Model):
             result[comm_id].append(attachment.id)
         return result
 
-    def _create_email_messages(self, vals_by_comm):
+    def _create_email_messages(self, vals_by_comm, sanitizer=None):
         """Create the chatter messages of emails, in the order of ``self``,
         each body sanitised once.
 
@@ -258,15 +280,17 @@ class DunningCommunication(models.Model):
         ``mail.message.create``, which turns the image into an attachment.
 
         :param vals_by_comm: {communication id: values of its message}
+        :param sanitizer: a ``dunning_sanitizer.BodySanitizer`` the bodies
+            were submitted to, keyed by communication id
         """
         Message = self.env["mail.message"].sudo()
-        body_field = Message._fields["body"]
+        sanitizer = sanitizer or dunning_sanitizer.BodySanitizer(Message._fields["body"], 0, 0)
         bodies = {}
         vals_list = []
         for comm in self:
             vals = vals_by_comm[comm.id]
             if vals.get("body") and not IMAGE_DATA_URL.search(vals["body"]):
-                bodies[len(vals_list)] = body_field.convert_to_column(vals["body"], Message)
+                bodies[len(vals_list)] = sanitizer.sanitized(comm.id, vals["body"], Message)
                 vals = dict(vals, body="")
             vals_list.append(vals)
         messages = Message.create(vals_list)
@@ -296,7 +320,7 @@ class DunningCommunication(models.Model):
             reply_to.update({(sender, pid): value for pid, value in replies.items()})
         return reply_to
 
-    def _render_email_bodies(self, template):
+    def _render_email_bodies(self, template, on_rendered=None, chunk_size=100):
         """The template's body for each communication: {id: html}.
 
         Rendered per language as ``mail.template`` does. A body that only
@@ -304,27 +328,39 @@ class DunningCommunication(models.Model):
         which QWeb compiles once: as a raw template, the body would be parsed
         and compiled again for every communication. The result is the same
         (tested); a body edited into anything else goes through the template.
+
+        :param on_rendered: called with each chunk of bodies ({id: html}) as
+            soon as it is rendered (the sanitiser starts on it)
         """
         bodies = {}
+        # Rendered in chunks: read the invoice lines of all at once first.
+        self.line_ids.move_id.mapped("name")
         for template_lang, res_ids in template._classify_per_lang(self.ids).values():
             parts = sole_t_call(template_lang.body_html)
             # A missing view would render empty: the template then says why.
-            if not parts or not self.env.ref(parts[1], raise_if_not_found=False):
-                bodies.update(template_lang._render_field("body_html", res_ids))
-                continue
-            before, view, after = parts
-            rendered = template_lang._render_template(
-                view,
-                template_lang.render_model,
-                res_ids,
-                engine="qweb_view",
-                add_context=fast_formatters(template_lang._render_eval_context(), template_lang.env),
-                options={"post_process": True},
-            )
-            bodies.update(
-                (res_id, Markup(before) + html + Markup(after)) for res_id, html in rendered.items()
-            )
+            for chunk in split_every(chunk_size, res_ids, list):
+                if not parts or not self.env.ref(parts[1], raise_if_not_found=False):
+                    rendered = template_lang._render_field("body_html", chunk)
+                else:
+                    rendered = self._render_view_bodies(template_lang, parts, chunk)
+                bodies.update(rendered)
+                if on_rendered:
+                    on_rendered(rendered)
         return bodies
+
+    @api.model
+    def _render_view_bodies(self, template_lang, parts, res_ids):
+        """{id: html} of a body that only calls a view (see sole_t_call)."""
+        before, view, after = parts
+        rendered = template_lang._render_template(
+            view,
+            template_lang.render_model,
+            res_ids,
+            engine="qweb_view",
+            add_context=fast_formatters(template_lang._render_eval_context(), template_lang.env),
+            options={"post_process": True},
+        )
+        return {res_id: Markup(before) + html + Markup(after) for res_id, html in rendered.items()}
 
     def _issue_letter(self):
         """Issue letters: the PDF is rendered after the run, in batches.

@@ -2,10 +2,12 @@
 """The reminders' emails are queued in bulk: the same as Odoo's own path."""
 
 import base64
+from unittest.mock import patch
 
 from odoo.tests import tagged
 from odoo.tools import format_amount
 
+from ..models import dunning_sanitizer
 from ..models.dunning_formatting import amount_formatter
 from .common import DunningCommon
 
@@ -41,9 +43,7 @@ class TestDunningEmail(DunningCommon):
         self._run(preview=True)
         comm = self._comms(self.customer)
         with self.mock_mail_gateway():
-            odoo_message = comm.with_context(
-                mail_notify_force_send=False
-            ).message_post_with_source(
+            odoo_message = comm.with_context(mail_notify_force_send=False).message_post_with_source(
                 self.template, message_type="comment", subtype_xmlid="mail.mt_comment"
             )
         with self.mock_mail_gateway():
@@ -117,9 +117,7 @@ class TestDunningEmail(DunningCommon):
         """Odoo turns a base64 image into an attachment: still so in bulk."""
         self.template.attachment_ids = False
         pixel = base64.b64encode(b"GIF89a\x01\x00\x01\x00").decode()
-        self.template.body_html = (
-            f'<div><p>Pague <t t-out="object.name"/></p><img src="data:image/gif;base64,{pixel}"/></div>'
-        )
+        self.template.body_html = f'<div><p>Pague <t t-out="object.name"/></p><img src="data:image/gif;base64,{pixel}"/></div>'
         self._invoice(self.customer, 100.0, self._due(-3))
         with self.mock_mail_gateway():
             self._run()
@@ -146,3 +144,57 @@ class TestDunningEmail(DunningCommon):
                     )
         spanish = amount_formatter(self.env(context={"lang": "es_ES"}))
         self.assertEqual(spanish(-1234.5, self.env.ref("base.EUR")), "-\ufeff1.234,50\xa0€")
+
+    def test_bodies_sanitised_by_a_helper_process_are_what_odoo_stores(self):
+        Message = self.env["mail.message"].sudo()
+        field = Message._fields["body"]
+        bodies = {
+            1: '<div style="margin: 0px; padding: 0px;"><p>Señor\xa0cliente</p><br/></div>',
+            2: '<p onclick="steal()">Pague <script>alert(1)</script><a href="javascript:x">aquí</a></p>',
+            3: "<table><tr><td>1.234,50\xa0€</td></tr></table><!--[if mso]><p>o</p><![endif]-->",
+        }
+        sanitizer = dunning_sanitizer.BodySanitizer(field, workers=1, expected=3, min_bodies=1)
+        self.assertTrue(sanitizer.pool)
+        sanitizer.submit(bodies)
+        for key, body in bodies.items():
+            self.assertEqual(
+                sanitizer.sanitized(key, body, Message), field.convert_to_column(body, Message)
+            )
+        self.assertNotIn("script", sanitizer.results.get(2, ""))
+        # Without a helper (one core, or few bodies): the same, here.
+        inline = dunning_sanitizer.BodySanitizer(field, workers=1, expected=3)
+        self.assertFalse(inline.pool)
+        self.assertEqual(
+            inline.sanitized(2, bodies[2], Message), field.convert_to_column(bodies[2], Message)
+        )
+
+    def test_a_run_sanitising_on_a_helper_sends_the_same_emails(self):
+        self.template.attachment_ids = False
+        for index in range(4):
+            self._invoice(
+                self.customer if index % 2 else self.customer_2, 100.0 + index, self._due(-3)
+            )
+        self._run(preview=True)
+        comms = self._comms()
+        inline_bodies = comms._render_email_bodies(self.template)
+        pools = []
+        real_helper_pool = dunning_sanitizer.helper_pool
+
+        def helper_pool(workers):
+            pools.append(real_helper_pool(workers))
+            return pools[-1]
+
+        with (
+            patch.object(dunning_sanitizer, "MIN_BODIES", 1),
+            patch.object(dunning_sanitizer, "helper_pool", helper_pool),
+            self.mock_mail_gateway(),
+        ):
+            comms._issue()
+        self.assertEqual(len(pools), 1, "the bodies went through a helper process")
+        self.assertEqual(set(comms.mapped("state")), {"sent"})
+        Message = self.env["mail.message"]
+        for comm in comms:
+            self.assertEqual(
+                str(comm.message_id.body),
+                Message._fields["body"].convert_to_column(inline_bodies[comm.id], Message),
+            )
