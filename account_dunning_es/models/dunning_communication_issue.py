@@ -337,27 +337,31 @@ class DunningCommunication(models.Model):
         self.line_ids.move_id.mapped("name")
         for template_lang, res_ids in template._classify_per_lang(self.ids).values():
             parts = sole_t_call(template_lang.body_html)
+            formatters = fast_formatters(template_lang._render_eval_context(), template_lang.env)
             # A missing view would render empty: the template then says why.
             for chunk in split_every(chunk_size, res_ids, list):
                 if not parts or not self.env.ref(parts[1], raise_if_not_found=False):
                     rendered = template_lang._render_field("body_html", chunk)
                 else:
-                    rendered = self._render_view_bodies(template_lang, parts, chunk)
+                    rendered = self._render_view_bodies(template_lang, parts, chunk, formatters)
                 bodies.update(rendered)
                 if on_rendered:
                     on_rendered(rendered)
         return bodies
 
     @api.model
-    def _render_view_bodies(self, template_lang, parts, res_ids):
-        """{id: html} of a body that only calls a view (see sole_t_call)."""
+    def _render_view_bodies(self, template_lang, parts, res_ids, formatters):
+        """{id: html} of a body that only calls a view (see sole_t_call).
+
+        :param formatters: the rendering's fast_formatters (one per language)
+        """
         before, view, after = parts
         rendered = template_lang._render_template(
             view,
             template_lang.render_model,
             res_ids,
             engine="qweb_view",
-            add_context=fast_formatters(template_lang._render_eval_context(), template_lang.env),
+            add_context=formatters,
             options={"post_process": True},
         )
         return {res_id: Markup(before) + html + Markup(after) for res_id, html in rendered.items()}
