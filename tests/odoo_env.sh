@@ -63,9 +63,31 @@ PY
     echo "db_port = $db_port"
     echo "db_user = $db_user"
     echo "db_password = $db_password"
-    echo "addons_path = $addons_path,$here"
+    echo "addons_path = $addons_path,$here${extra_addons:+,$extra_addons}"
     echo "data_dir = $out/data"
     echo "log_level = warn"
     for line in "$@"; do echo "$line"; done
   } > "$conf"
+}
+
+# fetch_queue_job: OCA's queue_job (an optional companion of the product, not
+# a dependency) unpacked into an addons folder of its own, for the test of
+# several job workers. Its wheel requires odoo==18.0.*, which pip cannot find
+# on PyPI: downloaded without dependencies and unpacked (installed beside an
+# editable Odoo, it would hide it from `import odoo`).
+fetch_queue_job() {
+  local folder=$out/oca_addons
+  if [ ! -d "$folder/queue_job" ]; then
+    rm -rf "$out/wheels" && mkdir -p "$out/wheels" "$folder"
+    "$py" -m pip download --no-deps -q -d "$out/wheels" "odoo-addon-queue-job==18.0.*" \
+      || fail "cannot download odoo-addon-queue-job 18.0 from PyPI (needed by tests/test_job_workers.py)"
+    "$py" - "$out/wheels" "$folder" <<'PY' || fail "cannot unpack queue_job"
+import glob, os, shutil, sys, tempfile, zipfile
+wheel = glob.glob(os.path.join(sys.argv[1], "*.whl"))[0]
+with tempfile.TemporaryDirectory() as tmp:
+    zipfile.ZipFile(wheel).extractall(tmp)
+    shutil.copytree(os.path.join(tmp, "odoo", "addons", "queue_job"), os.path.join(sys.argv[2], "queue_job"))
+PY
+  fi
+  extra_addons=$folder
 }

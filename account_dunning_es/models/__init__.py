@@ -10,6 +10,7 @@ from . import dunning_communication
 from . import dunning_communication_issue
 from . import dunning_communication_line
 from . import dunning_run
+from . import dunning_run_job
 from . import dunning_run_plan
 from . import dunning_demo
 from . import dunning_promise

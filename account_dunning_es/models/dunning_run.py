@@ -179,6 +179,13 @@ class DunningRun(models.Model):
                 )
             runs |= run
         runs = runs.filtered(lambda r: r.state != "done")
+        in_jobs = self.browse()
+        if self._dunning_job_queue():
+            # Several workers share the batches (OCA queue_job installed);
+            # the job finishing a run calls this job again.
+            runs.filtered(lambda r: not r.job_batches)._enqueue_batches()
+            in_jobs = runs.filtered(lambda r: r.job_batches and r.state != "done")
+            runs = runs.filtered(lambda r: not r.job_batches)
         done = 0
         if runs:
             run = runs[0]
@@ -196,7 +203,7 @@ class DunningRun(models.Model):
         remaining = sum(
             max(run.partner_total - run.partner_done, 1) for run in runs if run.state != "done"
         )
-        if not remaining:
+        if not remaining and not in_jobs:
             # The day's reminders are out: when the money should come in, and
             # whom the collectors call first.
             self.env["dunning.cash.forecast"]._cron_rebuild()
@@ -329,10 +336,19 @@ class DunningRun(models.Model):
         return True
 
     def _process_batch(
-        self, partner_ids, move_ids=None, force=False, broken_promise=False, claim_domain=None
+        self,
+        partner_ids,
+        move_ids=None,
+        force=False,
+        broken_promise=False,
+        claim_domain=None,
+        as_job=False,
     ):
         """Process one batch of customers atomically (a savepoint).
 
+        :param as_job: a batch run as a job beside the run's other batches
+            (``dunning_run_job``): it shares the company's lock with them and
+            leaves the run's progress to the job that finishes the run
         :return: False if another run holds the company (advisory lock)
         :raise DunningConflict: another transaction issued some of these
             reminders first (the unique index, or an invoice locked or changed
@@ -340,7 +356,9 @@ class DunningRun(models.Model):
         """
         try:
             with self.env.cr.savepoint():
-                self.env.cr.execute(dunning_sql.try_company_lock(LOCK_KEY, self.company_id.id))
+                self.env.cr.execute(
+                    dunning_sql.try_company_lock(LOCK_KEY, self.company_id.id, shared=as_job)
+                )
                 if not self.env.cr.fetchone()[0]:
                     return False
                 self._plan_and_issue(
@@ -350,12 +368,13 @@ class DunningRun(models.Model):
                     broken_promise=broken_promise,
                     claim_domain=claim_domain,
                 )
-                self.write(
-                    {
-                        "last_partner_id": partner_ids[-1],
-                        "partner_done": self.partner_done + len(partner_ids),
-                    }
-                )
+                if not as_job:
+                    self.write(
+                        {
+                            "last_partner_id": partner_ids[-1],
+                            "partner_done": self.partner_done + len(partner_ids),
+                        }
+                    )
                 self.env.flush_all()
         except CONCURRENCY_ERRORS as error:
             _logger.info("Dunning batch conflict: %s", error)

@@ -118,8 +118,15 @@ def lock_moves_nowait(move_ids):
     )
 
 
-def try_company_lock(key, company_id):
-    """Transaction-level advisory lock of one run at a time per company."""
+def try_company_lock(key, company_id, shared=False):
+    """Transaction-level advisory lock of one run at a time per company.
+
+    :param shared: the lock of a batch run as a job: the batches of one run,
+        on disjoint customers, share it with one another, never with a run
+        working alone (which takes it exclusively)
+    """
+    if shared:
+        return SQL("SELECT pg_try_advisory_xact_lock_shared(%s, %s)", key, company_id)
     return SQL("SELECT pg_try_advisory_xact_lock(%s, %s)", key, company_id)
 
 
