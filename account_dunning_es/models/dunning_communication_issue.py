@@ -9,10 +9,9 @@ from collections import defaultdict
 from markupsafe import Markup
 
 from odoo import Command, api, fields, models
+from odoo.addons.mail.models.mail_message import _image_dataurl as IMAGE_DATA_URL
 from odoo.exceptions import UserError
 from odoo.tools import format_amount, split_every
-
-from odoo.addons.mail.models.mail_message import _image_dataurl as IMAGE_DATA_URL
 
 from . import dunning_formatting, dunning_sanitizer, dunning_sql
 

@@ -4,9 +4,8 @@ looked up once."""
 
 import ast
 
-from odoo.tools import float_round, get_lang
-
 from odoo.addons.base.models.res_lang import intersperse
+from odoo.tools import float_round, get_lang
 
 NO_BREAK_SPACE = "\N{NO-BREAK SPACE}"
 ZERO_WIDTH_NO_BREAK_SPACE = "\N{ZERO WIDTH NO-BREAK SPACE}"
