@@ -122,6 +122,13 @@ class DunningCashForecast(models.Model):
             dates[move.id] = rules.predicted_date(
                 due, today, prediction.days_late, promised.get(move.id)
             )
+        self._write_predicted_dates(moves, dates)
+        self._write_customer_habits(customers, predict)
+        return dates
+
+    @api.model
+    def _write_predicted_dates(self, moves, dates):
+        """Store the invoices' predicted dates that changed ({id: date})."""
         changed = {
             move.id: dates[move.id]
             for move in moves
@@ -136,6 +143,14 @@ class DunningCashForecast(models.Model):
                 dunning_sql.set_predicted_dates({move_id: changed[move_id] for move_id in chunk})
             )
         moves.invalidate_recordset(["dunning_predicted_date"])
+
+    @api.model
+    def _write_customer_habits(self, customers, predict):
+        """Store each customer's usual days late and its basis, grouped by
+        value, only where they changed.
+
+        :param predict: ``predict(customer id) -> rules.Prediction``
+        """
         by_habit = defaultdict(list)
         for customer in customers:
             prediction = predict(customer.id)
@@ -146,10 +161,9 @@ class DunningCashForecast(models.Model):
             ):
                 by_habit[(prediction.days_late, basis)].append(customer.id)
         for (days, basis), ids in by_habit.items():
-            Partner.browse(ids).write(
+            customers.sudo().browse(ids).write(
                 {"dunning_predicted_days_late": days, "dunning_prediction_basis": basis}
             )
-        return dates
 
     # ------------------------------------------------------------------
     # The forecast

@@ -84,31 +84,60 @@ class DunningWorklist(models.Model):
     def _needs(self, company, today, partners=None):
         """{customer id: set of reason codes} of those who need a person today."""
         needs = {}
-
-        def add(partner_ids, code):
+        for code, partner_ids in [
+            *self._needs_to_follow_up(company, today, partners),
+            *self._needs_of_new_events(company, today, partners),
+        ]:
             for pid in partner_ids:
                 needs.setdefault(pid, set()).add(code)
-
-        Activity = self.env["mail.activity"].sudo()
-        groups = Activity._read_group(
-            [
-                ("res_model", "=", "res.partner"),
-                ("date_deadline", "<=", today),
-                *([("res_id", "in", partners.ids)] if partners is not None else []),
-            ],
-            ["res_id"],
+        # Only customers in collection: an overdue invoice in the company.
+        customers = (
+            self.env["account.move"].sudo()._dunning_overdue_partner_ids(company, needs, today)
         )
-        add({res_id for (res_id,) in groups}, "activity")
+        if partners is not None:
+            customers &= set(partners.ids)
+        return {pid: codes for pid, codes in needs.items() if pid in customers}
+
+    @api.model
+    def _needs_to_follow_up(self, company, today, partners=None):
+        """[(reason code, customer ids)]: activities due, promises due or
+        broken lately, communications that failed lately."""
+        groups = (
+            self.env["mail.activity"]
+            .sudo()
+            ._read_group(
+                [
+                    ("res_model", "=", "res.partner"),
+                    ("date_deadline", "<=", today),
+                    *([("res_id", "in", partners.ids)] if partners is not None else []),
+                ],
+                ["res_id"],
+            )
+        )
         Promise = self.env["dunning.promise"].sudo()
         scope = [("company_id", "=", company.id)] + (
             [("partner_id", "in", partners.ids)] if partners is not None else []
         )
         due = Promise.search(scope + [("state", "=", "open"), ("next_date", "<=", today)])
-        add(set(due.partner_id.ids), "promise_due")
         broken = Promise.search(
             scope + [("state", "=", "broken"), ("broken_date", ">=", today - timedelta(days=30))]
         )
-        add(set(broken.partner_id.ids), "promise_broken")
+        failed = (
+            self.env["dunning.communication"]
+            .sudo()
+            .search(scope + [("state", "=", "failed"), ("date", ">=", today - timedelta(days=7))])
+        )
+        return [
+            ("activity", {res_id for (res_id,) in groups}),
+            ("promise_due", set(due.partner_id.ids)),
+            ("promise_broken", set(broken.partner_id.ids)),
+            ("failed", set(failed.partner_id.commercial_partner_id.ids)),
+        ]
+
+    @api.model
+    def _needs_of_new_events(self, company, today, partners=None):
+        """[(reason code, customer ids)]: disputes raised and hand-overs
+        issued in the last RECENT_DAYS days."""
         recent = today - timedelta(days=RECENT_DAYS)
         Move = self.env["account.move"].sudo()
         disputes = Move.search_fetch(
@@ -117,7 +146,6 @@ class DunningWorklist(models.Model):
             + ([("commercial_partner_id", "in", partners.ids)] if partners is not None else []),
             ["commercial_partner_id"],
         )
-        add(set(disputes.commercial_partner_id.ids), "dispute")
         customer_disputes = (
             self.env["res.partner"]
             .sudo()
@@ -130,12 +158,12 @@ class DunningWorklist(models.Model):
                 + ([("id", "in", partners.ids)] if partners is not None else [])
             )
         )
-        add(set(customer_disputes.ids), "dispute")
         handovers = (
             self.env["dunning.communication"]
             .sudo()
             .search(
-                scope
+                [("company_id", "=", company.id)]
+                + ([("partner_id", "in", partners.ids)] if partners is not None else [])
                 + [
                     ("channel", "in", ("agency", "legal")),
                     ("state", "=", "sent"),
@@ -143,18 +171,10 @@ class DunningWorklist(models.Model):
                 ]
             )
         )
-        add(set(handovers.partner_id.commercial_partner_id.ids), "handover")
-        failed = (
-            self.env["dunning.communication"]
-            .sudo()
-            .search(scope + [("state", "=", "failed"), ("date", ">=", today - timedelta(days=7))])
-        )
-        add(set(failed.partner_id.commercial_partner_id.ids), "failed")
-        # Only customers in collection: an overdue invoice in the company.
-        customers = Move._dunning_overdue_partner_ids(company, needs, today)
-        if partners is not None:
-            customers &= set(partners.ids)
-        return {pid: codes for pid, codes in needs.items() if pid in customers}
+        return [
+            ("dispute", set(disputes.commercial_partner_id.ids) | set(customer_disputes.ids)),
+            ("handover", set(handovers.partner_id.commercial_partner_id.ids)),
+        ]
 
     @api.model
     def _rebuild(self, company, partners=None):

@@ -316,29 +316,39 @@ class ResPartner(models.Model):
         self._dunning_statement_log(communication, "dispute", Markup("<p>%s</p>") % text)
         return True
 
+    def _dunning_plan_moves(self, company, count, first_date, today):
+        """The statement's invoices a proposed plan would cover; a clear
+        error when the proposal cannot be taken."""
+        if not first_date or not count or count < 1 or count > 24:
+            raise UserError(self.env._("Choose between 1 and 24 instalments."))
+        if first_date < today:
+            raise UserError(self.env._("The first instalment cannot be in the past."))
+        moves = self._dunning_statement_moves(company)
+        if not moves:
+            raise UserError(self.env._("Nothing is due on your statement."))
+        if (
+            self.env["dunning.promise"]
+            .sudo()
+            .search_count(
+                [
+                    ("partner_id", "=", self.id),
+                    ("state", "in", ("to_approve", "open")),
+                    ("move_ids", "in", moves.ids),
+                ]
+            )
+        ):
+            raise UserError(self.env._("A payment plan is already under way for these invoices."))
+        return moves
+
     def _dunning_propose_plan(self, count, first_date, communication=None):
         """ "Propose a payment plan": within the policy's limits, an open
         promise at once; beyond them, one that waits for the collector."""
         self.ensure_one()
         partner = self.sudo()
         today = fields.Date.context_today(self)
-        if not first_date or not count or count < 1 or count > 24:
-            raise UserError(self.env._("Choose between 1 and 24 instalments."))
-        if first_date < today:
-            raise UserError(self.env._("The first instalment cannot be in the past."))
         company = self._dunning_statement_company()
-        moves = self._dunning_statement_moves(company)
-        if not moves:
-            raise UserError(self.env._("Nothing is due on your statement."))
+        moves = self._dunning_plan_moves(company, count, first_date, today)
         Promise = self.env["dunning.promise"].sudo()
-        if Promise.search_count(
-            [
-                ("partner_id", "=", partner.id),
-                ("state", "in", ("to_approve", "open")),
-                ("move_ids", "in", moves.ids),
-            ]
-        ):
-            raise UserError(self.env._("A payment plan is already under way for these invoices."))
         policy = partner._dunning_policy(company)
         amount = sum(moves.mapped("amount_residual_signed"))
         problem = statement_plan_problem(

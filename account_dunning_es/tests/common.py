@@ -171,6 +171,14 @@ class DunningCommon(AccountTestInvoicingCommon, MailCase):
         return move
 
     @classmethod
+    def _activate_spanish(cls):
+        """Spanish installed, with the add-on's Spanish translations."""
+        cls.env["res.lang"]._activate_lang("es_ES")
+        cls.env["ir.module.module"]._load_module_terms(
+            ["account_dunning_es"], ["es_ES"], overwrite=True
+        )
+
+    @classmethod
     def _due(cls, days_from_today):
         return fields.Date.add(cls.today, days=days_from_today)
 

@@ -19,10 +19,7 @@ class TestDunningEmail(DunningCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["res.lang"]._activate_lang("es_ES")
-        cls.env["ir.module.module"]._load_module_terms(
-            ["account_dunning_es"], ["es_ES"], overwrite=True
-        )
+        cls._activate_spanish()
         cls.customer.lang = "es_ES"
         cls.template = cls.env.ref("account_dunning_es.mail_template_dunning_reminder")
         cls.conditions = cls.env["ir.attachment"].create(

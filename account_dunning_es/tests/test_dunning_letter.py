@@ -176,10 +176,7 @@ class TestDunningLetter(DunningCommon):
         self.assertNotInLetter("Compensation for collection costs", html)
 
     def test_spanish_customer_gets_the_letter_in_spanish(self):
-        self.env["res.lang"]._activate_lang("es_ES")
-        self.env["ir.module.module"]._load_module_terms(
-            ["account_dunning_es"], ["es_ES"], overwrite=True
-        )
+        self._activate_spanish()
         self.customer.lang = "es_ES"
         _comm, _invoices, html = self._letter(self.customer, [date(2025, 8, 1)], self.stage_letter1)
         self.assertInLetter("Primer requerimiento de pago", html)
@@ -371,10 +368,7 @@ class TestDunningLetter(DunningCommon):
         self.assertEqual(letter["rows"][0]["interest"], 10.01)
 
     def test_spanish_administration_and_consumer_letters_read_in_spanish(self):
-        self.env["res.lang"]._activate_lang("es_ES")
-        self.env["ir.module.module"]._load_module_terms(
-            ["account_dunning_es"], ["es_ES"], overwrite=True
-        )
+        self._activate_spanish()
         town = self._town(lang="es_ES")
         _comm, _invoices, html = self._letter(town, [date(2025, 7, 1)], self.stage_final)
         self.assertInLetter(

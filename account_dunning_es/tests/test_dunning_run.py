@@ -493,10 +493,7 @@ class TestDunningRun(DunningCommon):
             )
 
     def test_spanish_customer_gets_the_reminder_in_spanish(self):
-        self.env["res.lang"]._activate_lang("es_ES")
-        self.env["ir.module.module"]._load_module_terms(
-            ["account_dunning_es"], ["es_ES"], overwrite=True
-        )
+        self._activate_spanish()
         self.customer.lang = "es_ES"
         invoice = self._invoice(self.customer, 100.0, self._due(-3))
         with self.mock_mail_gateway():
@@ -511,10 +508,7 @@ class TestDunningRun(DunningCommon):
 
     def test_email_body_is_the_template_body_in_each_language(self):
         """The shipped body is rendered by calling its view: same HTML as the template's."""
-        self.env["res.lang"]._activate_lang("es_ES")
-        self.env["ir.module.module"]._load_module_terms(
-            ["account_dunning_es"], ["es_ES"], overwrite=True
-        )
+        self._activate_spanish()
         self.customer_2.lang = "es_ES"
         self._invoice(self.customer, 100.0, self._due(-3))
         self._invoice(self.customer_2, 200.0, self._due(-3))

@@ -11,10 +11,7 @@ class TestDunningTranslation(DunningCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["res.lang"]._activate_lang("es_ES")
-        cls.env["ir.module.module"]._load_module_terms(
-            ["account_dunning_es"], ["es_ES"], overwrite=True
-        )
+        cls._activate_spanish()
 
     def test_a_run_made_in_english_reads_in_spanish_for_a_spanish_user(self):
         self._invoice(self.customer, 100.0, self._due(-3))

@@ -198,6 +198,17 @@ class DunningCommunication(models.Model):
         )
         return self.env.ref(xmlid, raise_if_not_found=False)
 
+    def _sms_bodies(self):
+        """{communication: plain text} of each SMS, rendered per template."""
+        by_template = defaultdict(lambda: self.browse())
+        for comm in self:
+            by_template[comm.stage_id.sms_template_id or comm._default_sms_template()] |= comm
+        bodies = {}
+        for template, comms in by_template.items():
+            rendered = template._render_field("body", comms.ids, compute_lang=True)
+            bodies.update({comm: html2plaintext(rendered[comm.id] or "") for comm in comms})
+        return bodies
+
     def _send_sms(self, numbers):
         """Create the SMS, their chatter message and notification in batches.
 
@@ -210,13 +221,7 @@ class DunningCommunication(models.Model):
         self.env["sms.sms"].sudo().search(
             [("mail_message_id", "in", self.message_id.ids), ("state", "=", "error")]
         ).action_set_canceled()
-        by_template = defaultdict(lambda: self.browse())
-        for comm in self:
-            by_template[comm.stage_id.sms_template_id or comm._default_sms_template()] |= comm
-        bodies = {}
-        for template, comms in by_template.items():
-            rendered = template._render_field("body", comms.ids, compute_lang=True)
-            bodies.update({comm: html2plaintext(rendered[comm.id] or "") for comm in comms})
+        bodies = self._sms_bodies()
         note = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note")
         comms = list(self)
         messages = (
