@@ -49,8 +49,14 @@ class DunningEffectiveness(models.AbstractModel):
                 ("date", "<=", date_to),
             ]
         )
-        lines = comms.line_ids
-        payments = self._payments(lines.move_id.ids)
+        # Hundreds of thousands of lines at a large company: read as plain
+        # values (browsing them one by one costs minutes of prefetching).
+        lines = self.env["dunning.communication.line"].search_read(
+            [("communication_id", "in", comms.ids)],
+            ["communication_id", "move_id", "amount_residual_company"],
+            load=None,
+        )
+        payments = self._payments(list({line["move_id"] for line in lines}))
         labels = {}
 
         def key_of(comm):
@@ -71,7 +77,7 @@ class DunningEffectiveness(models.AbstractModel):
 
         claimed = defaultdict(dict)
         for line in lines:
-            claimed[line.communication_id.id][line.move_id.id] = line.amount_residual_company
+            claimed[line["communication_id"]][line["move_id"]] = line["amount_residual_company"]
         contacts = [
             (comm.date, key_of(comm), comm.partner_id.id, claimed[comm.id]) for comm in comms
         ]
