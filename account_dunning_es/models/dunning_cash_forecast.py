@@ -135,12 +135,19 @@ class DunningCashForecast(models.Model):
             if dates[move.id] != move.dunning_predicted_date
         }
         # Straight to the column, in chunks: account.move.write would
-        # re-synchronise the journal items of every invoice for a forecast.
+        # re-synchronise the journal items of every invoice for a forecast,
+        # and a forecast is not bookkeeping (write_date left alone, or the
+        # daily job would mark every open invoice as changed).
         ids = list(changed)
         for start in range(0, len(ids), 10000):
             chunk = ids[start : start + 10000]
             self.env.cr.execute(
-                dunning_sql.set_predicted_dates({move_id: changed[move_id] for move_id in chunk})
+                dunning_sql.set_column(
+                    "account_move",
+                    "dunning_predicted_date",
+                    {move_id: changed[move_id] for move_id in chunk},
+                    "date",
+                )
             )
         moves.invalidate_recordset(["dunning_predicted_date"])
 

@@ -295,7 +295,14 @@ class DunningCommunication(models.Model):
         messages = Message.create(vals_list)
         by_message = {messages[index].id: body for index, body in bodies.items()}
         if by_message:
-            self.env.cr.execute(dunning_sql.set_message_bodies(by_message))
+            self.env.cr.execute(
+                dunning_sql.set_column(
+                    "mail_message",
+                    "body",
+                    {message_id: str(body) for message_id, body in by_message.items()},
+                    "text",
+                )
+            )
             messages.invalidate_recordset(["body"])
         return messages
 

@@ -160,6 +160,7 @@ class DunningEffectiveness(models.AbstractModel):
             buckets[dunning_effectiveness_rules.age_bucket(days)] += move.amount_residual_signed
         return buckets
 
+    @api.model
     def _dashboard(self, date_from, date_to, companies):
         """Aged balance, DSO, CEI, promises and hand-overs of the period."""
         Move = self.env["account.move"]

@@ -55,31 +55,25 @@ def update_moves(move_ids, values, uid):
     )
 
 
-def set_predicted_dates(date_by_move):
-    """Set the predicted payment date of invoices: {invoice id: date}, in one
-    statement. A forecast, not bookkeeping: write_date is left alone (the
-    daily job would otherwise mark every open invoice as changed)."""
-    return SQL(
-        "UPDATE account_move AS move SET dunning_predicted_date = new.day"
-        " FROM (VALUES %s) AS new(id, day) WHERE move.id = new.id",
-        SQL(", ").join(
-            SQL("(%s, %s::date)", move_id, day) for move_id, day in date_by_move.items()
-        ),
-    )
+# The column types set_column casts its values to.
+COLUMN_CASTS = {"date": SQL("date"), "text": SQL("text")}
 
 
-def set_message_bodies(body_by_message):
-    """Store chatter message bodies already sanitised: {message id: html}.
+def set_column(table, column, value_by_id, cast):
+    """Set one column of rows, each to its own value: {row id: value}, in one
+    statement, without the ORM's write (each caller says why: the predicted
+    dates leave write_date alone, the chatter bodies are sanitised once).
 
-    ``mail.message.create`` would sanitise each body twice (the ORM's cache
-    and column conversions); the caller sanitises once with the field's own
-    options and stores the result here, in one statement.
+    :param cast: the column's type, a key of COLUMN_CASTS
     """
     return SQL(
-        "UPDATE mail_message AS message SET body = new.body"
-        " FROM (VALUES %s) AS new(id, body) WHERE message.id = new.id",
+        "UPDATE %s AS target SET %s = new.value"
+        " FROM (VALUES %s) AS new(id, value) WHERE target.id = new.id",
+        SQL.identifier(table),
+        SQL.identifier(column),
         SQL(", ").join(
-            SQL("(%s, %s)", message_id, str(body)) for message_id, body in body_by_message.items()
+            SQL("(%s, %s::%s)", row_id, value, COLUMN_CASTS[cast])
+            for row_id, value in value_by_id.items()
         ),
     )
 

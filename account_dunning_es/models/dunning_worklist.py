@@ -21,6 +21,11 @@ REASONS = [
 RECENT_DAYS = 7
 
 
+def among(partners, field="partner_id"):
+    """Domain keeping to these customers (none: every customer)."""
+    return [(field, "in", partners.ids)] if partners is not None else []
+
+
 class DunningWorklist(models.Model):
     _name = "dunning.worklist"
     _description = "Collection Worklist"
@@ -109,15 +114,13 @@ class DunningWorklist(models.Model):
                 [
                     ("res_model", "=", "res.partner"),
                     ("date_deadline", "<=", today),
-                    *([("res_id", "in", partners.ids)] if partners is not None else []),
+                    *among(partners, "res_id"),
                 ],
                 ["res_id"],
             )
         )
         Promise = self.env["dunning.promise"].sudo()
-        scope = [("company_id", "=", company.id)] + (
-            [("partner_id", "in", partners.ids)] if partners is not None else []
-        )
+        scope = [("company_id", "=", company.id), *among(partners)]
         due = Promise.search(scope + [("state", "=", "open"), ("next_date", "<=", today)])
         broken = Promise.search(
             scope + [("state", "=", "broken"), ("broken_date", ">=", today - timedelta(days=30))]
@@ -143,7 +146,7 @@ class DunningWorklist(models.Model):
         disputes = Move.search_fetch(
             Move._dunning_open_domain(company, include_excluded=True)
             + [("dunning_reason", "=", "dispute"), ("dunning_reason_date", ">=", recent)]
-            + ([("commercial_partner_id", "in", partners.ids)] if partners is not None else []),
+            + among(partners, "commercial_partner_id"),
             ["commercial_partner_id"],
         )
         customer_disputes = (
@@ -155,15 +158,14 @@ class DunningWorklist(models.Model):
                     ("dunning_reason_date", ">=", recent),
                     ("parent_id", "=", False),
                 ]
-                + ([("id", "in", partners.ids)] if partners is not None else [])
+                + among(partners, "id")
             )
         )
         handovers = (
             self.env["dunning.communication"]
             .sudo()
             .search(
-                [("company_id", "=", company.id)]
-                + ([("partner_id", "in", partners.ids)] if partners is not None else [])
+                [("company_id", "=", company.id), *among(partners)]
                 + [
                     ("channel", "in", ("agency", "legal")),
                     ("state", "=", "sent"),
@@ -181,10 +183,7 @@ class DunningWorklist(models.Model):
         """Rebuild the company's worklist (or only these customers' rows)."""
         today = fields.Date.context_today(self)
         needs = self._needs(company, today, partners)
-        existing = self.sudo().search(
-            [("company_id", "=", company.id)]
-            + ([("partner_id", "in", partners.ids)] if partners is not None else [])
-        )
+        existing = self.sudo().search([("company_id", "=", company.id), *among(partners)])
         existing.filtered(lambda item: item.partner_id.id not in needs).unlink()
         by_partner = {item.partner_id.id: item for item in existing.exists()}
         customers = (
