@@ -10,8 +10,32 @@ from PIL import Image, ImageChops
 from odoo.tests import HttpCase, TransactionCase, tagged
 from odoo.tools.pdf import PdfFileReader
 
-from ..models.ir_actions_report import join_documents, split_runs
+from ..models import dunning_pdf_fonts
+from ..models.ir_actions_report import join_documents, prepare_document, split_runs
 from .common import DunningCommon
+
+
+def pdf_text(pdf):
+    """The text of a PDF as pdftotext reads it, page after page."""
+    with tempfile.TemporaryDirectory() as folder:
+        source = os.path.join(folder, "doc.pdf")
+        with open(source, "wb") as handle:
+            handle.write(pdf)
+        return subprocess.run(
+            ["pdftotext", "-layout", source, "-"], check=True, capture_output=True, text=True
+        ).stdout
+
+
+def pdf_fonts(pdf):
+    """The fonts embedded in a PDF (pdffonts), by name."""
+    with tempfile.TemporaryDirectory() as folder:
+        source = os.path.join(folder, "doc.pdf")
+        with open(source, "wb") as handle:
+            handle.write(pdf)
+        listing = subprocess.run(
+            ["pdffonts", source], check=True, capture_output=True, text=True
+        ).stdout
+    return {line.split()[0] for line in listing.splitlines()[2:] if line.strip()}
 
 
 @tagged("post_install", "-at_install")
@@ -35,13 +59,57 @@ class TestBatchPieces(TransactionCase):
 
 
 @tagged("post_install", "-at_install")
-class TestDunningLetterPdf(DunningCommon, HttpCase):
-    """Letters through wkhtmltopdf, styled by this test's own server.
+class TestReportFonts(TransactionCase):
+    """Issue 19: Odoo's report fonts asked for as installed fonts, so that an
+    unpatched wkhtmltopdf embeds them rather than drawing shapes."""
 
-    Debian's wkhtmltopdf draws text as shapes, so the PDF's text cannot be
-    read back: its content is tested on the HTML (test_dunning_letter); here
-    we check that real PDFs are produced, one letter per customer, attached
-    and posted.
+    fonts = {"Lato": ("Lato", "/f/lato"), "Open_Sans": ("Open Sans", "/f/open")}
+
+    def test_each_css_family_asks_for_the_family_of_its_font_files(self):
+        css = dunning_pdf_fonts.local_fonts_css(self.fonts)
+        self.assertIn(
+            "@font-face{font-family:'Open_Sans';src:local('Open Sans');"
+            "font-weight:700;font-style:italic}",
+            css,
+        )
+        self.assertIn("font-family:'Lato';src:local('Lato');font-weight:100;font-style:normal", css)
+        self.assertEqual(css.count("@font-face"), 2 * 5 * 2, "5 weights, upright and italic")
+        self.assertNotIn("url(", css, "never the web font")
+
+    def test_the_rules_come_after_the_documents_own_styles(self):
+        html = '<html><head><link href="/report.css"/></head><body><p>x</p></body></html>'
+        prepared = dunning_pdf_fonts.with_local_fonts(html, self.fonts)
+        self.assertLess(prepared.index("/report.css"), prepared.index("local('Lato')"))
+        self.assertLess(prepared.index("local('Lato')"), prepared.index("</head>"))
+        self.assertEqual(dunning_pdf_fonts.with_local_fonts(html, {}), html, "no font: as it was")
+        self.assertEqual(dunning_pdf_fonts.with_local_fonts("<p>x</p>", self.fonts), "<p>x</p>")
+
+    def test_fontconfig_keeps_the_system_fonts_and_adds_odoos(self):
+        document = dunning_pdf_fonts.fontconfig_document(["/f/lato", "/f/open"], "/c", "/etc/x")
+        self.assertLess(document.index("<include"), document.index("<dir>/f/lato</dir>"))
+        self.assertIn('<include ignore_missing="yes">/etc/x</include>', document)
+        self.assertIn("<cachedir>/c</cachedir>", document)
+
+    def test_odoos_fonts_are_found_on_disk(self):
+        found = dunning_pdf_fonts.font_folders()
+        self.assertEqual(found["Lato"][0], "Lato")
+        self.assertTrue(os.path.isfile(os.path.join(found["Lato"][1], "Lato-Reg-webfont.ttf")))
+        self.assertIn("Open_Sans", found)
+
+    def test_a_very_large_table_is_cut_as_odoo_cuts_it(self):
+        rows = "".join(f"<tr><td>{'x' * 9000} {i}</td></tr>" for i in range(600))
+        html = f"<html><head></head><body><table>{rows}</table></body></html>"
+        prepared = prepare_document(html)
+        self.assertEqual(prepared.count("<table"), 2, "600 rows: tables of 500 and 100")
+        self.assertIn("x 599</td>", prepared)
+
+
+@tagged("post_install", "-at_install")
+class TestDunningLetterPdf(DunningCommon, HttpCase):
+    """Letters through wkhtmltopdf, styled by this test's own server: real
+    PDFs, one letter per customer, attached and posted, their text read
+    back (Odoo's fonts embedded as fonts, even by Debian's wkhtmltopdf);
+    the letters' full content is tested on the HTML (test_dunning_letter).
     """
 
     today = date(2025, 10, 15)
@@ -83,6 +151,27 @@ class TestDunningLetterPdf(DunningCommon, HttpCase):
             report, res_ids=letters.ids
         )
         self.assertEqual(self._pages(pdf), pages, "the letters one after the other")
+        text = pdf_text(pdf)
+        self.assertLess(text.index(self.customer.name), text.index(self.customer_2.name))
+
+    def test_a_letter_is_printed_as_text_in_the_companys_font(self):
+        """Issue 19: the text of a printed letter is text (searchable, read
+        back here), set in Odoo's own Lato, not shapes drawn glyph by glyph."""
+        invoice = self._invoice(self.customer, 1234.56, date(2025, 8, 1))
+        invoice._dunning_write({"dunning_stage_id": self.stage_call.id})
+        self._run()
+        letter = self._comms(self.customer).filtered(lambda c: c.channel == "letter")
+        report = self.env.ref("account_dunning_es.action_report_dunning_letter")
+        pdf, _type = report.with_context(force_report_rendering=True)._render_qweb_pdf(
+            report, res_ids=letter.ids
+        )
+        text = pdf_text(pdf)
+        self.assertIn(self.customer.name, text)
+        self.assertIn(invoice.name, text)
+        self.assertIn("1,234.56", text)
+        self.assertIn(letter.name, text)
+        fonts = pdf_fonts(pdf)
+        self.assertTrue(any("Lato" in font for font in fonts), fonts)
 
     def _page_images(self, pdf):
         """Each page as a small grey picture (pdftoppm): the text is drawn as
@@ -139,6 +228,10 @@ class TestDunningLetterPdf(DunningCommon, HttpCase):
             self.assertEqual(
                 differences.index(min(differences)), index, f"page {index + 1} in its place"
             )
+        # Read back as text: the customers in the order asked, each once first.
+        text = pdf_text(batch)
+        starts = [text.index(letter.partner_id.name) for letter in order]
+        self.assertEqual(starts, sorted(starts), "the letters in the order asked")
 
     def test_letter_of_a_customer_with_many_invoices_spans_pages(self):
         invoices = self.env["account.move"]
