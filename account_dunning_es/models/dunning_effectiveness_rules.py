@@ -29,11 +29,11 @@ def effectiveness_table(contacts, payments, new_debts, window_days):
     :param contacts: [(date, channel, partner, {invoice: amount claimed})]
     :param payments: {invoice: [(payment id, date, amount)]}, credit notes
         left out
-    :param new_debts: [(date overdue, partner, amount)] of invoices that
-        became overdue
+    :param new_debts: {month: {"customers": n, "amount": x}}: the
+        customers and the amount that fell overdue in each month
     :param window_days: a payment counts when it comes at most this many
         days after the contact, and strictly after it
-    :return: {(month, channel): figures} and {month: new debt figures}
+    :return: {(month, channel): figures}
 
     Figures of a month and method: customers contacted (each once however
     many contacts), amount claimed (each invoice once, at its first
@@ -58,18 +58,13 @@ def effectiveness_table(contacts, payments, new_debts, window_days):
                     first = group["paid_partners"].get(partner)
                     if first is None or pay_date < first[1]:
                         group["paid_partners"][partner] = (day, pay_date)
-    debts = {}
-    for day, partner, amount in new_debts:
-        debt = debts.setdefault(month_of(day), {"partners": set(), "amount": 0.0})
-        debt["partners"].add(partner)
-        debt["amount"] += amount
     table = {}
     for (month, channel), group in groups.items():
         contacted = len(group["partners"])
         claimed = sum(group["claimed"].values())
         paid = len(group["paid_partners"])
         recovered = sum(group["payments"].values())
-        debt = debts.get(month, {"partners": set(), "amount": 0.0})
+        debt = new_debts.get(month, {"customers": 0, "amount": 0.0})
         days = [
             (pay_date - group["partners"][partner]).days
             for partner, (_contact, pay_date) in group["paid_partners"].items()
@@ -81,17 +76,13 @@ def effectiveness_table(contacts, payments, new_debts, window_days):
             "recovered": recovered,
             "paid_ratio": paid / contacted if contacted else 0.0,
             "recovered_ratio": recovered / claimed if claimed else 0.0,
-            "new_debt_customers": len(debt["partners"]),
+            "new_debt_customers": debt["customers"],
             "new_debt_amount": debt["amount"],
-            "paid_over_new": paid / len(debt["partners"]) if debt["partners"] else 0.0,
+            "paid_over_new": paid / debt["customers"] if debt["customers"] else 0.0,
             "recovered_over_new": recovered / debt["amount"] if debt["amount"] else 0.0,
             "median_days": median(days),
         }
-    new_debt_summary = {
-        month: {"customers": len(debt["partners"]), "amount": debt["amount"]}
-        for month, debt in debts.items()
-    }
-    return table, new_debt_summary
+    return table
 
 
 AGE_BUCKETS = (

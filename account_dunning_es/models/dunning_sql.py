@@ -5,22 +5,32 @@ built with odoo.tools.SQL."""
 from odoo.tools import SQL
 
 
-def invoice_payments(invoice_ids=None, credit_notes=True):
+def invoice_payments(invoice_ids=None, credit_notes=True, company_ids=None, since=None, until=None):
     """The payments of customer invoices: one row per partial reconciliation.
 
     Columns: invoice_id, partial_id, pay_date, amount (company currency),
     amount_currency (invoice currency), credit_note (settled by a credit note).
     The one reader of an invoice's payments: letters, promises, effectiveness
-    figures and the effectiveness analysis view all use it.
+    figures, the management dashboard and the effectiveness analysis view
+    all use it.
 
     :param invoice_ids: keep to these invoices (all when None)
     :param credit_notes: include settlements by credit notes
+    :param company_ids: keep to the invoices of these companies
+    :param since: keep to the payments made after this day
+    :param until: keep to the payments made by this day
     """
     conditions = [SQL("TRUE")]
     if invoice_ids is not None:
         conditions.append(SQL("debit_line.move_id IN %s", tuple(invoice_ids) or (None,)))
     if not credit_notes:
         conditions.append(SQL("credit_move.move_type != 'out_refund'"))
+    if company_ids is not None:
+        conditions.append(SQL("debit_line.company_id IN %s", tuple(company_ids) or (None,)))
+    if since is not None:
+        conditions.append(SQL("partial.max_date > %s", since))
+    if until is not None:
+        conditions.append(SQL("partial.max_date <= %s", until))
     return SQL(
         """
         SELECT debit_line.move_id AS invoice_id,
@@ -36,6 +46,83 @@ def invoice_payments(invoice_ids=None, credit_notes=True):
          WHERE %s
         """,
         SQL(" AND ").join(conditions),
+    )
+
+
+# The customer invoices of companies that count in the management figures.
+POSTED_INVOICES = "m.move_type = 'out_invoice' AND m.state = 'posted' AND m.company_id IN %s"
+
+
+def receivables(company_ids, opening_day, closing_day, sales_from):
+    """The period's credit sales and what customers owed at its two ends.
+
+    One row: sales (invoices dated from ``sales_from`` to ``closing_day``),
+    opening and closing (what the posted invoices dated by then still owed,
+    every settlement made by then deducted, credit notes included), and
+    closing_current (the part of closing not yet due on ``closing_day``).
+    Amounts in company currency.
+    """
+    return SQL(
+        """
+        WITH payment AS (%(payments)s),
+             settled AS (
+                 SELECT invoice_id,
+                        SUM(amount) FILTER (WHERE pay_date <= %(opening)s) AS at_opening,
+                        SUM(amount) AS at_closing
+                   FROM payment GROUP BY invoice_id)
+        SELECT COALESCE(SUM(m.amount_total_signed)
+                        FILTER (WHERE m.invoice_date >= %(sales_from)s), 0) AS sales,
+               COALESCE(SUM(GREATEST(m.amount_total_signed - COALESCE(s.at_opening, 0), 0))
+                        FILTER (WHERE m.invoice_date <= %(opening)s), 0) AS opening,
+               COALESCE(SUM(GREATEST(m.amount_total_signed - COALESCE(s.at_closing, 0), 0)),
+                        0) AS closing,
+               COALESCE(SUM(GREATEST(m.amount_total_signed - COALESCE(s.at_closing, 0), 0))
+                        FILTER (WHERE m.invoice_date_due IS NULL
+                                   OR m.invoice_date_due >= %(closing)s), 0) AS closing_current
+          FROM account_move m
+          LEFT JOIN settled s ON s.invoice_id = m.id
+         WHERE %(posted)s AND m.invoice_date <= %(closing)s
+        """,
+        payments=invoice_payments(company_ids=company_ids, until=closing_day),
+        opening=opening_day,
+        closing=closing_day,
+        sales_from=sales_from,
+        posted=SQL(POSTED_INVOICES, tuple(company_ids) or (None,)),
+    )
+
+
+def new_debts(company_ids, due_from, due_before):
+    """What fell overdue, by month: one row per month in which invoices
+    due from ``due_from`` (included) to ``due_before`` (excluded) fell
+    overdue (the day after their due date), with the customers (each once)
+    and the amount still unpaid on the due date (every settlement made by
+    then deducted, credit notes included; unpaid means over half a cent).
+    """
+    return SQL(
+        """
+        WITH due AS (
+                 SELECT m.id, m.commercial_partner_id, m.invoice_date_due,
+                        m.amount_total_signed
+                   FROM account_move m
+                  WHERE %(posted)s AND m.invoice_date_due >= %(due_from)s
+                    AND m.invoice_date_due < %(due_before)s),
+             payment AS (%(payments)s),
+             settled AS (
+                 SELECT due.id, SUM(payment.amount) AS amount
+                   FROM payment JOIN due ON due.id = payment.invoice_id
+                  WHERE payment.pay_date <= due.invoice_date_due
+                  GROUP BY due.id)
+        SELECT date_trunc('month', due.invoice_date_due + 1)::date AS month,
+               COUNT(DISTINCT due.commercial_partner_id) AS customers,
+               SUM(due.amount_total_signed - COALESCE(settled.amount, 0)) AS amount
+          FROM due LEFT JOIN settled ON settled.id = due.id
+         WHERE due.amount_total_signed - COALESCE(settled.amount, 0) > 0.005
+         GROUP BY 1
+        """,
+        posted=SQL(POSTED_INVOICES, tuple(company_ids) or (None,)),
+        due_from=due_from,
+        due_before=due_before,
+        payments=invoice_payments(company_ids=company_ids, until=due_before),
     )
 
 

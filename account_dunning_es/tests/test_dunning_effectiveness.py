@@ -187,3 +187,44 @@ class TestDunningEffectiveness(DunningCommon):
         self.assertEqual(dashboard["buckets"]["over_90"], 0.0)
         self.assertEqual(dashboard["receivables"], 400.0)
         self.assertGreater(dashboard["cei"], 0.0)
+
+    def test_dashboard_figures_of_the_month_by_hand(self):
+        """Receivables, sales, DSO and CEI of March, computed by hand.
+
+        Opening (28 February): X 1000 + Y 500 + Z 300 = 1800. Sales of March:
+        W's 250, invoiced on 11 March, due 10 April. Closing (31 March): X
+        paid, Z settled by its credit note, Y owes 400, W 250: 650, of which
+        current (not yet due) 250. DSO = 650 / 250 x 31 days = 80.6; CEI =
+        (1800 + 250 - 650) / (1800 + 250 - 250) = 77.8 %.
+        """
+        self._history()
+        w = self._create_customer("Cliente W SL")
+        self._invoice(w, 250.0, date(2026, 4, 10))
+        dashboard = self._figures()["dashboard"]
+        self.assertAlmostEqual(dashboard["sales"], 250.0)
+        self.assertAlmostEqual(dashboard["receivables"], 650.0)
+        self.assertAlmostEqual(dashboard["dso"], 650.0 / 250.0 * 31)
+        self.assertAlmostEqual(dashboard["cei"], 1400.0 / 1800.0 * 100)
+        self.assertEqual(
+            dashboard["buckets"],
+            {"not_due": 250.0, "1_30": 400.0, "31_60": 0.0, "61_90": 0.0, "over_90": 0.0},
+        )
+
+    def test_figures_leave_out_other_companies_and_invoices_paid_before(self):
+        """An invoice settled before the period weighs nothing; another
+        company's invoices are not counted; a draft is no sale."""
+        self._history()
+        early = self._create_customer("Cliente Antiguo SL")
+        old = self._invoice(early, 900.0, date(2026, 1, 15))
+        self._pay(old, on_date=date(2026, 1, 20))
+        self._invoice(early, 50.0, date(2026, 4, 10), post=False)
+        company_b = self.setup_other_company(name="Empresa B")["company"]
+        self._invoice(early, 700.0, date(2026, 4, 10), company=company_b)
+        dashboard = self._figures()["dashboard"]
+        self.assertAlmostEqual(dashboard["sales"], 0.0)
+        self.assertAlmostEqual(dashboard["receivables"], 400.0)
+        self.assertAlmostEqual(dashboard["cei"], 1400.0 / 1800.0 * 100)
+        both = self._figures(self.company + company_b)["dashboard"]
+        self.assertAlmostEqual(both["sales"], 700.0)
+        self.assertAlmostEqual(both["receivables"], 1100.0)
+        self.assertAlmostEqual(both["buckets"]["not_due"], 700.0)
