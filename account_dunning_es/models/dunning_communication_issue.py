@@ -186,10 +186,16 @@ class DunningCommunication(models.Model):
         sanitizer = dunning_sanitizer.BodySanitizer(
             Message._fields["body"], self._sanitize_workers(), len(self)
         )
-        bodies = self._render_email_bodies(template, on_rendered=sanitizer.submit)
-        rendered = template._generate_template(
-            self.ids, ("subject", "email_from", "report_template_ids")
-        )
+        # The language of each email, rendered once for its body and fields.
+        by_lang = template._classify_per_lang(self.ids)
+        bodies = self._render_email_bodies(template, on_rendered=sanitizer.submit, by_lang=by_lang)
+        rendered = {}
+        for lang, (template_lang, res_ids) in by_lang.items():
+            rendered.update(
+                template_lang.with_context(template_preview_lang=lang)._generate_template(
+                    res_ids, ("subject", "email_from", "report_template_ids")
+                )
+            )
         attachments = self._email_attachments(template, rendered)
         senders = {
             comm.id: rendered[comm.id].get("email_from") or comm.company_id.email_formatted
@@ -326,7 +332,7 @@ class DunningCommunication(models.Model):
             reply_to.update({(sender, pid): value for pid, value in replies.items()})
         return reply_to
 
-    def _render_email_bodies(self, template, on_rendered=None, chunk_size=100):
+    def _render_email_bodies(self, template, on_rendered=None, chunk_size=100, by_lang=None):
         """The template's body for each communication: {id: html}.
 
         Rendered per language as ``mail.template`` does. A body that only
@@ -337,11 +343,14 @@ class DunningCommunication(models.Model):
 
         :param on_rendered: called with each chunk of bodies ({id: html}) as
             soon as it is rendered (the sanitiser starts on it)
+        :param by_lang: the template's ``_classify_per_lang`` of these
+            communications, when the caller has it already
         """
         bodies = {}
         # Rendered in chunks: read the invoice lines of all at once first.
         self.line_ids.move_id.mapped("name")
-        for template_lang, res_ids in template._classify_per_lang(self.ids).values():
+        by_lang = template._classify_per_lang(self.ids) if by_lang is None else by_lang
+        for template_lang, res_ids in by_lang.values():
             parts = sole_t_call(template_lang.body_html)
             formatters = fast_formatters(template_lang._render_eval_context(), template_lang.env)
             # A missing view would render empty: the template then says why.
