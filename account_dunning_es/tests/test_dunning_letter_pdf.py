@@ -174,8 +174,8 @@ class TestDunningLetterPdf(DunningCommon, HttpCase):
         self.assertTrue(any("Lato" in font for font in fonts), fonts)
 
     def _page_images(self, pdf):
-        """Each page as a small grey picture (pdftoppm): the text is drawn as
-        shapes, so pages are compared as pictures."""
+        """Each page as a small grey picture (pdftoppm), to compare pages as
+        they look, not only by their text."""
         with tempfile.TemporaryDirectory() as folder:
             source = os.path.join(folder, "doc.pdf")
             with open(source, "wb") as handle:
