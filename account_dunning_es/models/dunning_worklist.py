@@ -185,7 +185,8 @@ class DunningWorklist(models.Model):
         needs = self._needs(company, today, partners)
         existing = self.sudo().search([("company_id", "=", company.id), *among(partners)])
         existing.filtered(lambda item: item.partner_id.id not in needs).unlink()
-        by_partner = {item.partner_id.id: item for item in existing.exists()}
+        existing = existing.exists()
+        by_partner = {item.partner_id.id: item for item in existing}
         customers = (
             self.env["res.partner"]
             .sudo()
@@ -197,19 +198,29 @@ class DunningWorklist(models.Model):
         strategic = self.env.ref(
             "account_dunning_es.dunning_segment_strategic", raise_if_not_found=False
         )
-        vals_list = []
-        for customer in customers:
-            vals = self._row_values(customer, needs[customer.id], labels, strategic, today)
-            vals["company_id"] = company.id
-            if customer.id in by_partner:
-                by_partner[customer.id].write(vals)
-            else:
-                vals_list.append(vals)
-        self.sudo().create(vals_list)
+        manager = company._dunning_manager()
+        vals_by_partner = {
+            customer.id: dict(
+                self._row_values(customer, needs[customer.id], labels, strategic, today, manager),
+                company_id=company.id,
+            )
+            for customer in customers
+        }
+        # A refresh on the same day changes few rows: write only those, from
+        # the rows as they are, read once.
+        names = list(next(iter(vals_by_partner.values()), {}))
+        current = {row["partner_id"]: row for row in existing.read(names, load=None)}
+        for partner_id, row in current.items():
+            changes = rules.changed_values(row, vals_by_partner[partner_id])
+            if changes:
+                by_partner[partner_id].write(changes)
+        self.sudo().create(
+            [vals for partner_id, vals in vals_by_partner.items() if partner_id not in current]
+        )
         return True
 
     @api.model
-    def _row_values(self, customer, codes, labels, strategic, today):
+    def _row_values(self, customer, codes, labels, strategic, today, manager=None):
         stage = customer.dunning_stage_id
         expected = customer.dunning_expected_date
         stage_kind = "handover" if stage.handover else (stage.tone or None)
@@ -226,7 +237,7 @@ class DunningWorklist(models.Model):
         order = [code for code, _label in REASONS if code in codes]
         return {
             "partner_id": customer.id,
-            "user_id": customer._dunning_collector(policy).id if policy else False,
+            "user_id": customer._dunning_collector(policy, manager).id if policy else False,
             "phone": customer.mobile or customer.phone or False,
             "reasons": ", ".join(labels[code] for code in order),
             "reason_codes": ",".join(order),

@@ -70,3 +70,19 @@ def priority_parts(
 
 def priority_score(parts):
     return sum(parts)
+
+
+def changed_values(current, new, tolerance=0.005):
+    """The values of ``new`` that differ from a row as read (``current``,
+    plain values, as ``read(load=None)`` gives them): empty values (False,
+    None, 0) are alike, amounts equal to the half cent are the same."""
+    changes = {}
+    for name, value in new.items():
+        old = current.get(name)
+        if isinstance(value, float) or isinstance(old, float):
+            same = abs((value or 0.0) - (old or 0.0)) < tolerance
+        else:
+            same = (value or False) == (old or False)
+        if not same:
+            changes[name] = value
+    return changes

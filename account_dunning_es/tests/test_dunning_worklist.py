@@ -2,6 +2,7 @@
 """The collector's day: the worklist and the calls logged (issue 18)."""
 
 from datetime import date, timedelta
+from unittest.mock import patch
 
 from odoo import Command, fields
 from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
@@ -25,6 +26,16 @@ class TestPriorityRules(TransactionCase):
             return rules.priority_parts(0, 0, None, None, 0, False, days).expected
 
         self.assertEqual([expected(d) for d in (None, 3, 14, 15, 30, 31)], [0, 0, 0, 5, 5, 10])
+
+    def test_a_row_is_written_only_where_it_changed(self):
+        row = {"amount": 100.0, "stage_id": 7, "expected_date": None, "score": 0, "phone": False}
+        same = {"amount": 100.004, "stage_id": 7, "expected_date": False, "score": 0, "phone": None}
+        self.assertEqual(rules.changed_values(row, same), {})
+        new = dict(same, amount=100.01, stage_id=8, phone="+34600000000")
+        self.assertEqual(
+            rules.changed_values(row, new),
+            {"amount": 100.01, "stage_id": 8, "phone": "+34600000000"},
+        )
 
 
 class WorklistCommon(DunningCommon):
@@ -79,6 +90,34 @@ class TestWorklist(WorklistCommon):
         self.assertIn("amount 8", first.score_detail)
         self.assertEqual(first.reasons, "Activity due")
         self.assertEqual(first.user_id, self.collector)
+
+    def test_a_refresh_writes_only_the_rows_that_changed(self):
+        """Issue 19: a collector's Refresh rebuilt every row (one UPDATE
+        each, and a search for the dunning manager per row)."""
+        self._invoice(self.customer, 800.0, self._due(-20))
+        self._invoice(self.customer_2, 300.0, self._due(-10))
+        self._call_due(self.customer)
+        self._call_due(self.customer_2)
+        rows = self._rows()
+        self.assertEqual(len(rows), 2)
+        Worklist = type(self.env["dunning.worklist"])
+        written = []
+        original = Worklist.write
+
+        def counting_write(records, vals):
+            written.append((records.partner_id, set(vals)))
+            return original(records, vals)
+
+        with patch.object(Worklist, "write", counting_write):
+            self._rows()
+            self.assertEqual(written, [], "nothing changed: nothing written")
+            self._invoice(self.customer_2, 200.0, self._due(-10))
+            self.env.invalidate_all()  # as the next request of the collector
+            again = self._rows()
+        self.assertEqual(again, rows, "the same rows, kept")
+        self.assertEqual([partner for partner, _names in written], [self.customer_2])
+        self.assertIn("amount", written[0][1])
+        self.assertEqual(again.filtered(lambda r: r.partner_id == self.customer_2).amount, 500.0)
 
     def test_a_broken_promise_and_a_failed_channel_bring_a_customer_in(self):
         invoice = self._invoice(self.customer, 800.0, self._due(-20))
