@@ -11,7 +11,9 @@ import html
 import io
 import os
 import re
+import subprocess
 import sys
+import tempfile
 from datetime import timedelta
 
 from e2e_case import CrossModuleCase
@@ -133,3 +135,12 @@ class TestVeryLargeCustomer(CrossModuleCase):
         self.assertTrue(pdf.startswith(b"%PDF"))
         pages = len(PdfFileReader(io.BytesIO(pdf)).pages)
         self.assertGreater(pages, 100, "5,000 rows span many pages")
+        # The PDF itself, read back as text: every invoice printed.
+        with tempfile.NamedTemporaryFile(suffix=".pdf") as handle:
+            handle.write(pdf)
+            handle.flush()
+            printed = subprocess.run(
+                ["pdftotext", handle.name, "-"], check=True, capture_output=True, text=True
+            ).stdout
+        numbers = re.findall(r"GRAN/\d+/\d{7}", printed)
+        self.assertEqual(set(numbers), set(invoices.mapped("name")))
