@@ -62,22 +62,10 @@ class DunningEffectiveness(models.AbstractModel):
             ("date", "<=", date_to),
         ]
         field = self.DIMENSION_FIELDS.get(dimension, "channel")
-        # Hundreds of thousands of contacts and lines at a large company: read
-        # as plain values (browsing them costs minutes of prefetching).
-        comms = self.env["dunning.communication"].search_read(
-            comm_domain, ["date", "partner_id", field], load=None
-        )
-        lines = self.env["dunning.communication.line"].search_read(
-            [(f"communication_id.{name}", *rest) for name, *rest in comm_domain],
-            ["communication_id", "move_id", "amount_residual_company"],
-            load=None,
-        )
-        claimed = defaultdict(dict)
-        for line in lines:
-            claimed[line["communication_id"]][line["move_id"]] = line["amount_residual_company"]
+        comms = self._contacts(comm_domain, field)
         key_of, labels = self._group_keys(dimension, comms, field)
         contacts = [
-            (comm["date"], key_of(comm), comm["partner_id"], claimed[comm["id"]]) for comm in comms
+            (comm["date"], key_of(comm), comm["partner_id"], comm["claimed"]) for comm in comms
         ]
         payments = self._payments(companies, date_from, date_to + timedelta(days=window_days))
         new_debts = self._new_debts(date_from, date_to, companies)
@@ -98,6 +86,31 @@ class DunningEffectiveness(models.AbstractModel):
         }
 
     @api.model
+    def _contacts(self, domain, field):
+        """The communications of ``domain`` as plain values, each with its
+        ``field`` and what it claimed ({invoice: amount due then}), read in
+        one query: a large company has hundreds of thousands of them and of
+        their invoice lines, which the ORM would turn into records first.
+        The domain is searched by the ORM, so the reader's record rules apply.
+        """
+        self.env.flush_all()
+        query = self.env["dunning.communication"]._search(domain)
+        self.env.cr.execute(dunning_sql.claimed_contacts(query.subselect(), field))
+        comms = {}
+        for comm_id, day, partner_id, key, move_id, amount in self.env.cr.fetchall():
+            comm = comms.get(comm_id)
+            if comm is None:
+                comm = comms[comm_id] = {
+                    "date": day,
+                    "partner_id": partner_id,
+                    field: key,
+                    "claimed": {},
+                }
+            if move_id:
+                comm["claimed"][move_id] = amount
+        return list(comms.values())
+
+    @api.model
     def _group_keys(self, dimension, comms, field):
         """(function giving a contact's group, {group: label}) for the
         contacts read as plain values, the labels read once per group."""
@@ -105,10 +118,20 @@ class DunningEffectiveness(models.AbstractModel):
             selection = self.env["dunning.communication"]._fields["channel"]
             return (lambda comm: comm["channel"]), dict(selection._description_selection(self.env))
         if dimension == "segment":
-            partners = self.env["res.partner"].browse({comm["partner_id"] for comm in comms})
-            segment_of = {partner.id: partner.dunning_segment_id for partner in partners}
-            records = self.env["dunning.segment"].union(*segment_of.values())
-            key_of = lambda comm: segment_of[comm["partner_id"]].id  # noqa: E731
+            # The customers' segments in one grouped query: browsing a large
+            # company's customers would read every column of each.
+            groups = (
+                self.env["res.partner"]
+                .with_context(active_test=False)
+                ._read_group(
+                    [("id", "in", list({comm["partner_id"] for comm in comms}))],
+                    ["dunning_segment_id"],
+                    ["id:array_agg"],
+                )
+            )
+            segment_of = {pid: segment.id for segment, pids in groups for pid in pids}
+            records = self.env["dunning.segment"].union(*(segment for segment, _pids in groups))
+            key_of = lambda comm: segment_of.get(comm["partner_id"], False)  # noqa: E731
         else:
             model = self.env["dunning.communication"]._fields[field].comodel_name
             records = self.env[model].browse({comm[field] for comm in comms} - {False, None})

@@ -49,6 +49,29 @@ def invoice_payments(invoice_ids=None, credit_notes=True, company_ids=None, sinc
     )
 
 
+def claimed_contacts(communications, column):
+    """The communications of a query with what each claimed: one row per
+    communication and invoice listed (move_id NULL for one listing none).
+
+    Columns: id, date, partner_id, key (the communication's ``column``),
+    move_id, amount (the invoice's amount due then, company currency).
+
+    :param communications: SQL selecting the ids (the ORM's ``_search``, so
+        that the reader's record rules apply)
+    """
+    return SQL(
+        """
+        SELECT comm.id, comm.date, comm.partner_id, comm.%(column)s AS key,
+               line.move_id, line.amount_residual_company AS amount
+          FROM dunning_communication comm
+          LEFT JOIN dunning_communication_line line ON line.communication_id = comm.id
+         WHERE comm.id IN %(communications)s
+        """,
+        column=SQL.identifier(column),
+        communications=communications,
+    )
+
+
 # The customer invoices of companies that count in the management figures.
 POSTED_INVOICES = "m.move_type = 'out_invoice' AND m.state = 'posted' AND m.company_id IN %s"
 

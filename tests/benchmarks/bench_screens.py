@@ -133,6 +133,13 @@ def main():
         )
         with common.measure("management figures of the year (by contact method)"):
             env["dunning.effectiveness"]._compute(start, end, companies, 30, "channel")
+        wizard = env["dunning.report.wizard"].create(
+            {"date_from": start, "date_to": end, "company_ids": [(6, 0, companies.ids)]}
+        )
+        for dimension in ("segment", "collector"):
+            wizard.dimension = dimension
+            with common.measure(f"management report of the year as XLSX (by {dimension})"):
+                wizard.action_export_xlsx()
         with common.measure("analysis view, grouped by month and method"):
             env["dunning.effectiveness.report"]._read_group(
                 [("date", ">=", start), ("date", "<=", end)],
