@@ -238,10 +238,12 @@ class DunningCommunication(models.Model):
     @api.model
     def _sanitize_workers(self):
         """Helper processes sanitising email bodies: the parameter
-        ``account_dunning_es.sanitize_workers``, else one when the machine
-        has another core."""
+        ``account_dunning_es.sanitize_workers``, else DEFAULT_WORKERS when the
+        machine has another core."""
         value = self.env["ir.config_parameter"].sudo().get_param(dunning_sanitizer.WORKERS_PARAM)
-        return max(0, int(value)) if value else (1 if (os.cpu_count() or 1) > 1 else 0)
+        if value:
+            return max(0, int(value))
+        return dunning_sanitizer.DEFAULT_WORKERS if (os.cpu_count() or 1) > 1 else 0
 
     def _email_attachments(self, template, rendered):
         """The attachments of each email: {communication id: [attachment ids]}.

@@ -24,6 +24,12 @@ from odoo.tools.mail import html_sanitize
 _logger = logging.getLogger(__name__)
 
 WORKERS_PARAM = "account_dunning_es.sanitize_workers"
+# Helpers where the machine has a second core, unless the parameter says
+# otherwise: two. Measured on 2 cores, the 50,000-move first run: 21.5 to
+# 23.4 s with one helper, 20.3 to 20.6 s with two, no better with three. The
+# run's process waits on PostgreSQL about 40 % of its time, when both can
+# work; one helper alone falls behind at the end of each batch.
+DEFAULT_WORKERS = 2
 # Below so many bodies the round trips to a helper cost more than they save.
 MIN_BODIES = 200
 
