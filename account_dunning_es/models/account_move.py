@@ -25,6 +25,11 @@ REASON_ACTIVITIES = {
 class AccountMove(models.Model):
     _inherit = "account.move"
 
+    # Indexed: every batch of the run, the status of customers, the worklist
+    # and the statement page read the invoices of given customers. Without
+    # the index each of those reads scans the whole table (about 200 ms at
+    # 1,000,000 moves, three times per batch of 500 customers).
+    commercial_partner_id = fields.Many2one(index=True)
     dunning_stage_id = fields.Many2one(
         "dunning.stage",
         string="Dunning Stage",
