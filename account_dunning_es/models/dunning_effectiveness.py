@@ -31,9 +31,9 @@ class DunningEffectiveness(models.AbstractModel):
 
     @api.model
     def _payments(self, companies, date_from, date_to):
-        """{invoice: [(partial id, date, amount)]}: the payments made from
-        ``date_from`` to ``date_to`` on the companies' invoices, credit notes
-        left out."""
+        """{invoice: [(partial id, date, amount)]}: the payments made after
+        ``date_from`` and by ``date_to`` on the companies' invoices, credit
+        notes left out (a contact counts only the payments after it)."""
         self.env.flush_all()
         self.env.cr.execute(
             dunning_sql.invoice_payments(

@@ -1,4 +1,7 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import os
+import subprocess
+import tempfile
 from datetime import date
 
 from freezegun import freeze_time
@@ -19,6 +22,40 @@ def trigger_daily_job(env, max_calls=100):
         if not progress.remaining:
             return
     raise AssertionError("the daily job never finished")
+
+
+def poppler(pdf, *command):
+    """Run a poppler tool (pdftotext, pdffonts, pdftoppm) on a PDF's bytes.
+
+    :param command: the command line, with ``{pdf}`` where the PDF's path
+        goes and, for a tool that writes files, ``{out}`` for their prefix
+    :return: its standard output, or the files it wrote (bytes, in the order
+        of their names) when the command has ``{out}``
+    """
+    with tempfile.TemporaryDirectory() as folder:
+        paths = {"pdf": os.path.join(folder, "doc.pdf"), "out": os.path.join(folder, "out")}
+        with open(paths["pdf"], "wb") as handle:
+            handle.write(pdf)
+        args = [part.format(**paths) for part in command]
+        process = subprocess.run(args, check=True, capture_output=True, text="{out}" not in command)
+        if "{out}" not in command:
+            return process.stdout
+        written = []
+        for name in sorted(n for n in os.listdir(folder) if n.startswith("out")):
+            with open(os.path.join(folder, name), "rb") as handle:
+                written.append(handle.read())
+        return written
+
+
+def pdf_text(pdf):
+    """The text of a PDF as pdftotext reads it, page after page."""
+    return poppler(pdf, "pdftotext", "-layout", "{pdf}", "-")
+
+
+def pdf_fonts(pdf):
+    """The fonts embedded in a PDF (pdffonts), by name."""
+    listing = poppler(pdf, "pdffonts", "{pdf}")
+    return {line.split()[0] for line in listing.splitlines()[2:] if line.strip()}
 
 
 class DunningCommon(AccountTestInvoicingCommon, MailCase):

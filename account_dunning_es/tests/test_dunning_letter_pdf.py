@@ -1,8 +1,6 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import io
 import os
-import subprocess
-import tempfile
 from datetime import date
 
 from PIL import Image, ImageChops
@@ -12,30 +10,7 @@ from odoo.tools.pdf import PdfFileReader
 
 from ..models import dunning_pdf_fonts
 from ..models.ir_actions_report import join_documents, prepare_document, split_runs
-from .common import DunningCommon
-
-
-def pdf_text(pdf):
-    """The text of a PDF as pdftotext reads it, page after page."""
-    with tempfile.TemporaryDirectory() as folder:
-        source = os.path.join(folder, "doc.pdf")
-        with open(source, "wb") as handle:
-            handle.write(pdf)
-        return subprocess.run(
-            ["pdftotext", "-layout", source, "-"], check=True, capture_output=True, text=True
-        ).stdout
-
-
-def pdf_fonts(pdf):
-    """The fonts embedded in a PDF (pdffonts), by name."""
-    with tempfile.TemporaryDirectory() as folder:
-        source = os.path.join(folder, "doc.pdf")
-        with open(source, "wb") as handle:
-            handle.write(pdf)
-        listing = subprocess.run(
-            ["pdffonts", source], check=True, capture_output=True, text=True
-        ).stdout
-    return {line.split()[0] for line in listing.splitlines()[2:] if line.strip()}
+from .common import DunningCommon, pdf_fonts, pdf_text, poppler
 
 
 @tagged("post_install", "-at_install")
@@ -176,16 +151,8 @@ class TestDunningLetterPdf(DunningCommon, HttpCase):
     def _page_images(self, pdf):
         """Each page as a small grey picture (pdftoppm), to compare pages as
         they look, not only by their text."""
-        with tempfile.TemporaryDirectory() as folder:
-            source = os.path.join(folder, "doc.pdf")
-            with open(source, "wb") as handle:
-                handle.write(pdf)
-            subprocess.run(
-                ["pdftoppm", "-r", "20", "-gray", "-png", source, os.path.join(folder, "p")],
-                check=True,
-            )
-            names = sorted(n for n in os.listdir(folder) if n.endswith(".png"))
-            return [Image.open(os.path.join(folder, n)).convert("L") for n in names]
+        pages = poppler(pdf, "pdftoppm", "-r", "20", "-gray", "-png", "{pdf}", "{out}")
+        return [Image.open(io.BytesIO(page)).convert("L") for page in pages]
 
     def test_a_batch_keeps_each_letter_its_pages_and_its_place(self):
         """Issue 19: a printed batch is rendered once and converted in pieces

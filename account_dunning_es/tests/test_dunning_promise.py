@@ -8,6 +8,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
 from ..models import dunning_rules as rules
+from ..models import dunning_sql
 from .common import DunningCommon
 
 
@@ -325,12 +326,18 @@ class TestDunningPromise(DunningCommon):
         partial_id, pay_date, amount = payments[0]
         self.assertEqual((pay_date, amount), (self._due(-10), 300.0))
         self.assertTrue(self.env["account.partial.reconcile"].browse(partial_id).exists())
-        # The effectiveness figures and the promises read the same.
+        # The effectiveness figures and the promises read the same: the
+        # payments of a period, and every settlement the dashboard sums.
         figures = self.env["dunning.effectiveness"]
-        self.assertEqual(figures._payments(invoice.ids)[invoice.id], payments)
-        self.assertEqual(
-            sorted(figures._all_settlements(invoice.ids)[invoice.id]), sorted(everything)
-        )
+        period = figures._payments(self.company, self._due(-30), self._due(0))
+        self.assertEqual(period[invoice.id], payments)
+        self.env.cr.execute(dunning_sql.invoice_payments(company_ids=self.company.ids))
+        settled = [
+            (row["pay_date"], row["amount"])
+            for row in self.env.cr.dictfetchall()
+            if row["invoice_id"] == invoice.id
+        ]
+        self.assertEqual(sorted(settled), sorted(everything))
 
     # ------------------------------------------------------------------
     # Found trying the product as a collector would (issue 18, "Also fix")
