@@ -101,25 +101,18 @@ class DunningRun(models.Model):
             )
         return domain
 
-    def _candidate_partner_ids(self, claim_domain=None, after=0, limit=None):
+    def _candidate_partner_ids(self, claim_domain=None):
         """Customers with open invoices due by the lookahead date, by id.
 
         :param claim_domain: keep to the invoices it matches
             (:meth:`_claim_bounds_domain`)
-        :param after: keep to the customers after this id
-        :param limit: the first so many of them only (the index on the
-            invoices' customer serves them in order, without reading every
-            open invoice of the company)
         """
         Move = self.env["account.move"].with_context(active_test=False)
         due_until = fields.Date.add(self.date, days=self._lookahead_days())
         domain = Move._dunning_open_domain(self.company_id, due_until)
         if claim_domain:
             domain = expression.AND([domain, claim_domain])
-        if after:
-            domain = expression.AND([domain, [("commercial_partner_id", ">", after)]])
-        # Grouped without an explicit order: ordered by the customer's id.
-        groups = Move._read_group(domain, ["commercial_partner_id"], limit=limit)
+        groups = Move._read_group(domain, ["commercial_partner_id"])
         return sorted(partner.id for (partner,) in groups)
 
     def _plan_and_issue(
