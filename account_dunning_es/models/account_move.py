@@ -216,22 +216,20 @@ class AccountMove(models.Model):
             "payment_reference": self.payment_reference or self.name,
         }
 
-    def _dunning_payments(self, credit_notes=True, company_currency=False, with_ids=False):
-        """{invoice id: [(date, amount)]} of these invoices' payments, in one query.
+    def _dunning_payments(self, company_currency=False):
+        """{invoice id: [(date, amount)]} of these invoices' settlements
+        (payments and credit notes), in one query.
 
-        :param credit_notes: count settlements by credit notes as payments
         :param company_currency: amounts in company currency (else the invoice's)
-        :param with_ids: (partial id, date, amount), to count each payment once
         """
         result = defaultdict(list)
         if not self:
             return result
         self.env.flush_all()
-        self.env.cr.execute(dunning_sql.invoice_payments(self.ids, credit_notes=credit_notes))
+        self.env.cr.execute(dunning_sql.invoice_payments(self.ids))
         for row in self.env.cr.dictfetchall():
             amount = row["amount"] if company_currency else row["amount_currency"]
-            payment = (row["pay_date"], amount)
-            result[row["invoice_id"]].append((row["partial_id"], *payment) if with_ids else payment)
+            result[row["invoice_id"]].append((row["pay_date"], amount))
         return result
 
     def _dunning_add_count(self, delta):
