@@ -303,16 +303,25 @@ class DunningRun(models.Model):
         claim_domain = (
             None if (move_ids or force or broken_promise) else self._claim_bounds_domain()
         )
-        partner_ids = self._candidate_partner_ids(claim_domain)
-        if move_ids:
-            moves = self.env["account.move"].browse(move_ids)
-            partner_ids = sorted(set(moves.commercial_partner_id.ids) & set(partner_ids))
-        if self.state == "draft":
-            self.write({"state": "running", "partner_total": len(partner_ids)})
-            self._log("started", count=len(partner_ids))
-        todo = [pid for pid in partner_ids if pid > self.last_partner_id]
-        self.partner_total = self.partner_done + len(todo)
         batch_size = max(company.dunning_batch_size or 200, 1)
+        if max_batches and not move_ids and self.state != "draft":
+            # A later call of the daily job (one per batch): only the
+            # customers of its batches. Reading every candidate again at each
+            # call made the run of a large ledger grow faster than the ledger.
+            # One customer more tells whether the run goes on after them.
+            todo = self._candidate_partner_ids(
+                claim_domain, after=self.last_partner_id, limit=max_batches * batch_size + 1
+            )
+        else:
+            partner_ids = self._candidate_partner_ids(claim_domain)
+            if move_ids:
+                moves = self.env["account.move"].browse(move_ids)
+                partner_ids = sorted(set(moves.commercial_partner_id.ids) & set(partner_ids))
+            if self.state == "draft":
+                self.write({"state": "running", "partner_total": len(partner_ids)})
+                self._log("started", count=len(partner_ids))
+            todo = [pid for pid in partner_ids if pid > self.last_partner_id]
+            self.partner_total = self.partner_done + len(todo)
         for count, batch in enumerate(split_every(batch_size, todo), start=1):
             if max_batches and count > max_batches:
                 return False
@@ -325,7 +334,9 @@ class DunningRun(models.Model):
             ):
                 self._log("busy")
                 return False
-        self.write({"state": "done", "queued": False})
+        # The total was counted at the start: customers paid or excluded
+        # during the run are not reviewed.
+        self.write({"state": "done", "queued": False, "partner_total": self.partner_done})
         self._log(
             "finished",
             # From the run's creation: its batches may span several calls.

@@ -9,6 +9,7 @@ from collections import defaultdict
 
 from odoo import api, fields, models
 from odoo.osv import expression
+from odoo.tools import SQL
 
 from . import dunning_court_rules, dunning_rules, dunning_sql
 
@@ -101,19 +102,32 @@ class DunningRun(models.Model):
             )
         return domain
 
-    def _candidate_partner_ids(self, claim_domain=None):
+    def _candidate_partner_ids(self, claim_domain=None, after=0, limit=None):
         """Customers with open invoices due by the lookahead date, by id.
 
         :param claim_domain: keep to the invoices it matches
             (:meth:`_claim_bounds_domain`)
+        :param after: keep to the customers after this id
+        :param limit: the first so many of them only: read in the order of
+            the index on the invoices' customer, without aggregating every
+            open invoice of the company
         """
         Move = self.env["account.move"].with_context(active_test=False)
         due_until = fields.Date.add(self.date, days=self._lookahead_days())
         domain = Move._dunning_open_domain(self.company_id, due_until)
         if claim_domain:
             domain = expression.AND([domain, claim_domain])
-        groups = Move._read_group(domain, ["commercial_partner_id"])
-        return sorted(partner.id for (partner,) in groups)
+        if after:
+            domain = expression.AND([domain, [("commercial_partner_id", ">", after)]])
+        # The ORM's query (record rules included), grouped by the customer's
+        # id: a _read_group would order by the customers' names.
+        query = Move._search(domain)
+        column = SQL.identifier(query.table, "commercial_partner_id")
+        query.groupby = column
+        query.order = column
+        query.limit = limit
+        self.env.cr.execute(query.select(column))
+        return [partner_id for (partner_id,) in self.env.cr.fetchall()]
 
     def _plan_and_issue(
         self, partner_ids, move_ids=None, force=False, broken_promise=False, claim_domain=None

@@ -244,6 +244,47 @@ class TestDunningRun(DunningCommon):
             Progress.search([("cron_id", "=", cron.id)], order="id desc", limit=1).remaining, 0
         )
 
+    def test_later_calls_read_the_customers_after_the_last_one_done(self):
+        """After its first call, the daily job reads only the next batch's
+        customers (in id order, not by name, and one more to know whether
+        any remain): every customer once, none skipped, those paid during the
+        run left out, those added during it reviewed."""
+        self.company.dunning_batch_size = 2
+        customers = [
+            self._create_customer(name) for name in ("Zeta SL", "Alfa SL", "Mu SL", "Beta SL")
+        ]
+        invoices = [self._invoice(customer, 100.0, self._due(-3)) for customer in customers]
+        Run = type(self.env["dunning.run"])
+        original = Run._candidate_partner_ids
+        reads = []
+
+        def recording(run, claim_domain=None, after=0, limit=None):
+            result = original(run, claim_domain, after=after, limit=limit)
+            reads.append((after, limit, result))
+            return result
+
+        cron = self.env.ref("account_dunning_es.ir_cron_dunning_run")
+        with freeze_time(self.today), patch.object(Run, "_candidate_partner_ids", recording):
+            run = self.env["dunning.run"].create(
+                {"company_id": self.company.id, "date": self.today, "preview": True}
+            )
+            run.action_run()
+            cron.method_direct_trigger()
+            ids = [customer.id for customer in customers]
+            self.assertEqual(reads[0], (0, None, ids), "the first call counts them all")
+            self.assertEqual((run.partner_done, run.partner_total), (2, 4))
+            # During the run: the third customer pays, a new one owes.
+            self._pay(invoices[2])
+            newcomer = self._create_customer("Aaa Nuevo SL")
+            self._invoice(newcomer, 100.0, self._due(-3))
+            cron.method_direct_trigger()
+            self.assertEqual(reads[1], (ids[1], 3, [ids[3], newcomer.id]))
+            self.assertEqual(run.state, "done")
+        self.assertEqual((run.partner_done, run.partner_total), (4, 4))
+        reminded = run.communication_ids.partner_id
+        self.assertEqual(reminded, customers[0] | customers[1] | customers[3] | newcomer)
+        self.assertEqual(len(run.communication_ids), 4, "one reminder each")
+
     def test_daily_job_waits_when_another_run_holds_the_company(self):
         self._invoice(self.customer, 100.0, self._due(-3))
         cron = self.env.ref("account_dunning_es.ir_cron_dunning_run")
