@@ -27,6 +27,7 @@ from . import account_move
 from . import account_partial_reconcile
 from . import mail_activity
 from . import ir_actions_report
+from . import mail_render_mixin
 
 # Last: this SQL view reads columns the models above add.
 from . import dunning_effectiveness_report

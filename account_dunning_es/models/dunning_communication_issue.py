@@ -14,6 +14,7 @@ from odoo.exceptions import UserError
 from odoo.tools import format_amount, split_every
 
 from . import dunning_formatting, dunning_sanitizer, dunning_sql
+from .mail_render_mixin import COMPILED_INLINE
 
 _logger = logging.getLogger(__name__)
 
@@ -186,6 +187,8 @@ class DunningCommunication(models.Model):
         sanitizer = dunning_sanitizer.BodySanitizer(
             Message._fields["body"], self._sanitize_workers(), len(self)
         )
+        # Subject, sender and language: each expression compiled once.
+        template = template.with_context(**{COMPILED_INLINE: True})
         # The language of each email, rendered once for its body and fields.
         by_lang = template._classify_per_lang(self.ids)
         bodies = self._render_email_bodies(template, on_rendered=sanitizer.submit, by_lang=by_lang)
