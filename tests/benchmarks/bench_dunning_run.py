@@ -28,6 +28,7 @@ def main():
     parser.add_argument("--days", type=int, default=1, help="consecutive daily runs")
     args = parser.parse_args()
     common.ensure_database(args)
+    common.machine_speed()
     registry = common.open_registry(args)
     from odoo import SUPERUSER_ID, api
 

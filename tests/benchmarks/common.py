@@ -7,6 +7,7 @@ import resource
 import subprocess
 import sys
 import time
+import timeit
 import tracemalloc
 from contextlib import contextmanager
 
@@ -103,6 +104,17 @@ def ensure_database(args):
     )
     print(f"database {args.db} built in {time.perf_counter() - started:.0f} s")
     return True
+
+
+def machine_speed():
+    """Milliseconds of a fixed pure-Python loop (best of 5), printed beside
+    the figures: machines of the same kind differ (on 2026-12-02 the same
+    first run took 20 s on one, 68 s on the next), and the run is mostly
+    Python. Compare figures measured at similar speeds only."""
+    loop = "s = 0\nfor i in range(1_000_000):\n    s += i"
+    best = min(timeit.repeat(loop, number=1, repeat=5))
+    print(f"machine speed: {best * 1000:.0f} ms for a million-step Python loop")
+    return best
 
 
 def open_registry(args):
