@@ -126,8 +126,9 @@ class DunningRun(models.Model):
         query.groupby = column
         query.order = column
         query.limit = limit
-        self.env.cr.execute(query.select(column))
-        return [partner_id for (partner_id,) in self.env.cr.fetchall()]
+        # execute_query flushes what the query reads (a customer excluded or
+        # marked unwilling a moment ago).
+        return [partner_id for (partner_id,) in self.env.execute_query(query.select(column))]
 
     def _plan_and_issue(
         self, partner_ids, move_ids=None, force=False, broken_promise=False, claim_domain=None
