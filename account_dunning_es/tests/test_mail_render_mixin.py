@@ -33,18 +33,14 @@ class TestCompiledInlineTemplate(DunningCommon):
 
     def test_subject_sender_and_language_as_odoo_renders_them(self):
         comms = self._comms_of_three()
+        template = self.template.with_context(**{COMPILED_INLINE: True})
+        compiled = {}
         for field in ("subject", "email_from", "lang", "partner_to"):
-            odoo = self.template._render_field(field, comms.ids)
-            compiled = self.template.with_context(**{COMPILED_INLINE: True})._render_field(
-                field, comms.ids
-            )
-            self.assertEqual(compiled, odoo, field)
-        langs = self.template.with_context(**{COMPILED_INLINE: True})._render_lang(comms.ids)
+            compiled[field] = template._render_field(field, comms.ids)
+            self.assertEqual(compiled[field], self.template._render_field(field, comms.ids), field)
+        langs = template._render_lang(comms.ids)
         self.assertEqual(langs, {comms[0].id: "es_ES", comms[1].id: "en_US", comms[2].id: "es_ES"})
-        senders = self.template.with_context(**{COMPILED_INLINE: True})._render_field(
-            "email_from", comms.ids
-        )
-        self.assertIn(self.collector.email, senders[comms[1].id])
+        self.assertIn(self.collector.email, compiled["email_from"][comms[1].id])
 
     def test_each_expression_is_checked_once_not_per_record(self):
         comms = self._comms_of_three()
