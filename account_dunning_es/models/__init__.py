@@ -28,6 +28,8 @@ from . import account_partial_reconcile
 from . import mail_activity
 from . import ir_actions_report
 from . import mail_render_mixin
+from . import mail_message
+from . import mail_mail
 
 # Last: this SQL view reads columns the models above add.
 from . import dunning_effectiveness_report

@@ -5,6 +5,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from . import dunning_formatting, dunning_law_rules, dunning_sql
+from .dunning_batch_defaults import add_missing_defaults
 from .dunning_stage import CALL_OBJECTIVES, CHANNELS
 
 # What a customer did on its statement page after a reminder.
@@ -173,9 +174,17 @@ class DunningCommunication(models.Model):
     def _compute_statement_url(self):
         # Computed for a whole batch of reminders (the emails of a run): the
         # tokens their customers lack are made at once.
+        # Each customer's link once (a customer may have several reminders).
         self.partner_id._dunning_ensure_tokens()
+        links = {}
         for comm in self:
-            comm.statement_url = comm._statement_url() if comm.id else False
+            if not comm.id:
+                comm.statement_url = False
+                continue
+            customer = comm.partner_id.commercial_partner_id
+            if customer not in links:
+                links[customer] = customer._dunning_statement_url()
+            comm.statement_url = f"{links[customer]}?c={comm.id}"
 
     def _statement_url(self):
         """The link to the customer's statement page this reminder carries."""
@@ -259,6 +268,10 @@ class DunningCommunication(models.Model):
         for vals, reference in zip(unnamed, self._next_references(len(unnamed)), strict=True):
             vals["name"] = reference
         return super().create(vals_list)
+
+    def _add_missing_default_values(self, values):
+        # The communications of a run's batch: defaults looked up once.
+        return add_missing_defaults(self, values, super()._add_missing_default_values)
 
     def copy(self, default=None):  # pylint: disable=method-required-super
         # A communication is the record of a reminder issued on a given day

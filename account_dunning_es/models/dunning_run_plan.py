@@ -12,6 +12,7 @@ from odoo.osv import expression
 from odoo.tools import SQL
 
 from . import dunning_court_rules, dunning_rules, dunning_sql
+from .dunning_batch_defaults import batch_defaults
 
 
 class DunningRun(models.Model):
@@ -374,11 +375,11 @@ class DunningRun(models.Model):
         stages in one UPDATE.
         """
         vals_list, lines_per_comm = self._communication_values(plan, policies)
-        comms = (
-            self.env["dunning.communication"]
-            .with_context(tracking_disable=True, mail_create_nolog=True)
-            .create(vals_list)
+        Communication = self.env["dunning.communication"].with_context(
+            tracking_disable=True, mail_create_nolog=True
         )
+        with batch_defaults(Communication) as batch:
+            comms = Communication.browse(batch.create(vals_list).ids)
         comms.flush_recordset()
         self.env["dunning.communication.line"]._bulk_create(
             [

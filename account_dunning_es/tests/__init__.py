@@ -18,3 +18,4 @@ from . import test_dunning_worklist
 from . import test_dunning_forecast
 from . import test_dunning_email
 from . import test_mail_render_mixin
+from . import test_dunning_batch_defaults
