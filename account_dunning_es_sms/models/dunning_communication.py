@@ -2,6 +2,7 @@
 from collections import defaultdict
 
 from odoo import Command, api, fields, models
+from odoo.addons.account_dunning_es.models.mail_render_mixin import COMPILED_INLINE
 from odoo.tools import html2plaintext, plaintext2html
 
 from . import sms_rules
@@ -205,7 +206,10 @@ class DunningCommunication(models.Model):
             by_template[comm.stage_id.sms_template_id or comm._default_sms_template()] |= comm
         bodies = {}
         for template, comms in by_template.items():
-            rendered = template._render_field("body", comms.ids, compute_lang=True)
+            # Each expression compiled once for all of them, not per SMS.
+            rendered = template.with_context(**{COMPILED_INLINE: True})._render_field(
+                "body", comms.ids, compute_lang=True
+            )
             bodies.update({comm: html2plaintext(rendered[comm.id] or "") for comm in comms})
         return bodies
 

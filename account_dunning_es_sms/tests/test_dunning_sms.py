@@ -1,11 +1,13 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from datetime import date, datetime
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
 from odoo.addons.account_dunning_es.tests.common import DunningCommon
 from odoo.addons.sms.tests.common import SMSCase
 from odoo.tests import tagged
+from odoo.tools import html2plaintext, safe_eval
 
 MONDAY_NOON = datetime(2026, 3, 2, 11, 0)  # 12:00 in Madrid
 MONDAY_NIGHT = datetime(2026, 3, 2, 21, 30)  # 22:30 in Madrid
@@ -261,3 +263,30 @@ class TestDunningSms(DunningCommon, SMSCase):
             set(Comm._issuers()), {key for key, _label in Comm._fields["channel"].selection}
         )
         self.assertIn("sms", Comm._issuers())
+
+    def test_bulk_sms_texts_are_what_odoo_renders_for_each_customer(self):
+        """The texts of a run's SMS, each expression compiled once for all
+        (issue 19), are the ones Odoo's own rendering gives, per language."""
+        self.env["res.lang"]._activate_lang("es_ES")
+        self.env["ir.module.module"]._load_module_terms(
+            ["account_dunning_es", "account_dunning_es_sms"], ["es_ES"], overwrite=True
+        )
+        third = self._create_customer("Hierros Muestra SL", lang="es_ES", mobile="622 333 444")
+        for customer, amount in ((self.customer, 1210.0), (self.customer_2, 80.5), (third, 33.0)):
+            self._invoice(customer, amount, date(2026, 2, 27))
+        with freeze_time(MONDAY_NOON):
+            self._run(date(2026, 3, 2), preview=True, at=MONDAY_NOON)
+        comms = self._comms(channel="sms")
+        self.assertEqual(comms.partner_id, self.customer | self.customer_2 | third)
+        with patch.object(safe_eval, "test_expr", wraps=safe_eval.test_expr) as odoo_check:
+            bodies = comms._sms_bodies()
+        odoo_rendered = self.sms_template._render_field("body", comms.ids, compute_lang=True)
+        self.assertEqual(bodies, {c: html2plaintext(odoo_rendered[c.id]) for c in comms})
+        self.assertEqual(len(set(bodies.values())), 3, "each customer's own text")
+        by_customer = {comm.partner_id: bodies[comm] for comm in comms}
+        self.assertIn("1,210.00", by_customer[self.customer])
+        self.assertIn("33,00", by_customer[third], "the Spanish customer's text")
+        # Odoo checks the expressions of one record per language, not of each.
+        with patch.object(safe_eval, "test_expr", wraps=safe_eval.test_expr) as per_record:
+            self.sms_template._render_field("body", comms.ids, compute_lang=True)
+        self.assertLess(odoo_check.call_count, per_record.call_count)
