@@ -222,6 +222,38 @@ class TestDunningLetter(DunningCommon):
             (comm.sending_method, comm.sending_reference), ("certified", "BUROFAX-123")
         )
 
+    def test_letters_sent_by_email_leave_one_email_each_with_its_pdf(self):
+        comms = self.env["dunning.communication"]
+        for customer in (self.customer, self.customer_2):
+            comm, _invoices, _html = self._letter(customer, [date(2025, 8, 1)], self.stage_letter1)
+            comm.letter_attachment_id = self.env["ir.attachment"].create(
+                {
+                    "name": f"{comm.name}.pdf",
+                    "raw": b"%PDF-1.4 letter",
+                    "res_model": "dunning.communication",
+                    "res_id": comm.id,
+                }
+            )
+            comms |= comm
+        action = comms.action_mark_letter_sent()
+        wizard = self.env[action["res_model"]].browse(action["res_id"])
+        wizard.write({"sending_method": "email"})
+        wizard.action_confirm()
+        for comm in comms:
+            mail = self.env["mail.mail"].search(
+                [("attachment_ids", "in", comm.letter_attachment_id.ids)]
+            )
+            self.assertEqual(len(mail), 1, "one email per letter")
+            self.assertEqual(
+                (mail.state, mail.model, mail.res_id, mail.recipient_ids),
+                ("outgoing", "res.partner", comm.partner_id.id, comm.partner_id),
+            )
+            self.assertIn(comm.name, mail.subject)
+            self.assertIn(f"Please find attached our letter {comm.name}.", mail.body_html)
+            self.assertIn(mail.mail_message_id, comm.partner_id.message_ids, "on its chatter")
+            self.assertTrue(mail.mail_message_id.date)
+            self.assertEqual(comm.sending_method, "email")
+
     def test_customer_print_of_a_handed_over_customer_is_a_statement_of_account(self):
         """Item 8 of issue 20: it printed 'First demand' with 'Reference: Statement'."""
         invoice = self._invoice(self.customer, 1000.0, date(2025, 6, 1))
