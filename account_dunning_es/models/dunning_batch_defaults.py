@@ -29,6 +29,13 @@ def batch_defaults(model):
         model.env.cr.cache.get(BATCH_DEFAULTS, {}).pop(token, None)
 
 
+def create_in_batch(model, vals_list):
+    """``model.create(vals_list)`` with the defaults looked up once per kind
+    of values; the records in ``model``'s own environment."""
+    with batch_defaults(model) as batch:
+        return model.browse(batch.create(vals_list).ids)
+
+
 def add_missing_defaults(model, values, lookup):
     """``values`` completed with the defaults of the fields they leave out,
     as ``lookup`` (the ORM's ``_add_missing_default_values``) gives them.
@@ -38,7 +45,7 @@ def add_missing_defaults(model, values, lookup):
     """
     env = model.env
     token = env.context.get(BATCH_DEFAULTS)
-    if not token or any(field.type == "properties" for field in model._fields.values()):
+    if not token:
         return lookup(values)
     key = (
         model._name,
@@ -50,10 +57,15 @@ def add_missing_defaults(model, values, lookup):
     )
     memo = env.cr.cache.setdefault(BATCH_DEFAULTS, {}).setdefault(token, {})
     if key not in memo:
-        # The given fields only count by name: which defaults apply
-        # (_inherits parents set or not) depends on them, not on their values.
-        completed = lookup(dict.fromkeys(values))
-        memo[key] = {name: value for name, value in completed.items() if name not in values}
+        if any(field.type == "properties" for field in model._fields.values()):
+            memo[key] = None
+        else:
+            # The given fields only count by name: which defaults apply
+            # (_inherits parents set or not) depends on them, not on their values.
+            completed = lookup(dict.fromkeys(values))
+            memo[key] = {name: value for name, value in completed.items() if name not in values}
+    if memo[key] is None:
+        return lookup(values)
     defaults = {
         name: copy.deepcopy(value) if isinstance(value, (list, dict, set)) else value
         for name, value in memo[key].items()

@@ -14,7 +14,7 @@ from odoo.exceptions import UserError
 from odoo.tools import format_amount, split_every
 
 from . import dunning_formatting, dunning_sanitizer, dunning_sql
-from .dunning_batch_defaults import batch_defaults
+from .dunning_batch_defaults import create_in_batch
 from .mail_render_mixin import COMPILED_INLINE
 
 _logger = logging.getLogger(__name__)
@@ -223,21 +223,20 @@ class DunningCommunication(models.Model):
             },
             sanitizer,
         )
-        Mail = self.env["mail.mail"].sudo()
-        with batch_defaults(Mail) as batch:
-            batch.create(
-                [
-                    {
-                        "mail_message_id": message.id,
-                        "is_notification": False,
-                        "body_html": message.body or "",
-                        "recipient_ids": [Command.link((comm.recipient_id or comm.partner_id).id)],
-                        "auto_delete": False,
-                        "state": "outgoing",
-                    }
-                    for comm, message in zip(self, messages, strict=True)
-                ]
-            )
+        create_in_batch(
+            self.env["mail.mail"].sudo(),
+            [
+                {
+                    "mail_message_id": message.id,
+                    "is_notification": False,
+                    "body_html": message.body or "",
+                    "recipient_ids": [Command.link((comm.recipient_id or comm.partner_id).id)],
+                    "auto_delete": False,
+                    "state": "outgoing",
+                }
+                for comm, message in zip(self, messages, strict=True)
+            ],
+        )
         for comm, message in zip(self, messages, strict=True):
             comm._mark_issued(message_id=message.id)
 
@@ -306,8 +305,7 @@ class DunningCommunication(models.Model):
                 bodies[len(vals_list)] = sanitizer.sanitized(comm.id, vals["body"], Message)
                 vals = dict(vals, body="")
             vals_list.append(vals)
-        with batch_defaults(Message) as batch:
-            messages = Message.browse(batch.create(vals_list).ids)
+        messages = create_in_batch(Message, vals_list)
         by_message = {messages[index].id: body for index, body in bodies.items()}
         if by_message:
             self.env.cr.execute(
@@ -554,30 +552,28 @@ class DunningCommunication(models.Model):
         problems = [(c, p) for c, p in problems if p]
         if problems:
             raise UserError("\n".join(p for _c, p in problems))
-        Mail = self.env["mail.mail"].sudo()
-        with batch_defaults(Mail) as batch:
-            batch.create(
-                [
-                    {
-                        "model": "res.partner",
-                        "res_id": comm.partner_id.id,
-                        "message_type": "email_outgoing",
-                        "author_id": (comm.user_id.partner_id or comm.company_id.partner_id).id,
-                        "email_from": comm.user_id.email_formatted
-                        or comm.company_id.email_formatted,
-                        "subject": self.env._(
-                            "%(company)s: %(ref)s", company=comm.company_id.name, ref=comm.name
-                        ),
-                        "body_html": Markup("<p>%s</p>")
-                        % self.env._("Please find attached our letter %(ref)s.", ref=comm.name),
-                        "recipient_ids": [Command.link((comm.recipient_id or comm.partner_id).id)],
-                        "attachment_ids": [Command.link(comm.letter_attachment_id.id)],
-                        "auto_delete": False,
-                        "state": "outgoing",
-                    }
-                    for comm in self
-                ]
-            )
+        create_in_batch(
+            self.env["mail.mail"].sudo(),
+            [
+                {
+                    "model": "res.partner",
+                    "res_id": comm.partner_id.id,
+                    "message_type": "email_outgoing",
+                    "author_id": (comm.user_id.partner_id or comm.company_id.partner_id).id,
+                    "email_from": comm.user_id.email_formatted or comm.company_id.email_formatted,
+                    "subject": self.env._(
+                        "%(company)s: %(ref)s", company=comm.company_id.name, ref=comm.name
+                    ),
+                    "body_html": Markup("<p>%s</p>")
+                    % self.env._("Please find attached our letter %(ref)s.", ref=comm.name),
+                    "recipient_ids": [Command.link((comm.recipient_id or comm.partner_id).id)],
+                    "attachment_ids": [Command.link(comm.letter_attachment_id.id)],
+                    "auto_delete": False,
+                    "state": "outgoing",
+                }
+                for comm in self
+            ],
+        )
 
     @api.model
     def _email_problem(self, comm):

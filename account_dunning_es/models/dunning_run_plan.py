@@ -12,7 +12,7 @@ from odoo.osv import expression
 from odoo.tools import SQL
 
 from . import dunning_court_rules, dunning_rules, dunning_sql
-from .dunning_batch_defaults import batch_defaults
+from .dunning_batch_defaults import create_in_batch
 
 
 class DunningRun(models.Model):
@@ -378,8 +378,7 @@ class DunningRun(models.Model):
         Communication = self.env["dunning.communication"].with_context(
             tracking_disable=True, mail_create_nolog=True
         )
-        with batch_defaults(Communication) as batch:
-            comms = Communication.browse(batch.create(vals_list).ids)
+        comms = create_in_batch(Communication, vals_list)
         comms.flush_recordset()
         self.env["dunning.communication.line"]._bulk_create(
             [
