@@ -7,6 +7,7 @@ from odoo.exceptions import UserError
 from . import dunning_formatting, dunning_law_rules, dunning_sql
 from .dunning_batch_defaults import add_missing_defaults
 from .dunning_stage import CALL_OBJECTIVES, CHANNELS
+from .res_partner_statement import statement_link_of
 
 # What a customer did on its statement page after a reminder.
 STATEMENT_ACTIONS = [
@@ -184,7 +185,7 @@ class DunningCommunication(models.Model):
             customer = comm.partner_id.commercial_partner_id
             if customer not in links:
                 links[customer] = customer._dunning_statement_url()
-            comm.statement_url = f"{links[customer]}?c={comm.id}"
+            comm.statement_url = statement_link_of(links[customer], comm)
 
     def _statement_url(self):
         """The link to the customer's statement page this reminder carries."""

@@ -38,6 +38,12 @@ def statement_plan_problem(count, first_date, amount, today, max_instalments, ma
     return ""
 
 
+def statement_link_of(url, communication=None):
+    """A customer's statement link, counted for the communication that
+    carries it (``?c=``), when there is one."""
+    return f"{url}?c={communication.id}" if communication else url
+
+
 class ResPartner(models.Model):
     _inherit = "res.partner"  # pylint: disable=consider-merging-classes-inherited
 
@@ -91,7 +97,7 @@ class ResPartner(models.Model):
         self.ensure_one()
         base = self.get_base_url()
         url = f"{base}/d/{self._dunning_statement_token()}"
-        return f"{url}?c={communication.id}" if communication else url
+        return statement_link_of(url, communication)
 
     def action_dunning_reset_token(self):
         """Revoke the statement links sent so far: a new token."""
