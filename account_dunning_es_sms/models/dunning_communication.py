@@ -2,6 +2,7 @@
 from collections import defaultdict
 
 from odoo import Command, api, fields, models
+from odoo.addons.account_dunning_es.models.dunning_batch_defaults import create_in_batch
 from odoo.addons.account_dunning_es.models.mail_render_mixin import COMPILED_INLINE
 from odoo.tools import html2plaintext, plaintext2html
 
@@ -228,15 +229,12 @@ class DunningCommunication(models.Model):
         bodies = self._sms_bodies()
         note = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note")
         comms = list(self)
-        messages = (
-            self.env["mail.message"]
-            .sudo()
-            .create(
-                [
-                    comm._chatter_message_vals("sms", note, body=plaintext2html(bodies[comm]))
-                    for comm in comms
-                ]
-            )
+        messages = create_in_batch(
+            self.env["mail.message"].sudo(),
+            [
+                comm._chatter_message_vals("sms", note, body=plaintext2html(bodies[comm]))
+                for comm in comms
+            ],
         )
         sms = (
             self.env["sms.sms"]
