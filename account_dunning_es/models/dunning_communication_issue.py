@@ -12,6 +12,7 @@ from odoo import Command, api, fields, models
 from odoo.addons.mail.models.mail_message import _image_dataurl as IMAGE_DATA_URL
 from odoo.exceptions import UserError
 from odoo.tools import format_amount, split_every
+from odoo.tools.safe_eval import check_values
 
 from . import dunning_formatting, dunning_sanitizer, dunning_sql
 from .dunning_batch_defaults import create_in_batch
@@ -378,15 +379,48 @@ class DunningCommunication(models.Model):
         :param formatters: the rendering's fast_formatters (one per language)
         """
         before, view, after = parts
-        rendered = template_lang._render_template(
-            view,
-            template_lang.render_model,
-            res_ids,
-            engine="qweb_view",
-            add_context=formatters,
-            options={"post_process": True},
+        model = template_lang.render_model
+        rendered = template_lang._render_template_postprocess(
+            model, self._render_view(template_lang, view, model, res_ids, formatters)
         )
         return {res_id: Markup(before) + html + Markup(after) for res_id, html in rendered.items()}
+
+    @api.model
+    def _render_view(self, template_lang, view, model, res_ids, add_context):
+        """{id: html} of a QWeb view rendered on records, compiled once.
+
+        What ``mail.render.mixin._render_template_qweb_view`` returns, which
+        calls ``ir.qweb._render`` for each record: each call prepares the
+        environment and looks the compiled view up in the ORM's cache again
+        (about a tenth of the rendering). Here they are done once, then the
+        compiled view is called for each record with its own copy of the
+        values, as ``_render`` gives it (same HTML, tested).
+        """
+        variables = dict(template_lang._render_eval_context(), **add_context)
+        ir_qweb = (
+            template_lang.env["ir.qweb"]
+            .with_context(minimal_qcontext=True, raise_if_not_found=False, post_process=True)
+            ._prepare_environment(variables)
+        )
+        check_values(variables)
+        results = {}
+        try:
+            functions, def_name = ir_qweb._compile(view)
+            render = functions[def_name]
+            for record in template_lang.env[model].browse(res_ids):
+                results[record.id] = Markup(
+                    "".join(render(ir_qweb, dict(variables, object=record)))
+                )
+        except Exception as e:
+            _logger.info("Failed to render template: %s", view, exc_info=True)
+            raise UserError(
+                self.env._(
+                    "The email body could not be rendered (view %(view_ref)s): check the email "
+                    "template.",
+                    view_ref=view,
+                )
+            ) from e
+        return results
 
     def _issue_letter(self):
         """Issue letters: the PDF is rendered after the run, in batches.

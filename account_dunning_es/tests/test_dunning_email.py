@@ -4,8 +4,9 @@
 import base64
 from unittest.mock import patch
 
+from odoo.exceptions import UserError
 from odoo.tests import tagged
-from odoo.tools import format_amount
+from odoo.tools import format_amount, mute_logger
 
 from ..models import dunning_sanitizer
 from ..models.dunning_formatting import amount_formatter
@@ -195,3 +196,91 @@ class TestDunningEmail(DunningCommon):
                 str(comm.message_id.body),
                 Message._fields["body"].convert_to_column(inline_bodies[comm.id], Message),
             )
+
+    def test_the_body_view_is_compiled_once_and_renders_as_odoo_renders_it(self):
+        """The view is looked up and compiled once for the chunk, not once per
+        email; each email is still the HTML Odoo's own qweb_view rendering gives."""
+        customer_3 = self._create_customer("Cerrajería Ejemplo SL")
+        for partner in (self.customer, self.customer_2, customer_3):
+            self._invoice(partner, 150.0, self._due(-3))
+        self._run(preview=True)
+        comms = self._comms()
+        self.assertEqual(len(comms), 3)
+        view = "account_dunning_es.dunning_email_body"
+        IrQweb = type(self.env["ir.qweb"])
+        real_compile = IrQweb._compile
+        compiled = []
+
+        def counting_compile(qweb, template):
+            compiled.append(template)
+            return real_compile(qweb, template)
+
+        by_lang = self.template._classify_per_lang(comms.ids)
+        self.assertEqual(len(by_lang), 2, "Spanish and English customers")
+        bodies = {}
+        for template_lang, res_ids in by_lang.values():
+            expected = template_lang._render_template(
+                view, "dunning.communication", res_ids, engine="qweb_view"
+            )
+            compiled.clear()
+            with patch.object(IrQweb, "_compile", counting_compile):
+                ours = comms._render_view(template_lang, view, "dunning.communication", res_ids, {})
+            self.assertEqual(compiled, [view])
+            self.assertEqual(sorted(ours), sorted(res_ids))
+            for res_id in res_ids:
+                self.assertEqual(str(ours[res_id]), str(expected[res_id]))
+            bodies.update(ours)
+        for comm in comms:
+            self.assertIn(comm.partner_id.name, bodies[comm.id])
+
+    def test_a_value_set_for_one_email_does_not_reach_the_next(self):
+        """Each record gets its own copy of the values, as ``ir.qweb._render`` gives it."""
+        self.env["ir.ui.view"].create(
+            {
+                "name": "test first seen",
+                "type": "qweb",
+                "key": "account_dunning_es.test_first_seen",
+                "arch": '<t t-name="account_dunning_es.test_first_seen">'
+                '<t t-if="not first_seen"><t t-set="first_seen" t-value="object.name"/></t>'
+                '<span t-out="first_seen"/></t>',
+            }
+        )
+        self._invoice(self.customer, 100.0, self._due(-3))
+        self._invoice(self.customer_2, 200.0, self._due(-3))
+        self._run(preview=True)
+        comms = self._comms()
+        rendered = comms._render_view(
+            self.template,
+            "account_dunning_es.test_first_seen",
+            "dunning.communication",
+            comms.ids,
+            {"first_seen": False},
+        )
+        for comm in comms:
+            self.assertEqual(str(rendered[comm.id]), f"<span>{comm.name}</span>")
+
+    def test_an_email_that_fails_to_render_says_which_view(self):
+        self.env["ir.ui.view"].create(
+            {
+                "name": "test broken",
+                "type": "qweb",
+                "key": "account_dunning_es.test_broken",
+                "arch": '<t t-name="account_dunning_es.test_broken">'
+                '<span t-out="object.no_such_field"/></t>',
+            }
+        )
+        self._invoice(self.customer, 100.0, self._due(-3))
+        self._run(preview=True)
+        comms = self._comms()
+        with (
+            self.assertRaises(UserError) as raised,
+            mute_logger("odoo.addons.account_dunning_es.models.dunning_communication_issue"),
+        ):
+            comms._render_view(
+                self.template,
+                "account_dunning_es.test_broken",
+                "dunning.communication",
+                comms.ids,
+                {},
+            )
+        self.assertIn("account_dunning_es.test_broken", str(raised.exception))
