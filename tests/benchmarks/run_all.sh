@@ -33,6 +33,7 @@ bench() {
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB," \
      "$(psql --version | head -1)" | tee -a "$log"
 bench bench_dunning_run.py --db dunning_bench_small --customers 500 --invoices 5000 --overdue 2000
+bench bench_email_bodies.py --db dunning_bench_small
 if [ -n "${OCA_ADDONS:-}" ]; then
     bench bench_compare_oca.py --extra-addons "$OCA_ADDONS"
 else
