@@ -10,7 +10,7 @@ in chunks of 100 per language as the run does, by
 
 - Odoo's ``mail.render.mixin._render_template(engine="qweb_view")``, which
   calls ``ir.qweb._render`` (environment prepared, compiled view looked up)
-  for each email: how the run rendered them before 2026-12-02 (evening);
+  for each email: how the run rendered them before 85a7fce (night of 2026-12-02);
 - the run's ``_render_view``: prepared and compiled once per chunk, the
   compiled view called for each email;
 
