@@ -103,22 +103,24 @@ class BodySanitizer:
         if not self.pool or not bodies:
             return
         keys = list(bodies)
+        htmls = [str(bodies[key]) for key in keys]
         sanitize = functools.partial(sanitize_all, self.options)
         try:
-            future = self.pool.submit(sanitize, [str(bodies[key]) for key in keys])
+            future = self.pool.submit(sanitize, htmls)
         except Exception:  # a broken pool: sanitised here instead
             _logger.warning("Email bodies sanitised in process: helper unavailable", exc_info=True)
             _forget_pool()
             self.pool = None
             return
-        self.pending.append((keys, future))
+        self.pending.append((keys, htmls, future))
 
     def sanitized(self, key, body, record):
         """The stored value of ``body``: the helper's, else sanitised here.
 
         :param record: a record of the field's model (the ORM's conversion)
         """
-        for keys, future in self.pending:
+        self._take_back_unstarted()
+        for keys, _htmls, future in self.pending:
             try:
                 self.results.update(zip(keys, future.result(), strict=True))
             except Exception:
@@ -128,3 +130,19 @@ class BodySanitizer:
         if key in self.results:
             return self.results.pop(key)
         return self.field.convert_to_column(body, record)
+
+    def _take_back_unstarted(self):
+        """Sanitise here the chunks no helper has started yet.
+
+        The bodies are needed now: rather than wait idle for the helpers to
+        get through their queue, this process takes back what they have not
+        started (last submitted first, the least likely to have started) and
+        sanitises it with the helpers' own function, while they finish theirs.
+        """
+        waiting = []
+        for keys, htmls, future in reversed(self.pending):
+            if future.cancel():
+                self.results.update(zip(keys, sanitize_all(self.options, htmls), strict=True))
+            else:
+                waiting.append((keys, htmls, future))
+        self.pending = waiting[::-1]

@@ -2,6 +2,7 @@
 """The reminders' emails are queued in bulk: the same as Odoo's own path."""
 
 import base64
+from concurrent.futures import Future
 from unittest.mock import patch
 
 from odoo.exceptions import UserError
@@ -166,6 +167,34 @@ class TestDunningEmail(DunningCommon):
             inline.sanitized(2, bodies[2], Message), field.convert_to_column(bodies[2], Message)
         )
 
+    def test_bodies_no_helper_has_started_are_sanitised_here_the_same(self):
+        """The run takes back the chunks still queued for a helper when it
+        needs their bodies: the same stored values, none lost."""
+        Message = self.env["mail.message"].sudo()
+        field = Message._fields["body"]
+
+        class QueuedPool:
+            """A pool whose helpers never start the work (all of it queued)."""
+
+            def submit(self, *args):
+                return Future()
+
+        sanitizer = dunning_sanitizer.BodySanitizer(field, workers=1, expected=3, min_bodies=1)
+        sanitizer.pool = QueuedPool()
+        bodies = {
+            1: '<p onclick="steal()">Pague <script>alert(1)</script></p>',
+            2: "<table><tr><td>1.234,50\xa0€</td></tr></table>",
+        }
+        sanitizer.submit({1: bodies[1]})
+        sanitizer.submit({2: bodies[2]})
+        futures = [future for _keys, _htmls, future in sanitizer.pending]
+        for key, body in bodies.items():
+            self.assertEqual(
+                sanitizer.sanitized(key, body, Message), field.convert_to_column(body, Message)
+            )
+        self.assertTrue(all(future.cancelled() for future in futures), "taken back")
+        self.assertFalse(sanitizer.pending)
+
     def test_a_run_sanitising_on_a_helper_sends_the_same_emails(self):
         self.template.attachment_ids = False
         for index in range(4):
@@ -258,6 +287,49 @@ class TestDunningEmail(DunningCommon):
         )
         for comm in comms:
             self.assertEqual(str(rendered[comm.id]), f"<span>{comm.name}</span>")
+
+    def test_each_email_is_recorded_on_its_own_reminder(self):
+        """The emails of a run are marked issued together: each reminder keeps
+        its own message, the one logged on its customer's chatter."""
+        self._invoice(self.customer, 100.0, self._due(-3))
+        self._invoice(self.customer_2, 200.0, self._due(-3))
+        with self.mock_mail_gateway():
+            self._run()
+        comms = self._comms()
+        self.assertEqual(len(comms), 2)
+        self.assertEqual(set(comms.mapped("state")), {"sent"})
+        self.assertTrue(all(comms.mapped("sent_date")))
+        for comm in comms:
+            self.assertEqual(
+                (comm.message_id.model, comm.message_id.res_id), ("res.partner", comm.partner_id.id)
+            )
+            body = str(comm.message_id.body)
+            self.assertIn(comm.line_ids.move_id.name, body)
+            self.assertIn(f"?c={comm.id}", body, "the statement link counts for this reminder")
+        self.assertEqual(len(comms.message_id), 2)
+        # Read back from the database, not only from the ORM's cache.
+        comms.invalidate_recordset()
+        self.env.cr.execute(
+            "SELECT id, message_id FROM dunning_communication WHERE id IN %s", [tuple(comms.ids)]
+        )
+        self.assertEqual(dict(self.env.cr.fetchall()), {c.id: c.message_id.id for c in comms})
+
+    def test_dates_follow_the_language_format_within_one_transaction(self):
+        """Due dates are formatted once per transaction, yet a language whose
+        date format changes formats them anew."""
+        self._invoice(self.customer, 100.0, self._due(-3))
+        with self.mock_mail_gateway():
+            self._run()
+        due = self._due(-3)
+        self.assertIn(due.strftime("%d/%m/%Y"), str(self._comms(self.customer).message_id.body))
+        self.env["res.lang"]._lang_get("es_ES").date_format = "%Y-%m-%d"
+        self._invoice(self.customer_2, 100.0, self._due(-3))
+        self.customer_2.lang = "es_ES"
+        with self.mock_mail_gateway():
+            self._run(on_date=self.today)
+        body = str(self._comms(self.customer_2).message_id.body)
+        self.assertIn(due.isoformat(), body)
+        self.assertNotIn(due.strftime("%d/%m/%Y"), body)
 
     def test_an_email_that_fails_to_render_says_which_view(self):
         self.env["ir.ui.view"].create(

@@ -5,7 +5,7 @@ from odoo.tests import TransactionCase, tagged
 
 from ..models import dunning_law_rules as law_rules
 from ..models import dunning_rules as rules
-from ..models.dunning_communication_issue import sole_t_call
+from ..models.dunning_communication_issue import sole_t_call, split_common_values
 from ..models.dunning_rules import StageInfo
 
 STAGES = [
@@ -234,6 +234,17 @@ class TestLatePaymentInterest(TransactionCase):
             law_rules.payment_reference(refs + ["INV/2025/00011"], ""),
             ", ".join(refs + ["INV/2025/00011"]),
         )
+
+    def test_split_common_values_keeps_apart_what_differs(self):
+        self.assertEqual(
+            split_common_values([{"a": 1, "b": 2}, {"a": 1, "b": 3}]), ({"a": 1}, {"b": [2, 3]})
+        )
+        # A field one dict lacks is not shared: the others' values, False for it.
+        self.assertEqual(
+            split_common_values([{"a": 1, "b": 2}, {"a": 1}]), ({"a": 1}, {"b": [2, False]})
+        )
+        self.assertEqual(split_common_values([{"a": False}, {"a": False}]), ({"a": False}, {}))
+        self.assertEqual(split_common_values([]), ({}, {}))
 
     def test_sole_t_call_recognises_a_body_that_only_calls_a_view(self):
         self.assertEqual(

@@ -268,10 +268,16 @@ class DunningCommunication(models.Model):
                 for message, one_sms in zip(messages, sms, strict=True)
             ]
         )
-        for comm, message in zip(comms, messages, strict=True):
-            comm._mark_issued(
-                message_id=message.id, sms_number=numbers[comm], sms_scheduled_at=False
-            )
+        self._mark_issued_each(
+            {
+                comm: {
+                    "message_id": message.id,
+                    "sms_number": numbers[comm],
+                    "sms_scheduled_at": False,
+                }
+                for comm, message in zip(comms, messages, strict=True)
+            }
+        )
         self.env.ref("sms.ir_cron_sms_scheduler_action")._trigger()
 
     def _sms_fallback(self):
