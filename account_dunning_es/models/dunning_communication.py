@@ -48,8 +48,11 @@ class DunningCommunication(models.Model):
         "res.partner", help="Contact that receives the communication (invoice address)."
     )
     stage_id = fields.Many2one("dunning.stage", required=True, index=True, ondelete="restrict")
-    policy_id = fields.Many2one(related="stage_id.policy_id", store=True)
-    tone = fields.Selection(related="stage_id.tone", store=True)
+    # Precomputed: stored with the row that create() inserts, not by an
+    # UPDATE of every new communication at the next flush (a run creates
+    # thousands, each UPDATE rewriting a row of eleven indexes).
+    policy_id = fields.Many2one(related="stage_id.policy_id", store=True, precompute=True)
+    tone = fields.Selection(related="stage_id.tone", store=True, precompute=True)
     channel = fields.Selection(CHANNELS, required=True, index=True)
     state = fields.Selection(
         [
@@ -133,6 +136,7 @@ class DunningCommunication(models.Model):
     letter_deadline = fields.Date(
         compute="_compute_letter_deadline",
         store=True,
+        precompute=True,
         help="Date by which the customer must pay after this letter.",
     )
     bureau_notice_date = fields.Date(
