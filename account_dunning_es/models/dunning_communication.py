@@ -50,7 +50,9 @@ class DunningCommunication(models.Model):
     stage_id = fields.Many2one("dunning.stage", required=True, index=True, ondelete="restrict")
     # Precomputed: stored with the row that create() inserts, not by an
     # UPDATE of every new communication at the next flush (a run creates
-    # thousands, each UPDATE rewriting a row of eleven indexes).
+    # thousands, each UPDATE rewriting a row of eleven indexes). A run gives
+    # their values itself (dunning.run._communication_values): precomputing
+    # them would make a new record of each in memory first.
     policy_id = fields.Many2one(related="stage_id.policy_id", store=True, precompute=True)
     tone = fields.Selection(related="stage_id.tone", store=True, precompute=True)
     channel = fields.Selection(CHANNELS, required=True, index=True)
@@ -208,9 +210,8 @@ class DunningCommunication(models.Model):
     @api.depends("date", "stage_id.policy_id.letter_deadline_days", "channel")
     def _compute_letter_deadline(self):
         for comm in self:
-            days = comm.stage_id.policy_id.letter_deadline_days or 10
             comm.letter_deadline = (
-                dunning_law_rules.letter_deadline(comm.date, days) if comm.date else False
+                comm.stage_id._letter_deadline(comm.date) if comm.stage_id else False
             )
 
     @api.depends("line_ids.move_id")

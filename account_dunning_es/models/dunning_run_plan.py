@@ -438,6 +438,10 @@ class DunningRun(models.Model):
                 "run_id": self.id,
                 "invoice_count": len(line_vals),
                 "amount_residual": sum(line["amount_residual_company"] for line in line_vals),
+                # The precomputed fields, given: see dunning.communication.
+                "policy_id": stage.policy_id.id,
+                "tone": stage.tone,
+                "letter_deadline": stage._letter_deadline(today),
             }
             for channel in stage._channels():
                 vals_list.append(dict(common, channel=channel))

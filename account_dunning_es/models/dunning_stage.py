@@ -1,6 +1,8 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import api, fields, models
 
+from . import dunning_law_rules
+
 CHANNELS = [
     ("email", "Email"),
     ("letter", "Letter"),
@@ -92,6 +94,16 @@ class DunningStage(models.Model):
             stage.display_name = (
                 f"{stage.policy_id.name} / {stage.name}" if stage.policy_id else stage.name
             )
+
+    def _letter_deadline(self, letter_date):
+        """Day by which the customer must pay after a letter of this stage
+        dated ``letter_date`` (the policy's days, ten when unset)."""
+        self.ensure_one()
+        if not letter_date:
+            return False
+        return dunning_law_rules.letter_deadline(
+            letter_date, self.policy_id.letter_deadline_days or 10
+        )
 
     def _channels(self):
         """Channels the stage issues, in the order they are issued."""

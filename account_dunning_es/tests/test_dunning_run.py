@@ -11,6 +11,7 @@ from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
 from odoo.tools.sql import index_exists
 
+from ..models import dunning_law_rules as law_rules
 from ..models import dunning_rules as rules
 from ..models.dunning_communication_issue import sole_t_call
 from .common import DunningCommon
@@ -51,6 +52,37 @@ class TestDunningRun(DunningCommon):
             message.reply_to,
             self.customer._notify_get_reply_to(default=message.email_from)[self.customer.id],
         )
+
+    def test_the_run_stores_policy_tone_and_deadline_as_the_orm_computes_them(self):
+        """The run gives the precomputed fields itself: the same values as a
+        communication created without them gets."""
+        self.stage_letter1.policy_id.letter_deadline_days = 14
+        self._invoice(self.customer, 100.0, self._due(-40))
+        self._invoice(self.customer_2, 100.0, self._due(-3))
+        self.env["account.move"].search([("partner_id", "=", self.customer.id)])._dunning_write(
+            {"dunning_stage_id": self.stage_call.id}
+        )
+        with self.mock_mail_gateway():
+            self._run()
+        comms = self._comms()
+        self.assertIn("letter", comms.mapped("channel"))
+        for comm in comms:
+            computed = self.env["dunning.communication"].create(
+                {
+                    "company_id": comm.company_id.id,
+                    "partner_id": comm.partner_id.id,
+                    "stage_id": comm.stage_id.id,
+                    "channel": comm.channel,
+                    "date": comm.date,
+                }
+            )
+            self.assertEqual(
+                (comm.policy_id, comm.tone, comm.letter_deadline),
+                (computed.policy_id, computed.tone, computed.letter_deadline),
+                comm.channel,
+            )
+        letter = comms.filtered(lambda c: c.channel == "letter")
+        self.assertEqual(letter.letter_deadline, law_rules.letter_deadline(self.today, 14))
 
     def test_one_email_per_customer_and_stage_lists_all_its_invoices(self):
         invoices = (
