@@ -9,9 +9,11 @@ foreign currency, credit notes: see ledger.py), then runs the dunning of one
 day in each company as the daily job does (commit per batch) and prints the
 figures. With ``--days N``, the following days too: the first run reminds
 most overdue invoices, the next ones only those whose next stage has come
-(the steady state). Run it again with --fresh to rebuild everything.
+(the steady state). Run it again with --fresh to rebuild everything; with
+--waits, it also prints where the run's process waited.
 """
 
+import contextlib
 import os
 import sys
 from datetime import date, timedelta
@@ -26,6 +28,11 @@ def main():
     common.add_ledger_arguments(parser)
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--days", type=int, default=1, help="consecutive daily runs")
+    parser.add_argument(
+        "--waits",
+        action="store_true",
+        help="also print where the run waited (SQL statements, helpers)",
+    )
     args = parser.parse_args()
     common.ensure_database(args)
     common.machine_speed()
@@ -43,7 +50,10 @@ def main():
         for day in range(args.days):
             on_date = today + timedelta(days=day)
             runs = common.create_runs(env, on_date)
-            with common.measure(f"dunning run of {on_date}", args.trace_memory) as figures:
+            with (
+                common.waits() if args.waits else contextlib.nullcontext(),
+                common.measure(f"dunning run of {on_date}", args.trace_memory) as figures,
+            ):
                 common.execute_runs(runs)
             cr.execute(
                 "SELECT count(*), count(DISTINCT move_id) FROM dunning_communication_line "
