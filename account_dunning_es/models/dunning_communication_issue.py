@@ -83,7 +83,7 @@ def fast_formatters(render_context, env):
     format_date = render_context["format_date"]
     lang = get_lang(env)
     dates = env.cr.cache.setdefault(DATES_MEMO, {}).setdefault(
-        (lang.code, lang.date_format, env.context.get("tz")), {}
+        (lang.code, lang.date_format, env.context.get("tz") or env.user.tz), {}
     )
 
     def remembered_format_date(*args, **kwargs):
