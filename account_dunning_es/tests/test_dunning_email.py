@@ -51,6 +51,17 @@ class TestDunningEmail(DunningCommon):
         self.assertEqual(comm.state, "sent")
         return odoo_message, comm.message_id, mail
 
+    def _two_customers_emailed(self):
+        """A run emailing two customers, one overdue invoice each: their
+        two communications."""
+        self._invoice(self.customer, 100.0, self._due(-3))
+        self._invoice(self.customer_2, 200.0, self._due(-3))
+        with self.mock_mail_gateway():
+            self._run()
+        comms = self._comms()
+        self.assertEqual(len(comms), 2)
+        return comms
+
     def test_bulk_email_is_the_one_odoo_posts(self):
         odoo_message, message, mail = self._odoo_and_bulk()
         self.assertTrue(odoo_message and message and mail)
@@ -99,12 +110,7 @@ class TestDunningEmail(DunningCommon):
             "account_dunning_es.action_report_dunning_letter"
         )
         self.template.attachment_ids = False
-        self._invoice(self.customer, 100.0, self._due(-3))
-        self._invoice(self.customer_2, 200.0, self._due(-3))
-        with self.mock_mail_gateway():
-            self._run()
-        comms = self._comms()
-        self.assertEqual(len(comms), 2)
+        comms = self._two_customers_emailed()
         for comm in comms:
             # The letter of that communication (tests render reports as HTML).
             (letter,) = comm.message_id.attachment_ids
@@ -291,12 +297,7 @@ class TestDunningEmail(DunningCommon):
     def test_each_email_is_recorded_on_its_own_reminder(self):
         """The emails of a run are marked issued together: each reminder keeps
         its own message, the one logged on its customer's chatter."""
-        self._invoice(self.customer, 100.0, self._due(-3))
-        self._invoice(self.customer_2, 200.0, self._due(-3))
-        with self.mock_mail_gateway():
-            self._run()
-        comms = self._comms()
-        self.assertEqual(len(comms), 2)
+        comms = self._two_customers_emailed()
         self.assertEqual(set(comms.mapped("state")), {"sent"})
         self.assertTrue(all(comms.mapped("sent_date")))
         for comm in comms:
