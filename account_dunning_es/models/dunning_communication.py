@@ -6,7 +6,7 @@ from odoo.exceptions import UserError
 
 from . import dunning_formatting, dunning_law_rules, dunning_sql
 from .dunning_batch_defaults import add_missing_defaults
-from .dunning_stage import CALL_OBJECTIVES, CHANNELS
+from .dunning_stage import CALL_OBJECTIVES, CHANNELS, TONES
 from .res_partner_statement import statement_link_of
 
 # What a customer did on its statement page after a reminder.
@@ -52,9 +52,20 @@ class DunningCommunication(models.Model):
     # UPDATE of every new communication at the next flush (a run creates
     # thousands, each UPDATE rewriting a row of eleven indexes). A run gives
     # their values itself (dunning.run._communication_values): precomputing
-    # them would make a new record of each in memory first.
-    policy_id = fields.Many2one(related="stage_id.policy_id", store=True, precompute=True)
-    tone = fields.Selection(related="stage_id.tone", store=True, precompute=True)
+    # them would make a new record of each in memory first. Not readonly for
+    # the ORM (the views show them read only): Odoo drops the given values of
+    # readonly precomputed fields and computes them anyway. Computed rather
+    # than related: a writable related field would write through to the stage.
+    policy_id = fields.Many2one(
+        "dunning.policy",
+        compute="_compute_policy_tone",
+        store=True,
+        precompute=True,
+        readonly=False,
+    )
+    tone = fields.Selection(
+        TONES, compute="_compute_policy_tone", store=True, precompute=True, readonly=False
+    )
     channel = fields.Selection(CHANNELS, required=True, index=True)
     state = fields.Selection(
         [
@@ -139,6 +150,7 @@ class DunningCommunication(models.Model):
         compute="_compute_letter_deadline",
         store=True,
         precompute=True,
+        readonly=False,
         help="Date by which the customer must pay after this letter.",
     )
     bureau_notice_date = fields.Date(
@@ -206,6 +218,12 @@ class DunningCommunication(models.Model):
                     comm.sending_method, comm.delivery_outcome, comm.receipt_date
                 )
             )
+
+    @api.depends("stage_id.policy_id", "stage_id.tone")
+    def _compute_policy_tone(self):
+        for comm in self:
+            comm.policy_id = comm.stage_id.policy_id
+            comm.tone = comm.stage_id.tone
 
     @api.depends("date", "stage_id.policy_id.letter_deadline_days", "channel")
     def _compute_letter_deadline(self):

@@ -24,6 +24,8 @@ CALL_OBJECTIVES = [
 ]
 
 
+TONES = [("friendly", "Friendly"), ("firm", "Firm"), ("final", "Final")]
+
 class DunningStage(models.Model):
     _name = "dunning.stage"
     _description = "Dunning Stage"
@@ -40,7 +42,7 @@ class DunningStage(models.Model):
         "Negative: a friendly pre-reminder before the due date.",
     )
     tone = fields.Selection(
-        [("friendly", "Friendly"), ("firm", "Firm"), ("final", "Final")],
+        TONES,
         default="friendly",
         required=True,
     )

@@ -84,6 +84,39 @@ class TestDunningRun(DunningCommon):
         letter = comms.filtered(lambda c: c.channel == "letter")
         self.assertEqual(letter.letter_deadline, law_rules.letter_deadline(self.today, 14))
 
+    def test_given_policy_tone_and_deadline_are_stored_as_given(self):
+        """What the run gives create() is what is stored: Odoo drops the
+        given value of a readonly precomputed field and computes it again,
+        record by record. Values unlike the computed ones tell which won."""
+        values = {
+            "company_id": self.env.company.id,
+            "partner_id": self.customer.id,
+            "stage_id": self.stage_letter1.id,
+            "channel": "letter",
+            "date": self.today,
+        }
+        Communication = self.env["dunning.communication"]
+        computed = Communication.create(dict(values))
+        other_policy = self.stage_letter1.policy_id.copy()
+        given = Communication.create(
+            dict(
+                values,
+                policy_id=other_policy.id,
+                tone="friendly",
+                letter_deadline=fields.Date.add(self.today, days=99),
+            )
+        )
+        self.assertNotEqual(computed.tone, "friendly")
+        self.assertNotEqual(computed.policy_id, other_policy)
+        given.invalidate_recordset()
+        self.assertEqual(
+            (given.policy_id, given.tone, given.letter_deadline),
+            (other_policy, "friendly", fields.Date.add(self.today, days=99)),
+        )
+        # The stage's policy and tone still follow the stage.
+        self.stage_letter1.tone = "final"
+        self.assertEqual(computed.tone, "final")
+
     def test_one_email_per_customer_and_stage_lists_all_its_invoices(self):
         invoices = (
             self._invoice(self.customer, 100.0, self._due(-3))
