@@ -26,6 +26,7 @@ CALL_OBJECTIVES = [
 
 TONES = [("friendly", "Friendly"), ("firm", "Firm"), ("final", "Final")]
 
+
 class DunningStage(models.Model):
     _name = "dunning.stage"
     _description = "Dunning Stage"
