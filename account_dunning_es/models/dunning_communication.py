@@ -202,7 +202,7 @@ class DunningCommunication(models.Model):
                 continue
             customer = comm.partner_id.commercial_partner_id
             if customer not in links:
-                links[customer] = customer._dunning_statement_url()
+                links[customer] = customer._dunning_statement_link()
             comm.statement_url = statement_link_of(links[customer], comm)
 
     def _statement_url(self):

@@ -337,6 +337,9 @@ class TestStatementRules(DunningCommon):
         self.assertLessEqual(ImageChops.difference(drawn, expected).getextrema()[1], 16)
         self.assertNotIn("/report/barcode", html)
         self.assertIn(f"?c={letter.id}", letter.statement_url)
+        # The batch's link (computed for a run's reminders) is the one link
+        # of the customer.
+        self.assertEqual(letter.statement_url, letter._statement_url())
 
 
 @tagged("post_install", "-at_install")
