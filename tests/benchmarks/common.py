@@ -169,7 +169,7 @@ def measure(label, trace_memory=False):
 
 
 @contextmanager
-def waits(top=12):
+def waits(top=int(os.environ.get("BENCH_WAITS_TOP", 12))):
     """Print where the block's process waited: each kind of SQL statement,
     the commits and the sanitising helpers' results, slowest first.
 
