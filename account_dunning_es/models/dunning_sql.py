@@ -188,6 +188,18 @@ def set_column(table, column, value_by_id, cast):
     )
 
 
+# What claim_moves writes on each invoice: no index of account_move may cover
+# these columns, so that the rows are updated in place (HOT; see
+# account.move.dunning_stage_id and the test that checks it).
+CLAIMED_MOVE_COLUMNS = (
+    "dunning_stage_id",
+    "dunning_last_date",
+    "dunning_count",
+    "write_date",
+    "write_uid",
+)
+
+
 def claim_moves(stage_by_move, day, uid):
     """Invoices reach a stage on ``day``: {invoice id: stage id}, counter + 1."""
     rows = SQL(", ").join(

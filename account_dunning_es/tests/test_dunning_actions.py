@@ -1,11 +1,14 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import re
+
 from freezegun import freeze_time
 
 from odoo.exceptions import UserError
 from odoo.modules.migration import load_script
-from odoo.modules.module import get_resource_path
 from odoo.tests import tagged
+from odoo.tools.misc import file_path
 
+from ..models import dunning_sql
 from .common import DunningCommon
 
 
@@ -73,7 +76,7 @@ class TestDunningActions(DunningCommon):
             [cancelled.id],
         )
         migration = load_script(
-            get_resource_path("account_dunning_es", "migrations", "18.0.1.1.0", "pre-migration.py"),
+            file_path("account_dunning_es/migrations/18.0.1.1.0/pre-migration.py"),
             "account_dunning_es",
         )
         migration.migrate(cr, "18.0.1.0.0")
@@ -85,6 +88,52 @@ class TestDunningActions(DunningCommon):
             "SELECT 1 FROM pg_indexes WHERE indexname = 'dunning_communication_line_once_idx'"
         )
         self.assertTrue(cr.fetchone())
+
+    def _move_indexes_on(self, columns):
+        """{index name: definition} of account_move's indexes naming one of
+        ``columns`` (as a column, in an expression or in a condition)."""
+        self.env.cr.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'account_move'"
+        )
+        return {
+            name: definition
+            for name, definition in self.env.cr.fetchall()
+            if any(re.search(rf"(?<!\w){column}(?!\w)", definition) for column in columns)
+        }
+
+    def test_claiming_invoices_touches_no_indexed_column(self):
+        """A run updates these columns on every invoice it claims; were one of
+        them indexed, PostgreSQL could not update the rows in place (HOT) and
+        would add an entry to every index of account_move for each invoice."""
+        invoice = self._invoice(self.customer, 100.0, self._due(-3))
+        stage_by_move = {invoice.id: self.stage_reminder.id}
+        claim = dunning_sql.claim_moves(stage_by_move, self.today, self.env.uid).code
+        for column in dunning_sql.CLAIMED_MOVE_COLUMNS:
+            self.assertIn(f"{column} = ", claim)
+        self.assertEqual(self._move_indexes_on(dunning_sql.CLAIMED_MOVE_COLUMNS), {})
+        self.env["account.move"]._dunning_claim(stage_by_move, self.today)
+        self.assertEqual(
+            (invoice.dunning_stage_id, invoice.dunning_last_date, invoice.dunning_count),
+            (self.stage_reminder, self.today, 1),
+        )
+
+    def test_update_drops_the_index_on_the_invoices_stage(self):
+        """18.0.1.8.0: the index of earlier versions on the invoices' stage
+        is dropped (Odoo keeps an index a field no longer asks for)."""
+        cr = self.env.cr
+        cr.execute(
+            "CREATE INDEX account_move__dunning_stage_id_index ON account_move "
+            "(dunning_stage_id) WHERE dunning_stage_id IS NOT NULL"
+        )
+        self.assertTrue(self._move_indexes_on(["dunning_stage_id"]))
+        migration = load_script(
+            file_path("account_dunning_es/migrations/18.0.1.8.0/post-migration.py"),
+            "account_dunning_es",
+        )
+        migration.migrate(cr, "18.0.1.7.0")
+        self.assertEqual(self._move_indexes_on(["dunning_stage_id"]), {})
+        # Run again (an update interrupted and resumed): nothing to drop.
+        migration.migrate(cr, "18.0.1.7.0")
 
     def test_send_now_issues_the_next_stage_at_once(self):
         invoice = self._invoice(self.customer, 100.0, self._due(-2))
