@@ -111,8 +111,17 @@ class DunningCommunication(models.Model):
         "this communication's reference when it claims more than ten invoices.",
     )
     sent_date = fields.Datetime(readonly=True, copy=False)
-    message_id = fields.Many2one("mail.message", readonly=True, ondelete="set null", copy=False)
-    activity_id = fields.Many2one("mail.activity", readonly=True, ondelete="set null", copy=False)
+    # The links to records of large tables that are deleted are indexed:
+    # each message, activity (marked done) or attachment deleted makes
+    # PostgreSQL look for the communications pointing to it (ondelete), which
+    # without an index reads the whole table (hours to delete 183,000
+    # messages beside as many communications).
+    message_id = fields.Many2one(
+        "mail.message", readonly=True, ondelete="set null", copy=False, index="btree_not_null"
+    )
+    activity_id = fields.Many2one(
+        "mail.activity", readonly=True, ondelete="set null", copy=False, index="btree_not_null"
+    )
     sending_method = fields.Selection(
         dunning_law_rules.SENDING_METHODS,
         help="How a letter was delivered. Certified post with acknowledgement proves "
@@ -144,6 +153,7 @@ class DunningCommunication(models.Model):
         readonly=True,
         copy=False,
         ondelete="set null",
+        index="btree_not_null",
         help="The PDF of the letter as issued.",
     )
     letter_deadline = fields.Date(

@@ -117,6 +117,40 @@ class TestDunningActions(DunningCommon):
             (self.stage_reminder, self.today, 1),
         )
 
+    def test_communications_of_a_deleted_message_are_found_by_index(self):
+        """Deleting a message, an activity or an attachment makes PostgreSQL
+        look for the communications pointing to it: each link is indexed,
+        not a scan of every communication for each record deleted."""
+        self.env.cr.execute(
+            """
+            SELECT a.attname, c.confrelid::regclass::text,
+                   EXISTS (SELECT 1 FROM pg_index i
+                            WHERE i.indrelid = c.conrelid AND i.indkey[0] = a.attnum)
+              FROM pg_constraint c
+              JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+             WHERE c.contype = 'f' AND c.conrelid = 'dunning_communication'::regclass
+               AND c.confrelid::regclass::text IN ('mail_message', 'mail_activity', 'ir_attachment')
+            """
+        )
+        links = {column: (table, indexed) for column, table, indexed in self.env.cr.fetchall()}
+        self.assertEqual(
+            links,
+            {
+                "message_id": ("mail_message", True),
+                "activity_id": ("mail_activity", True),
+                "letter_attachment_id": ("ir_attachment", True),
+            },
+        )
+        self._invoice(self.customer, 100.0, self._due(-3))
+        with self.mock_mail_gateway():
+            self._run()
+        comm = self._comms(self.customer)
+        self.assertTrue(comm.message_id)
+        comm.message_id.unlink()
+        comm.invalidate_recordset(["message_id"])
+        self.assertFalse(comm.message_id)
+        self.assertEqual(comm.state, "sent", "the communication stays, without its message")
+
     def test_update_drops_the_index_on_the_invoices_stage(self):
         """18.0.1.8.0: the index of earlier versions on the invoices' stage
         is dropped (Odoo keeps an index a field no longer asks for)."""
