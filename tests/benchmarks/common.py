@@ -169,15 +169,17 @@ def measure(label, trace_memory=False):
 
 
 @contextmanager
-def waits(top=int(os.environ.get("BENCH_WAITS_TOP", 12))):
+def waits(top=None):
     """Print where the block's process waited: each kind of SQL statement,
     the commits and the sanitising helpers' results, slowest first.
 
     The run's process spends about as long waiting as computing (the CPU
     time ``measure`` prints): this says on what. Statements are grouped by
     their first 70 characters; the timing wraps the cursor's ``execute``, so
-    it includes the little Python around the call.
+    it includes the little Python around the call. ``top`` kinds are
+    printed: 12, or the environment's BENCH_WAITS_TOP.
     """
+    top = top or int(os.environ.get("BENCH_WAITS_TOP", "12"))
     import re  # noqa: PLC0415
     from collections import defaultdict  # noqa: PLC0415
     from concurrent.futures import Future  # noqa: PLC0415
