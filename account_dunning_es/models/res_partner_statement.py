@@ -38,6 +38,11 @@ def statement_plan_problem(count, first_date, amount, today, max_instalments, ma
     return ""
 
 
+def statement_page_url(base_url, token):
+    """The address of the statement page a customer's token opens."""
+    return f"{base_url}/d/{token}"
+
+
 def statement_link_of(url, communication=None):
     """A customer's statement link, counted for the communication that
     carries it (``?c=``), when there is one."""
@@ -96,14 +101,14 @@ class ResPartner(models.Model):
         carries it, so that what the customer does there is counted for it."""
         self.ensure_one()
         base = self.get_base_url()
-        url = f"{base}/d/{self._dunning_statement_token()}"
+        url = statement_page_url(base, self._dunning_statement_token())
         return statement_link_of(url, communication)
 
     def _dunning_statement_link(self):
         """:meth:`_dunning_statement_url` of a customer (commercial entity)
         whose token is made: a run's thousands of links, no look-up each."""
         self.ensure_one()
-        return f"{self.get_base_url()}/d/{self.sudo().dunning_access_token}"
+        return statement_page_url(self.get_base_url(), self.sudo().dunning_access_token)
 
     def action_dunning_reset_token(self):
         """Revoke the statement links sent so far: a new token."""
