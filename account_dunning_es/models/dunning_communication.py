@@ -4,7 +4,7 @@ from collections import defaultdict
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from . import dunning_formatting, dunning_law_rules, dunning_sql
+from . import dunning_court_rules, dunning_formatting, dunning_law_rules, dunning_sql
 from .dunning_batch_defaults import add_missing_defaults
 from .dunning_stage import CALL_OBJECTIVES, CHANNELS, TONES
 from .res_partner_statement import statement_link_of
@@ -229,6 +229,17 @@ class DunningCommunication(models.Model):
                     comm.sending_method, comm.delivery_outcome, comm.receipt_date
                 )
             )
+
+    def _court_evidence(self):
+        """What this letter's recorded sending proves before a court
+        (dunning_court_rules.letter_evidence)."""
+        self.ensure_one()
+        return dunning_court_rules.letter_evidence(
+            self.sending_method,
+            self.delivery_outcome,
+            self.receipt_date,
+            bool(self.delivery_proof),
+        )
 
     @api.depends("stage_id.policy_id", "stage_id.tone")
     def _compute_policy_tone(self):

@@ -150,3 +150,25 @@ def competent_court(city, province):
     if province and province != city:
         place = f"{place} ({province})" if place else province
     return place
+
+
+# What a demand letter proves before a court, from what is recorded of its
+# sending. A petition may state only what these prove (LEC art. 812: the
+# documents are the evidence of the debt and of the demands).
+# - "not_sent": no sending recorded (still among the letters to post): it
+#   demanded nothing of the debtor and is left out of the pack;
+# - "no_proof": sent, but its way of sending or its outcome proves no
+#   receipt (ordinary post, plain email, returned, refused...);
+# - "no_certificate": receipt proven by the way of sending, but the
+#   operator's certificate is not attached;
+# - "proven": receipt proven and its certificate attached.
+LETTER_EVIDENCE = ("not_sent", "no_proof", "no_certificate", "proven")
+
+
+def letter_evidence(method, outcome, receipt_date, has_certificate):
+    """What a letter's recorded sending proves (one of LETTER_EVIDENCE)."""
+    if not method:
+        return "not_sent"
+    if not proven_receipt(method, outcome, receipt_date):
+        return "no_proof"
+    return "proven" if has_certificate else "no_certificate"

@@ -4,6 +4,7 @@
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.osv import expression
+from odoo.tools import format_date
 
 from . import dunning_court_rules as court
 from . import dunning_law_rules
@@ -110,6 +111,49 @@ class DunningNegotiation(models.Model):
         compute="_compute_status",
         search="_search_status",
     )
+
+    evidence_missing = fields.Text(
+        compute="_compute_evidence_missing",
+        help="What the court documents cannot prove yet: certificates not attached, "
+        "letters never sent or sent without proof of receipt.",
+    )
+
+    @api.depends(
+        "communication_id.delivery_proof",
+        "move_ids.amount_residual",
+        "window_end",
+    )
+    def _compute_evidence_missing(self):
+        for negotiation in self:
+            gaps = negotiation._court_gaps() if negotiation.window_end else []
+            negotiation.evidence_missing = "\n".join(gaps) or False
+
+    def _check_ready_for_court(self):
+        """A document for a judge states only what has happened: refused before
+        the answer period has ended without agreement."""
+        today = fields.Date.context_today(self)
+        for negotiation in self:
+            status = negotiation._status_on(today)
+            if status == "ready":
+                continue
+            if status == "to_send":
+                message = self.env._(
+                    "%(ref)s is not ready for court: its receipt by the customer is not "
+                    "recorded, so its answer period has not started.",
+                    ref=negotiation.name,
+                )
+            elif status == "agreed":
+                message = self.env._(
+                    "%(ref)s ended in an agreement: there is nothing to take to court.",
+                    ref=negotiation.name,
+                )
+            else:
+                message = self.env._(
+                    "%(ref)s is not ready for court: its answer period ends on %(end)s.",
+                    ref=negotiation.name,
+                    end=format_date(self.env, negotiation.window_end),
+                )
+            raise UserError(message)
 
     @api.depends("amount", "company_id")
     def _compute_lawyer_required(self):

@@ -54,6 +54,47 @@ LARGE_BODY = 4 * 1024 * 1024
 TABLE_ROWS = 500
 
 
+# Documents of other add-ons printed for a court (the invoices of a monitorio
+# pack): Odoo's layouts print the company's name and address in the header
+# and its tax id in the footer, which an unpatched wkhtmltopdf does not print.
+# For these reports the header (and our seller line) go to the start of each
+# document's body and the footer to its end: a court reads who issued it.
+HEADER_IN_BODY = {"account_dunning_es.report_dunning_court_invoice"}
+BEFORE_BODY = {"header", "o_dunning_court_seller"}
+
+
+def _moved(node, into, position=None):
+    node.getparent().remove(node)
+    # Odoo takes every div.header and div.footer out of the body: no more one.
+    kept = [c for c in (node.get("class") or "").split() if c not in ("header", "footer")]
+    node.set("class", " ".join(kept + ["o_dunning_in_body"]))
+    if position is None:
+        into.append(node)
+    else:
+        into.insert(position, node)
+
+
+def header_into_body(html):
+    """The HTML of a report with each document's header (Odoo's layouts put a
+    ``div.header`` before each ``div.article``, a ``div.footer`` after it)
+    moved to the start of that document's article, and its footer to the
+    end."""
+    root = lxml.html.document_fromstring(html)
+    pending, article = [], None
+    for node in list(root.iter("div")):
+        classes = set((node.get("class") or "").split())
+        if classes & BEFORE_BODY:
+            pending.append(node)
+        elif "article" in classes:
+            for position, before in enumerate(pending):
+                _moved(before, node, position)
+            pending, article = [], node
+        elif "footer" in classes and article is not None:
+            _moved(node, article)
+            article = None
+    return b"<!DOCTYPE html>\n" + lxml.html.tostring(root, encoding="utf-8")
+
+
 def is_dunning_report(report_name):
     """This add-on's reports (letters, court documents, management report)."""
     return (report_name or "").startswith("account_dunning_es.")
@@ -203,6 +244,11 @@ class IrActionsReport(models.Model):
         )
         html = bodies[0] if len(bodies) == 1 else join_documents(bodies)
         return run_wkhtmltopdf(command_args, html, header, footer)
+
+    def _prepare_html(self, html, report_model=False):
+        if self.report_name in HEADER_IN_BODY:
+            html = header_into_body(html)
+        return super()._prepare_html(html, report_model=report_model)
 
     def _dunning_workers(self):
         value = self.env["ir.config_parameter"].sudo().get_param(WORKERS_PARAM)

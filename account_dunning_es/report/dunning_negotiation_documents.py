@@ -8,7 +8,6 @@ import binascii
 from markupsafe import Markup
 
 from odoo import fields, models
-from odoo.exceptions import UserError
 from odoo.tools import format_date, pdf
 
 from ..models import dunning_court_rules as court
@@ -76,15 +75,20 @@ class DunningNegotiation(models.Model):
         }
         if petition_date:
             debtor = values["parties"]["debtor"]
+            documents = self.with_context(
+                lang=self.company_id.partner_id.lang or self.env.lang
+            )._pack_documents()
             values["petition"] = {
                 "court": court.competent_court(debtor["city"], debtor["province"]),
                 "regime": comm._regime(),
                 "date": petition_date,
                 "claim": self._claim_on(petition_date, current=True),
                 # Listed in the petition's language (the company's).
-                "documents": self.with_context(
-                    lang=self.company_id.partner_id.lang or self.env.lang
-                )._pack_documents(),
+                "documents": documents,
+                "demands": self._letter_demands(documents),
+                "masc_certificate": any(
+                    d["kind"] == "certificate" and d["record"] == comm for d in documents
+                ),
                 "place": self.company_id.city or "",
             }
         return values
@@ -111,6 +115,8 @@ class DunningNegotiation(models.Model):
             for move in moves
         ]
         for letter in self._pack_letters(moves):
+            if letter._court_evidence() == "not_sent":
+                continue  # never sent: it demanded nothing of the debtor
             label = self.env._(
                 "Demand letter %(ref)s of %(date)s",
                 ref=letter.name,
@@ -148,6 +154,67 @@ class DunningNegotiation(models.Model):
             ],
             order="date, id",
         )
+
+    def _letter_demands(self, documents):
+        """What the petition may say of each demand letter sent, from what is
+        recorded of its sending: [{letter, evidence, number, certificate}],
+        the numbers those of the pack's documents."""
+        numbers = {}
+        for document in documents:
+            numbers.setdefault((document["kind"], document["record"].id), document["number"])
+        return [
+            {
+                "letter": document["record"],
+                "evidence": document["record"]._court_evidence(),
+                "number": document["number"],
+                "certificate": numbers.get(("certificate", document["record"].id)),
+            }
+            for document in documents
+            if document["kind"] == "letter"
+        ]
+
+    def _court_gaps(self):
+        """What the court documents cannot prove yet, one sentence each, for the
+        collector to read before printing them."""
+        self.ensure_one()
+        gaps = []
+        comm = self.communication_id
+        if not comm.delivery_proof:
+            gaps.append(
+                self.env._(
+                    "The operator's delivery certificate of the attempt %(ref)s is not "
+                    "attached: attach it on the attempt before going to court.",
+                    ref=self.name,
+                )
+            )
+        moves = self.move_ids.filtered(lambda m: m.amount_residual > 0)
+        for letter in self._pack_letters(moves):
+            evidence = letter._court_evidence()
+            if evidence == "not_sent":
+                gaps.append(
+                    self.env._(
+                        "Demand letter %(ref)s has no sending recorded (Letters to Post): "
+                        "it is left out of the petition and the pack.",
+                        ref=letter.name,
+                    )
+                )
+            elif evidence == "no_proof":
+                gaps.append(
+                    self.env._(
+                        "Demand letter %(ref)s was sent without proof of receipt: the "
+                        "petition lists it as sent without proof.",
+                        ref=letter.name,
+                    )
+                )
+            elif evidence == "no_certificate":
+                gaps.append(
+                    self.env._(
+                        "Demand letter %(ref)s has its receipt recorded but no certificate "
+                        "attached: the petition says the certificate is not attached.",
+                        ref=letter.name,
+                    )
+                )
+        return gaps
 
     def _pack_certificate(self, comm):
         """[(kind, record, label)] of a communication's delivery certificate, if any."""
@@ -194,14 +261,7 @@ class DunningNegotiation(models.Model):
         """The monitorio pack: the petition, then every document it lists,
         numbered, in one PDF kept on the attempt."""
         self.ensure_one()
-        if self.status != "ready":
-            raise UserError(
-                self.env._(
-                    "%(ref)s is not ready for court: the answer period must have ended "
-                    "without agreement.",
-                    ref=self.name,
-                )
-            )
+        self._check_ready_for_court()
         parts = [self._render_pdf("account_dunning_es.action_report_dunning_monitorio", self)]
         for document in self._pack_documents():
             parts.append(self._document_pdf(document))
@@ -232,7 +292,9 @@ class DunningNegotiation(models.Model):
         record = document["record"]
         kind = document["kind"]
         if kind == "invoice":
-            return self._render_pdf("account.account_invoices", record)
+            return self._render_pdf(
+                "account_dunning_es.action_report_dunning_court_invoice", record
+            )
         if kind == "letter":
             if record.letter_attachment_id:
                 return record.letter_attachment_id.raw

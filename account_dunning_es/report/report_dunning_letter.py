@@ -147,6 +147,12 @@ class ReportDunningMascProof(models.AbstractModel):
     _inherit = "report.account_dunning_es.report_dunning_negotiation"
     _description = "Proof of the Negotiation Attempt"
 
+    @api.model
+    def _get_report_values(self, docids, data=None):
+        # It states that the period ended without agreement: only once it has.
+        self.env["dunning.negotiation"].browse(docids)._check_ready_for_court()
+        return super()._get_report_values(docids, data=data)
+
 
 class ReportDunningMonitorio(models.AbstractModel):
     _name = "report.account_dunning_es.report_dunning_monitorio"
@@ -155,6 +161,7 @@ class ReportDunningMonitorio(models.AbstractModel):
     @api.model
     def _get_report_values(self, docids, data=None):
         negotiations = self.env["dunning.negotiation"].browse(docids)
+        negotiations._check_ready_for_court()
         today = fields.Date.context_today(self)
         return {
             "doc_ids": docids,
@@ -162,3 +169,12 @@ class ReportDunningMonitorio(models.AbstractModel):
             "docs": negotiations,
             "negotiations": {n.id: n._court_values(petition_date=today) for n in negotiations},
         }
+
+
+class ReportDunningCourtInvoice(models.AbstractModel):
+    """The invoice of a monitorio pack: Odoo's own invoice document, with its
+    values (QR codes, payments)."""
+
+    _name = "report.account_dunning_es.report_dunning_court_invoice"
+    _inherit = "report.account.report_invoice_with_payments"
+    _description = "Invoice for the Court"

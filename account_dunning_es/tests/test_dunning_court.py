@@ -6,6 +6,7 @@ import base64
 import io
 from datetime import date, timedelta
 
+import lxml.html
 from freezegun import freeze_time
 from reportlab.pdfgen import canvas
 
@@ -15,7 +16,11 @@ from odoo.tools import format_date
 from odoo.tools.pdf import PdfFileReader
 
 from ..models import dunning_court_rules as court
-from .common import DunningCommon
+from ..models.ir_actions_report import header_into_body
+from .common import DunningCommon, pdf_text
+
+PROOF = "account_dunning_es.action_report_dunning_masc_proof"
+PETITION = "account_dunning_es.action_report_dunning_monitorio"
 
 D = date(2026, 3, 2)
 
@@ -61,6 +66,44 @@ class TestCourtRules(TransactionCase):
         self.assertEqual(court.competent_court("Getafe", "Madrid"), "Getafe (Madrid)")
         self.assertEqual(court.competent_court("Madrid", "Madrid"), "Madrid")
         self.assertEqual(court.competent_court("Bilbao", "Bizkaia (Vizcaya)"), "Bilbao (Bizkaia)")
+
+
+@tagged("post_install", "-at_install")
+class TestCourtEvidence(TransactionCase):
+    def test_what_a_letter_proves_comes_from_its_recorded_sending(self):
+        self.assertEqual(court.letter_evidence(False, False, False, False), "not_sent")
+        self.assertEqual(court.letter_evidence("post", "delivered", D, True), "no_proof")
+        self.assertEqual(court.letter_evidence("burofax", "returned", D, True), "no_proof")
+        self.assertEqual(court.letter_evidence("burofax", "delivered", False, True), "no_proof")
+        self.assertEqual(
+            court.letter_evidence("certified", "delivered", D, False), "no_certificate"
+        )
+        self.assertEqual(court.letter_evidence("burofax", "delivered", D, True), "proven")
+
+    def test_the_layouts_header_and_footer_are_printed_in_the_body(self):
+        html = (
+            "<html><body><main>"
+            '<div class="o_dunning_court_seller">Issued by Demo</div>'
+            '<div class="header o_company_1_layout"><p>Demo SL, Calle 1</p></div>'
+            '<div class="article" data-oe-id="7"><p>Invoice</p><div class="x">y</div></div>'
+            '<div class="footer o_company_1_layout"><p>NIF B1</p></div>'
+            '<div class="header"><p>Demo SL again</p></div>'
+            '<div class="article" data-oe-id="8"><p>Invoice 2</p></div>'
+            '<div class="footer"><p>NIF B1 again</p></div>'
+            "</main></body></html>"
+        )
+        moved = header_into_body(html).decode()
+        self.assertNotIn('class="header', moved)
+        self.assertNotIn('class="footer', moved)
+        first = moved.index('data-oe-id="7"')
+        second = moved.index('data-oe-id="8"')
+        self.assertLess(first, moved.index("Issued by Demo"))
+        self.assertLess(moved.index("Issued by Demo"), moved.index("Demo SL, Calle 1"))
+        self.assertLess(moved.index("Demo SL, Calle 1"), moved.index("<p>Invoice</p>"))
+        self.assertLess(moved.index("<p>Invoice</p>"), moved.index("NIF B1"))
+        self.assertLess(moved.index("NIF B1"), second, "each footer in its own document")
+        self.assertLess(second, moved.index("Demo SL again"))
+        self.assertLess(second, moved.index("NIF B1 again"))
 
 
 class CourtCommon(DunningCommon):
@@ -115,6 +158,34 @@ class CourtCommon(DunningCommon):
 
     def _handovers(self, partner=None):
         return self._comms(partner or self.customer, channel="agency")
+
+    def _letter(self, invoice, cycle=0, **values):
+        """A demand letter of the final stage issued for the invoice (in an
+        earlier dunning cycle when ``cycle`` is negative), with what is
+        recorded of its sending."""
+        return self.env["dunning.communication"].create(
+            dict(
+                {
+                    "partner_id": invoice.partner_id.id,
+                    "stage_id": self.stage_final.id,
+                    "channel": "letter",
+                    "date": self._due(-15),
+                    "state": "sent",
+                    "line_ids": [
+                        (
+                            0,
+                            0,
+                            dict(
+                                invoice._dunning_snapshot(self._due(-15)),
+                                stage_id=self.stage_final.id,
+                                cycle=invoice.dunning_cycle + cycle,
+                            ),
+                        )
+                    ],
+                },
+                **values,
+            )
+        )
 
 
 @tagged("post_install", "-at_install")
@@ -273,6 +344,112 @@ class TestNegotiationAttempt(CourtCommon):
             "no certificate recorded: none listed",
         )
 
+    def test_no_document_for_the_court_before_the_answer_period_has_ended(self):
+        _invoice, comm, negotiation = self._negotiation()
+        with self.assertRaisesRegex(UserError, "receipt by the customer is not recorded"):
+            self._report_html(PROOF, negotiation)
+        self._deliver(comm, received=self._due(4))  # the period ends on _due(34)
+        for day in (self._due(10), self._due(34)):
+            with freeze_time(day):
+                negotiation.invalidate_recordset(["status"])
+                self.assertEqual(negotiation.status, "waiting")
+                for report in (PROOF, PETITION):
+                    with self.assertRaisesRegex(UserError, "not ready for court") as caught:
+                        self._report_html(report, negotiation)
+                    self.assertIn(format_date(self.env, self._due(34)), str(caught.exception))
+                with self.assertRaisesRegex(UserError, "not ready for court"):
+                    negotiation.action_build_pack()
+        with freeze_time(self._due(35)):
+            negotiation.invalidate_recordset(["status"])
+            proof = self._report_html(PROOF, negotiation)
+        self.assertIn("without agreement", proof)
+        self.assertIn("No answer", proof)
+        self.assertNotIn("Waiting for an Answer", proof)
+
+    def test_an_agreed_attempt_has_no_document_for_the_court(self):
+        _invoice, comm, negotiation = self._negotiation()
+        self._deliver(comm, received=self._due(4))
+        with freeze_time(self._due(10)):
+            negotiation.action_accept()
+        with freeze_time(self._due(60)):
+            negotiation.invalidate_recordset(["status"])
+            with self.assertRaisesRegex(UserError, "agreement"):
+                self._report_html(PROOF, negotiation)
+
+    def test_the_petition_says_of_each_letter_only_what_is_recorded(self):
+        invoice, comm, negotiation = self._negotiation(amount=1500.0)
+        sent = {"sending_date": self._due(-14)}
+        certificate = base64.b64encode(b"%PDF-1.4 certificate")
+        unsent = self._letter(invoice)
+        post = self._letter(
+            invoice, cycle=-1, sending_method="post", delivery_outcome="sent", **sent
+        )
+        no_cert = self._letter(
+            invoice,
+            cycle=-2,
+            sending_method="burofax",
+            sending_reference="BF-7",
+            delivery_outcome="delivered",
+            receipt_date=self._due(-12),
+            **sent,
+        )
+        proven = self._letter(
+            invoice,
+            cycle=-3,
+            sending_method="burofax",
+            sending_reference="BF-8",
+            delivery_outcome="delivered",
+            receipt_date=self._due(-12),
+            delivery_proof=certificate,
+            delivery_proof_name="bf8.pdf",
+            **sent,
+        )
+        self._deliver(comm, received=self._due(2))  # its certificate not attached
+        with freeze_time(self._due(40)):
+            negotiation.invalidate_recordset()
+            gaps = negotiation.evidence_missing
+            documents = negotiation._pack_documents()
+            petition = self._report_html(PETITION, negotiation)
+        self.assertEqual(
+            [(d["kind"], d["record"]) for d in documents],
+            [
+                ("invoice", invoice),
+                ("letter", post),
+                ("letter", no_cert),
+                ("letter", proven),
+                ("certificate", proven),
+                ("masc", negotiation),
+                ("statement", self.customer),
+            ],
+            "the letter never sent is left out; only attached certificates are listed",
+        )
+        self.assertNotIn("with their delivery certificates", petition)
+        self.assertNotIn(unsent.name, petition)
+        items = {
+            item.get("data-evidence"): " ".join(item.text_content().split())
+            for item in lxml.html.fromstring(petition).xpath("//li[@data-evidence]")
+        }
+        self.assertEqual(set(items), {"no_proof", "no_certificate", "proven"})
+        self.assertIn(post.name, items["no_proof"])
+        self.assertIn("without proof of receipt", items["no_proof"])
+        self.assertIn(no_cert.name, items["no_certificate"])
+        self.assertIn("certificate is not attached", items["no_certificate"])
+        self.assertIn(proven.name, items["proven"])
+        self.assertIn("its delivery certificate is document 5", items["proven"])
+        # The collector is told, before printing, what is missing.
+        self.assertIn(f"{negotiation.name} is not attached", gaps)
+        self.assertIn(f"{unsent.name} has no sending recorded", gaps)
+        self.assertIn(f"{post.name} was sent without proof of receipt", gaps)
+        self.assertIn(f"{no_cert.name} has its receipt recorded but no certificate", gaps)
+        self.assertNotIn(proven.name, gaps)
+        # Once everything is proven, nothing is missing.
+        unsent.unlink()
+        (post | no_cert).unlink()
+        comm.write({"delivery_proof": certificate, "delivery_proof_name": "masc.pdf"})
+        with freeze_time(self._due(40)):
+            negotiation.invalidate_recordset()
+            self.assertFalse(negotiation.evidence_missing)
+
     def test_the_dossier_of_the_hand_over_shows_the_attempt(self):
         _invoice, comm, negotiation = self._negotiation()
         self._deliver(comm, received=self._due(1))
@@ -360,6 +537,23 @@ class TestMonitorioPack(CourtCommon, HttpCase):
         self.assertEqual(self._pages(pack.raw), sum(pages), pages)
         self.assertGreaterEqual(len(pages), 7)
         self.assertTrue(all(pages), "no empty document")
+
+    def test_the_invoice_of_the_pack_names_its_seller_in_the_companys_language(self):
+        self._activate_spanish()
+        self.env["ir.module.module"]._load_module_terms(["account"], ["es_ES"], overwrite=True)
+        self.company.write({"vat": "ESB12345674", "street": "Calle Demo 7", "city": "Madrid"})
+        self.company.partner_id.lang = "es_ES"
+        self.customer.lang = "en_US"
+        invoice, _comm, negotiation = self._negotiation()
+        rendering = negotiation.with_context(force_report_rendering=True, lang="en_US")
+        text = " ".join(
+            pdf_text(rendering._document_pdf({"kind": "invoice", "record": invoice})).split()
+        )
+        self.assertIn(self.company.name, text)
+        self.assertIn("ESB12345674", text)
+        self.assertIn("Calle Demo 7", text)
+        self.assertIn("Factura", text, "the court's (the company's) language")
+        self.assertIn(invoice.name, text)
 
     def _one_page_pdf(self):
         """An operator's certificate, as a one-page PDF."""
