@@ -37,7 +37,9 @@ class DunningCashForecast(models.Model):
 
     company_id = fields.Many2one("res.company", required=True, index=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
-    week_start = fields.Date(string="Week", required=True, index=True)
+    week_start = fields.Date(
+        string="Week", required=True, index=True, help="Monday of the week, shown as its date."
+    )
     kind = fields.Selection(KINDS, required=True)
     partner_id = fields.Many2one("res.partner", string="Customer", ondelete="cascade", index=True)
     segment_id = fields.Many2one(related="partner_id.dunning_segment_id", store=True)
@@ -262,6 +264,22 @@ class DunningCashForecast(models.Model):
                         "forecast_date": today,
                     }
                 )
+        # Every week of the horizon is a bar and a column, an empty one too:
+        # a week nobody pays in is news to a manager.
+        first = rules.week_start(today)
+        filled = {vals["week_start"] for vals in vals_list}
+        for monday in (first + timedelta(weeks=n) for n in range(rules.FORECAST_WEEKS)):
+            if monday not in filled:
+                vals_list.append(
+                    {
+                        "company_id": company.id,
+                        "week_start": monday,
+                        "kind": "invoice",
+                        "amount": 0.0,
+                        "amount_due": 0.0,
+                        "forecast_date": today,
+                    }
+                )
         self.sudo().create(vals_list)
         return True
 
@@ -288,7 +306,8 @@ class DunningCashForecast(models.Model):
         )
         return action
 
-    @api.model
+    # List header buttons: called on the records selected (none, as a rule),
+    # hence record methods, not @api.model ones.
     def action_refresh(self):
         self._rebuild(self.env.company)
         return {"type": "ir.actions.client", "tag": "reload"}
@@ -362,7 +381,8 @@ class DunningCashForecast(models.Model):
             ],
             bold,
         )
-        for row, line in enumerate(self.search([("company_id", "=", company.id)]), start=1):
+        lines = self.search([("company_id", "=", company.id), ("partner_id", "!=", False)])
+        for row, line in enumerate(lines, start=1):
             sheet.write_datetime(row, 0, fields.Datetime.to_datetime(line.week_start), day)
             sheet.write(row, 1, line.partner_id.display_name or "")
             sheet.write(row, 2, labels[line.kind])
@@ -372,7 +392,6 @@ class DunningCashForecast(models.Model):
         sheet.set_column(1, 2, 34)
         sheet.set_column(3, 4, 16)
 
-    @api.model
     def action_export_xlsx(self):
         company = self.env.company
         attachment = self.env["ir.attachment"].create(

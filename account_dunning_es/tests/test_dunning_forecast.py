@@ -10,9 +10,10 @@ from datetime import date, timedelta
 import openpyxl
 from freezegun import freeze_time
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.exceptions import AccessError
-from odoo.tests import Form, TransactionCase, new_test_user, tagged
+from odoo.tests import Form, HttpCase, TransactionCase, new_test_user, tagged
+from odoo.tools import format_date
 
 from ..models import dunning_prediction_rules as rules
 from .common import DunningCommon
@@ -268,6 +269,65 @@ class TestCashForecast(DunningCommon):
         self.assertTrue(self.env["dunning.cash.forecast"].with_user(manager).search([]))
         with self.assertRaises(AccessError):
             self.env["dunning.cash.forecast"].with_user(collector).search([])
+
+
+@tagged("post_install", "-at_install")
+class TestForecastScreen(DunningCommon, HttpCase):
+    """The forecast as a manager works it in the web client."""
+
+    def test_the_list_buttons_work_as_the_web_client_calls_them(self):
+        new_test_user(
+            self.env,
+            "forecast.buttons",
+            groups="base.group_user,account_dunning_es.group_dunning_manager",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        self._activate_spanish()
+        self._invoice(self.customer, 100.0, fields.Date.today() + timedelta(days=3))
+        self.authenticate("forecast.buttons", "forecast.buttons")
+        context = {"lang": "es_ES", "allowed_company_ids": self.company.ids}
+        # A list header button with no row selected: the ids are [].
+        refresh = self.make_jsonrpc_request(
+            "/web/dataset/call_button/dunning.cash.forecast/action_refresh",
+            {
+                "model": "dunning.cash.forecast",
+                "method": "action_refresh",
+                "args": [[]],
+                "kwargs": {"context": context},
+            },
+        )
+        self.assertEqual(refresh["tag"], "reload")
+        export = self.make_jsonrpc_request(
+            "/web/dataset/call_button/dunning.cash.forecast/action_export_xlsx",
+            {
+                "model": "dunning.cash.forecast",
+                "method": "action_export_xlsx",
+                "args": [[]],
+                "kwargs": {"context": context},
+            },
+        )
+        content = self.url_open(export["url"]).content
+        sheet = openpyxl.load_workbook(io.BytesIO(content)).worksheets[0]
+        self.assertEqual(sheet.cell(1, 1).value, "Semana (lunes)")
+        # Every week of the horizon, as its Monday's date in the reader's language.
+        groups = (
+            self.env["dunning.cash.forecast"]
+            .with_context(lang="es_ES")
+            .read_group([("company_id", "=", self.company.id)], ["amount:sum"], ["week_start:day"])
+        )
+        self.assertEqual(len(groups), rules.FORECAST_WEEKS)
+        monday = rules.week_start(fields.Date.today())
+        self.assertEqual(
+            groups[0]["week_start:day"],
+            format_date(
+                self.env(context=dict(self.env.context, lang="es_ES")),
+                monday,
+                date_format="dd MMM yyyy",
+            ),
+        )
+        self.assertNotIn("W", " ".join(g["week_start:day"] for g in groups))
+        self.assertEqual(sum(g["amount"] for g in groups), 100.0)
 
 
 @tagged("post_install", "-at_install")
