@@ -259,6 +259,28 @@ def _merge(missing, period):
     missing.append(period)
 
 
+def amounts_to_pay(totals, compensation, compensation_currency):
+    """What a letter asks for, per currency: [(currency, amount)].
+
+    :param totals: [(currency, {"residual", "interest"})] of the invoices, the
+        interest already left out (0) where it is not claimed
+    :param compensation: the 40 EUR per invoice claimed (Ley 3/2004 art. 8),
+        in ``compensation_currency`` (the company's), 0 when not claimed
+    :return: each currency's amount due plus its interest, the compensation
+        added to the total of its own currency, or a total of its own when no
+        invoice is in that currency
+    """
+    result = [(currency, values["residual"] + values["interest"]) for currency, values in totals]
+    if compensation:
+        for index, (currency, amount) in enumerate(result):
+            if currency == compensation_currency:
+                result[index] = (currency, amount + compensation)
+                break
+        else:
+            result.append((compensation_currency, compensation))
+    return result
+
+
 def letter_deadline(letter_date, deadline_days):
     """Date by which the customer must pay after receiving the letter."""
     return letter_date + timedelta(days=deadline_days)

@@ -76,14 +76,32 @@ class DunningCommunication(models.Model):
             total["residual"] += line.amount_residual
             total["interest"] += row["interest"]
         compensation_total = sum(row["compensation"] for row in rows)
+        claim_compensation = terms["claim_compensation"] and compensation_total > 0
+        currency_totals = [(currency, dict(values)) for currency, values in totals.items()]
+        to_pay = dunning_law_rules.amounts_to_pay(
+            [
+                (
+                    c,
+                    {
+                        "residual": v["residual"],
+                        "interest": v["interest"] if terms["claim_interest"] else 0.0,
+                    },
+                )
+                for c, v in currency_totals
+            ],
+            compensation_total if claim_compensation else 0.0,
+            company.currency_id,
+        )
+        recipient = self.recipient_id or self.partner_id
         statement_url = self._statement_url() if self.id and self.state == "sent" else ""
         return {
             "consumer": terms["regime"] == "consumer",
             "regime": terms["regime"],
             "claim_interest": terms["claim_interest"],
-            "claim_compensation": terms["claim_compensation"] and compensation_total > 0,
+            "claim_compensation": claim_compensation,
             "rows": rows,
-            "totals": [(currency, dict(values)) for currency, values in totals.items()],
+            "totals": currency_totals,
+            "to_pay": [(currency, currency.round(amount)) for currency, amount in to_pay],
             "compensation_total": compensation_total,
             "company_currency": company.currency_id,
             "missing_rates": any(row["missing"] for row in rows),
@@ -94,7 +112,7 @@ class DunningCommunication(models.Model):
             "bureau_name": policy.bureau_name,
             "agency_name": policy.agency_name,
             "place": company.city or "",
-            "sender": self._letter_sender(),
+            "sender": self._letter_sender(recipient),
             # Issued letters lead to the customer's statement page.
             "statement_url": statement_url,
             "statement_qr": self._statement_qr(statement_url),
@@ -175,17 +193,27 @@ class DunningCommunication(models.Model):
             "demand": demand,
         }
 
-    def _letter_sender(self):
-        """The creditor as a demand letter names it: legal name, tax id, address."""
+    def _letter_sender(self, recipient=None):
+        """The creditor as a demand letter names it: legal name, tax id, address.
+
+        :param recipient: who reads it: its country is named, in the
+            recipient's language, only when it is not the recipient's own
+        """
         self.ensure_one()
         partner = self.company_id.partner_id
         city = " ".join(part for part in (partner.zip, partner.city) if part)
+        recipient = recipient or self.partner_id
+        country = partner.country_id
+        if country and country != recipient.country_id:
+            country_name = country.with_context(lang=recipient.lang or self.env.lang).name
+        else:
+            country_name = ""
         lines = [
             partner.street,
             partner.street2,
             city,
             partner.state_id.name,
-            partner.country_id.name,
+            country_name,
         ]
         return {
             "name": self.company_id.name,

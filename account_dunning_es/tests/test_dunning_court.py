@@ -459,6 +459,10 @@ class TestNegotiationAttempt(CourtCommon):
         self.assertIn("Ley Orgánica 1/2025", html)
         self.assertIn(negotiation.name, html)
         self.assertIn(format_date(self.env, self._due(31)), html)
+        # The attempt's section is one piece a page break may not cut.
+        section = lxml.html.fromstring(html).xpath("//table[@name='dossier_masc']/..")[0]
+        self.assertIn("o_dunning_keep", section.get("class"))
+        self.assertIn("Attempt to negotiate", section.text_content())
 
 
 @tagged("post_install", "-at_install")

@@ -2,6 +2,7 @@
 import re
 from datetime import date
 
+import lxml.html
 from freezegun import freeze_time
 
 from odoo.tests import tagged
@@ -89,6 +90,50 @@ class TestDunningLetter(DunningCommon):
         self.assertInLetter("+34 910 000 111", html)
         self.assertEqual(comm.letter_deadline, date(2025, 10, 25))
         self.assertInLetter("10/25/2025", html)
+
+    def test_the_letter_states_the_total_to_pay(self):
+        self.company.currency_id = self.euro
+        comm, _invoices, html = self._letter(
+            self.customer, [date(2025, 7, 31)], self.stage_letter1, amounts=[900.0]
+        )
+        letter = self.env["report.account_dunning_es.report_dunning_letter"]._letters(comm)[comm.id]
+        interest = letter["rows"][0]["interest"]
+        self.assertGreater(interest, 0)
+        self.assertEqual(letter["to_pay"], [(self.euro, round(900.0 + interest + 40.0, 2))])
+        total = f"{900.0 + interest + 40.0:,.2f} €"
+        self.assertInLetter(f"Total to pay {total}", html)
+        # The block is one piece a page break may not cut: due, interest,
+        # compensation, total and deadline.
+        block = lxml.html.fromstring(html).xpath("//div[contains(@class, 'o_dunning_total_block')]")
+        self.assertEqual(len(block), 1)
+        self.assertIn("o_dunning_keep", block[0].get("class"))
+        text = " ".join(block[0].text_content().split())
+        for part in ("Amount due", "Interest", "Compensation", "Total to pay", total, "by"):
+            self.assertIn(part, text)
+
+    def test_a_consumers_total_claims_neither_interest_nor_compensation(self):
+        consumer = self._create_customer("Lucía Fernández", is_company=False)
+        comm, _invoices, html = self._letter(
+            consumer, [date(2025, 8, 1)], self.stage_letter1, amounts=[900.0]
+        )
+        letter = self.env["report.account_dunning_es.report_dunning_letter"]._letters(comm)[comm.id]
+        self.assertEqual([amount for _c, amount in letter["to_pay"]], [900.0])
+        self.assertRegex(self._text(html), r"Total to pay \S* ?900\.00")
+
+    def test_the_senders_country_only_for_a_customer_abroad(self):
+        self.company.partner_id.country_id = self.env.ref("base.es")
+        _comm, _invoices, html = self._letter(self.customer, [date(2025, 8, 1)], self.stage_letter1)
+        sender = lxml.html.fromstring(html).xpath("//div[contains(@class, 'o_dunning_sender')]")[0]
+        self.assertNotIn("Spain", sender.text_content(), "a Spanish customer, a domestic letter")
+        abroad = self._create_customer(
+            "Lisboa Tintas Lda",
+            country_id=self.env.ref("base.pt").id,
+            zip="1100-148",
+            city="Lisboa",
+        )
+        _comm, _invoices, html = self._letter(abroad, [date(2025, 8, 1)], self.stage_letter1)
+        sender = lxml.html.fromstring(html).xpath("//div[contains(@class, 'o_dunning_sender')]")[0]
+        self.assertIn("Spain", sender.text_content())
 
     def test_partial_payment_shows_paid_amount_and_reduces_interest(self):
         invoice = self._invoice(self.customer, 1000.0, date(2025, 7, 31))

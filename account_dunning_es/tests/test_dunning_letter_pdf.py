@@ -3,6 +3,7 @@ import io
 import os
 from datetime import date
 
+import lxml.html
 from PIL import Image, ImageChops
 
 from odoo.tests import HttpCase, TransactionCase, tagged
@@ -200,6 +201,47 @@ class TestDunningLetterPdf(DunningCommon, HttpCase):
         starts = [text.index(letter.partner_id.name) for letter in order]
         self.assertEqual(starts, sorted(starts), "the letters in the order asked")
 
+    def test_the_total_block_is_never_cut_by_a_page_break(self):
+        """Letters of 1 to 18 invoices move the total block down more than a
+        page: on every one it stays whole on one page, with the total."""
+        customers = self.env["res.partner"]
+        for count in range(1, 19):
+            customer = self._create_customer(f"Cliente{count} Pruebas SL")
+            customers |= customer
+            invoices = self.env["account.move"]
+            for n in range(count):
+                invoices |= self._invoice(customer, 900.0 + n, date(2025, 7, 1 + n))
+            invoices._dunning_write({"dunning_stage_id": self.stage_call.id})
+        self._run()
+        letters = self.env["dunning.communication"].search(
+            [("channel", "=", "letter"), ("partner_id", "in", customers.ids)]
+        )
+        self.assertEqual(len(letters), 18)
+        values = self.env["report.account_dunning_es.report_dunning_letter"]._letters(letters)
+        report = self.env.ref("account_dunning_es.action_report_dunning_letter").with_context(
+            force_report_rendering=True
+        )
+        later_pages = 0
+        for letter in letters:
+            pdf = report._render_qweb_pdf(report, res_ids=letter.ids)[0]
+            pages = [" ".join(page.split()) for page in pdf_text(pdf).split("\f")]
+            holding = [n for n, page in enumerate(pages) if "Total claimed" in page]
+            self.assertEqual(len(holding), 1, letter.partner_id.name)
+            page = pages[holding[0]]
+            ((currency, amount),) = values[letter.id]["to_pay"]
+            where = f"{letter.partner_id.name}, page {holding[0] + 1}"
+            for part in (
+                "Amount due",
+                "Interest",
+                "Compensation for collection costs",
+                "Total to pay",
+                "Please pay these amounts by",
+            ):
+                self.assertIn(part, page, where)
+            self.assertIn(f"{amount:,.2f}", page.split("Total to pay", 1)[1][:20], where)
+            later_pages += holding[0] > 0
+        self.assertTrue(later_pages, "some letters have the block past their first page")
+
     def test_letter_of_a_customer_with_many_invoices_spans_pages(self):
         invoices = self.env["account.move"]
         for n in range(40):
@@ -253,3 +295,11 @@ class TestDunningLetterPdf(DunningCommon, HttpCase):
         html = self._report_html(report, handover)
         self.assertEqual(html.count('class="article'), 1, "one document for wkhtmltopdf")
         self.assertIn(letter_comm.name, html)
+        # The letter as it was sent: the recipient in the window envelope's
+        # place, on the right, as web.address_layout puts it.
+        address = lxml.html.fromstring(html).xpath(
+            "//div[contains(@class, 'o_dunning_dossier_letter')]"
+            "/div[contains(@class, 'address')]/div[contains(@class, 'ms-auto')]"
+        )
+        self.assertEqual(len(address), 1)
+        self.assertIn(self.customer.name, address[0].text_content())
