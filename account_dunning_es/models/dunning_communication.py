@@ -296,6 +296,7 @@ class DunningCommunication(models.Model):
                 "message_type": message_type,
                 "subtype_id": subtype_id,
                 "author_id": (self.user_id.partner_id or self.company_id.partner_id).id,
+                "dunning_partner_id": self.partner_id.id,
             },
             **values,
         )

@@ -585,7 +585,7 @@ class DunningCommunication(models.Model):
             if not attachment:
                 continue
             comm.letter_attachment_id = attachment
-            comm.partner_id.message_post(
+            comm.partner_id.with_context(dunning_collection_message=True).message_post(
                 body=Markup("<p>%s</p>")
                 % self.env._(
                     "%(stage)s: demand letter %(ref)s for %(amount)s, to pay by %(deadline)s.",

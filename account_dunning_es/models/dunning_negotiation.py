@@ -125,7 +125,9 @@ class DunningNegotiation(models.Model):
     )
     def _compute_evidence_missing(self):
         for negotiation in self:
-            gaps = negotiation._court_gaps() if negotiation.window_end else []
+            # What is recorded of the letters and invoices, whoever reads it
+            # (a sales rep of the customer reads no invoice).
+            gaps = negotiation.sudo()._court_gaps() if negotiation.window_end else []
             negotiation.evidence_missing = "\n".join(gaps) or False
 
     def _check_ready_for_court(self):

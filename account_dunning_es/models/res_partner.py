@@ -109,6 +109,11 @@ class ResPartner(models.Model):
     )
     dunning_communication_count = fields.Integer(compute="_compute_dunning_communication_count")
 
+    dunning_may_see = fields.Boolean(
+        compute="_compute_dunning_may_see",
+        help="Whether you may see this customer's collection (a sales rep sees the "
+        "customers whose salesperson they are).",
+    )
     # Account status, computed for the current company in one batch.
     dunning_status = fields.Selection(
         STATUS_SELECTION,
@@ -303,13 +308,58 @@ class ResPartner(models.Model):
             manager = company._dunning_manager()
         return manager
 
-    @api.depends_context("company", "date")
+    @api.model
+    def _dunning_sees_every_customer(self):
+        """Whether the current user may see the collection of every customer:
+        those who work the receivables (billing users, hence collectors and
+        dunning managers) and sales managers who see all documents. A sales
+        rep sees the customers whose salesperson they are."""
+        user = self.env.user
+        return (
+            self.env.su
+            or user.has_group("account.group_account_invoice")
+            or user.has_group("sales_team.group_sale_salesman_all_leads")
+        )
+
+    def _dunning_visible(self):
+        """The partners of ``self`` whose collection the current user may see."""
+        if self._dunning_sees_every_customer():
+            return self
+        return self.filtered(lambda p: p.commercial_partner_id.user_id == self.env.user)
+
+    @api.depends_context("uid")
+    def _compute_dunning_may_see(self):
+        visible = self._dunning_visible()
+        for partner in self:
+            partner.dunning_may_see = partner in visible
+
+    @api.depends_context("company", "date", "uid")
     def _compute_dunning_status(self):
         """Status of each customer's account in the current company.
 
         One query fetches the open invoices of every partner of the batch;
-        the rest is arithmetic.
+        the rest is arithmetic. A customer whose collection the user may not
+        see (another sales rep's) shows none.
         """
+        hidden = self - self._dunning_visible()
+        for partner in hidden:
+            partner.update(
+                {
+                    "dunning_status": False,
+                    "dunning_stage_id": False,
+                    "dunning_overdue_amount": 0.0,
+                    "dunning_currency_id": False,
+                    "dunning_oldest_due_date": False,
+                    "dunning_expected_date": False,
+                    "dunning_days_overdue": 0,
+                    "dunning_policy_id": False,
+                    "dunning_responsible_id": False,
+                    "dunning_next_action_date": False,
+                }
+            )
+        (self - hidden)._dunning_compute_status()
+
+    def _dunning_compute_status(self):
         company = self.env.company
         today = fields.Date.context_today(self)
         commercials = self.commercial_partner_id
@@ -457,7 +507,7 @@ class ResPartner(models.Model):
             policy = partner._dunning_policy(company)
             if policy and policy.thank_you and policy.thank_you_template_id:
                 partner.with_company(company).with_context(
-                    mail_notify_force_send=False
+                    mail_notify_force_send=False, dunning_collection_message=True
                 ).message_post_with_source(
                     policy.thank_you_template_id, subtype_xmlid="mail.mt_comment"
                 )
@@ -486,6 +536,9 @@ class ResPartner(models.Model):
             domain = [("id", "in", partners.filtered(lambda p: p.dunning_status in values).ids)]
         if operator in ("!=", "not in"):
             domain = ["!", *domain]
+        if not self._dunning_sees_every_customer():
+            # The status of another sales rep's customer is not theirs to see.
+            domain = ["&", ("commercial_partner_id.user_id", "=", self.env.uid), *domain]
         return domain
 
     # ------------------------------------------------------------------

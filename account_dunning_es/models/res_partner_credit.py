@@ -77,7 +77,7 @@ class ResPartner(models.Model):
             for warn, msg in pairs:
                 vals.update({warn: "block", msg: message})
             partner.write(vals)
-            partner.message_post(
+            partner.with_context(dunning_collection_message=True).message_post(
                 body=Markup("<p>%s</p>") % self.env._("Credit hold placed. %s", message),
                 subtype_xmlid="mail.mt_note",
             )
@@ -96,7 +96,7 @@ class ResPartner(models.Model):
                 before = previous.get(warn) or ["no-message", False]
                 vals.update({warn: before[0] or "no-message", msg: before[1] or False})
             partner.write(vals)
-            partner.message_post(
+            partner.with_context(dunning_collection_message=True).message_post(
                 body=Markup("<p>%s</p>")
                 % self.env._(
                     "Credit hold lifted: %(reason)s. Previous warnings restored.", reason=reason
@@ -204,7 +204,9 @@ class ResPartner(models.Model):
         for partner in self:
             limit = partner.dunning_suggested_credit_limit
             partner.commercial_partner_id.credit_limit = limit
-            partner.commercial_partner_id.message_post(
+            partner.commercial_partner_id.with_context(
+                dunning_collection_message=True
+            ).message_post(
                 body=Markup("<p>%s</p>")
                 % self.env._(
                     "Credit limit set to %(limit)s, as suggested: %(reason)s",

@@ -114,7 +114,7 @@ class ResPartner(models.Model):
         """Revoke the statement links sent so far: a new token."""
         for partner in self.commercial_partner_id.sudo():
             partner.dunning_access_token = secrets.token_urlsafe(12)
-            partner.message_post(
+            partner.with_context(dunning_collection_message=True).message_post(
                 body=self.env._("The links to the statement page were revoked."),
                 subtype_xmlid="mail.mt_note",
             )
@@ -224,7 +224,9 @@ class ResPartner(models.Model):
         """Post on the customer's chatter and record it on the communication
         that carried the link."""
         self.ensure_one()
-        self.sudo().message_post(body=body, subtype_xmlid="mail.mt_note")
+        self.sudo().with_context(dunning_collection_message=True).message_post(
+            body=body, subtype_xmlid="mail.mt_note"
+        )
         if communication and communication.partner_id == self:
             communication.sudo().write(
                 {"statement_action": action, "statement_action_date": fields.Datetime.now()}

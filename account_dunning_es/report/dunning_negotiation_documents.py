@@ -326,7 +326,7 @@ class DunningNegotiation(models.Model):
                 }
             )
             negotiation.document_attachment_id = attachment
-            negotiation.partner_id.message_post(
+            negotiation.partner_id.with_context(dunning_collection_message=True).message_post(
                 body=Markup("<p>%s</p>")
                 % self.env._(
                     "%(form)s %(ref)s prepared: send it by burofax, certified email or "

@@ -29,6 +29,7 @@ class TestDunningSecurity(DunningCommon):
         )
 
     def test_sales_rep_reads_the_status_but_changes_nothing(self):
+        self.customer.user_id = self.salesman  # their customer: README's rule
         self._invoice(self.customer, 100.0, self._due(-3))
         self._run()
         partner = self.customer.with_user(self.salesman)
@@ -112,6 +113,66 @@ class TestDunningSecurity(DunningCommon):
         # Still read-only on their own customers.
         with self.assertRaises(AccessError):
             Comm.search([], limit=1).write({"user_id": self.salesman.id})
+
+    def test_another_reps_customer_shows_the_rep_no_collection(self):
+        """A sales rep sees neither the status, the banner, nor the collection
+        messages and activities of a customer whose salesperson is another."""
+        self._history_of_two_customers()
+        self.customer_2.with_context(dunning_collection_message=True).message_post(
+            body="Call: will pay on Friday", subtype_xmlid="mail.mt_note"
+        )
+        self.customer_2.message_post(body="Visit planned", subtype_xmlid="mail.mt_note")
+        self.env["mail.activity"].create(
+            {
+                "res_model_id": self.env["ir.model"]._get_id("res.partner"),
+                "res_id": self.customer_2.id,
+                "user_id": self.collector.id,
+                "summary": "Collection call",
+                "dunning_communication_id": self._comms(self.customer_2)[:1].id,
+            }
+        )
+        with freeze_time(self.today):
+            own = self.customer.with_user(self.salesman)
+            other = self.customer_2.with_user(self.salesman)
+            self.assertTrue(own.dunning_may_see)
+            self.assertEqual(own.dunning_status, "collection")
+            self.assertFalse(other.dunning_may_see)
+            self.assertFalse(other.dunning_status, "no status, no banner")
+            self.assertFalse(other.dunning_overdue_amount)
+            self.assertFalse(other.dunning_responsible_id)
+            # The contacts' "In Collection" filter finds their own only.
+            found = (
+                self.env["res.partner"]
+                .with_user(self.salesman)
+                .search([("dunning_status", "=", "collection")])
+            )
+            self.assertIn(self.customer, found)
+            self.assertNotIn(self.customer_2, found)
+        Message = self.env["mail.message"].with_user(self.salesman)
+        chatter = Message.search(
+            [("model", "=", "res.partner"), ("res_id", "=", self.customer_2.id)]
+        )
+        bodies = " ".join(chatter.mapped("body"))
+        self.assertIn("Visit planned", bodies, "what is not about collection stays visible")
+        self.assertNotIn("will pay on Friday", bodies)
+        self.assertFalse(chatter.filtered("dunning_partner_id"), "no demand email, no call note")
+        theirs = Message.search([("model", "=", "res.partner"), ("res_id", "=", self.customer.id)])
+        self.assertTrue(theirs.filtered("dunning_partner_id"), "their customer's reminders")
+        activities = (
+            self.env["mail.activity"]
+            .with_user(self.salesman)
+            .search([("res_model", "=", "res.partner"), ("res_id", "=", self.customer_2.id)])
+        )
+        self.assertFalse(activities)
+        # Those who work the receivables see it all.
+        for user in (self.collector, self.manager):
+            chatter = (
+                self.env["mail.message"]
+                .with_user(user)
+                .search([("model", "=", "res.partner"), ("res_id", "=", self.customer_2.id)])
+            )
+            self.assertIn("will pay on Friday", " ".join(chatter.mapped("body")))
+            self.assertEqual(self.customer_2.with_user(user).dunning_status, "collection")
 
     def test_collectors_and_sales_managers_read_every_customer(self):
         self._history_of_two_customers()

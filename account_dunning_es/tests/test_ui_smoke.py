@@ -347,6 +347,10 @@ class TestUiSmoke(DunningCommon, HttpCase):
                 self.negotiation.ids,
                 "BF-SMOKE",
             ),
+            "account_dunning_es.report_dunning_court_invoice": (
+                self.negotiation.move_ids.ids,
+                "Issued by",
+            ),
             "account_dunning_es.report_dunning_monitorio": (
                 self.negotiation.ids,
                 "procedimiento monitorio",
@@ -391,7 +395,7 @@ class TestUiSmoke(DunningCommon, HttpCase):
             "call wizard",
         ):
             self.assertIn(expected, labels)
-        self.assertEqual(len(self._print_html(self.manager)), 7)
+        self.assertEqual(len(self._print_html(self.manager)), 8)
 
     def test_collector_opens_every_screen_and_report(self):
         steps = self._walk(self.collector_user)
@@ -412,7 +416,25 @@ class TestUiSmoke(DunningCommon, HttpCase):
             },
             "expect": ".o_form_view .o_dunning_banner",
         }
-        steps = self._walk(self.sales_user, self._steps(self.sales_user) + [banner])
+        # Another rep's customer, in collection too: no banner, no Collection
+        # tab, no reminder in its chatter.
+        other = {
+            "label": "another rep's customer shows no collection",
+            "action": {
+                "type": "ir.actions.act_window",
+                "res_model": "res.partner",
+                "res_id": self.customer_2.id,
+                "views": [[False, "form"]],
+            },
+            "expect": ".o_form_view .o_notebook a[name='internal_notes']",
+            "absent": ".o_dunning_banner, .o_dunning_hold_banner, .o_notebook a[name='dunning']",
+        }
+        own_tab = dict(
+            banner,
+            label="the Collection tab of their own customer",
+            expect=".o_form_view .o_notebook a[name='dunning']",
+        )
+        steps = self._walk(self.sales_user, self._steps(self.sales_user) + [banner, own_tab, other])
         labels = " ".join(step["label"] for step in steps)
         self.assertIn("res.partner form", labels)
         self.assertIn("dunning.communication form", labels)

@@ -110,7 +110,7 @@ class DunningCallWizard(models.TransientModel):
             partner.dunning_phone_wrong = True
         self._close_call_activities()
         self.env["dunning.worklist"]._rebuild(self.company_id, partner)
-        partner.message_post(
+        partner.with_context(dunning_collection_message=True).message_post(
             body=self.env._(
                 "Call logged (%(objective)s): %(result)s. %(note)s",
                 objective=dict(self._fields["objective"]._description_selection(self.env))[
