@@ -266,6 +266,7 @@ class DunningCommunication(models.Model):
             comm.amount_residual = sum(comm.line_ids.mapped("amount_residual_company"))
 
     @api.depends("line_ids.amount_residual", "line_ids.currency_id")
+    @api.depends_context("lang")
     def _compute_amount_display(self):
         format_amount = dunning_formatting.amount_formatter(self.env)
         for comm in self:

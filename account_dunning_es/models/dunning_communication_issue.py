@@ -11,7 +11,7 @@ from markupsafe import Markup
 from odoo import Command, api, fields, models
 from odoo.addons.mail.models.mail_message import _image_dataurl as IMAGE_DATA_URL
 from odoo.exceptions import UserError
-from odoo.tools import format_amount, get_lang, split_every
+from odoo.tools import format_amount, format_date, get_lang, split_every
 from odoo.tools.safe_eval import check_values
 
 from . import dunning_formatting, dunning_sanitizer, dunning_sql
@@ -585,14 +585,16 @@ class DunningCommunication(models.Model):
             if not attachment:
                 continue
             comm.letter_attachment_id = attachment
+            # Read by everyone of the company: in its language.
+            note = comm.with_context(lang=comm.company_id._dunning_lang())
             comm.partner_id.with_context(dunning_collection_message=True).message_post(
                 body=Markup("<p>%s</p>")
-                % self.env._(
+                % note.env._(
                     "%(stage)s: demand letter %(ref)s for %(amount)s, to pay by %(deadline)s.",
-                    stage=comm.stage_id.name,
+                    stage=note.stage_id.name,
                     ref=comm.name,
-                    amount=comm.amount_display,
-                    deadline=comm.letter_deadline,
+                    amount=note.amount_display,
+                    deadline=format_date(note.env, comm.letter_deadline),
                 ),
                 attachment_ids=attachment.ids,
                 message_type="comment",
@@ -610,7 +612,7 @@ class DunningCommunication(models.Model):
             % self.env._(
                 "%(number)s, due %(due)s, %(amount)s (%(days)s days overdue)",
                 number=line.move_id.name,
-                due=line.date_due,
+                due=format_date(self.env, line.date_due),
                 amount=format_amount(self.env, line.amount_residual, line.currency_id),
                 days=line.days_overdue,
             )
@@ -627,27 +629,32 @@ class DunningCommunication(models.Model):
             parts.append(stage.note)
         return Markup("").join(parts)
 
-    def _issue_activity(self):
-        """Call, meeting and hand-over: an activity for the responsible collector."""
+    def _activity_summary(self):
+        self.ensure_one()
         summaries = {
             "call": self.env._("Collection call"),
             "meeting": self.env._("Collection meeting"),
             "agency": self.env._("Hand over to external collection agency"),
             "legal": self.env._("Hand over for legal action"),
         }
+        return f"{summaries[self.channel]} ({self.amount_display})"
+
+    def _issue_activity(self):
+        """Call, meeting and hand-over: an activity for the responsible
+        collector, written in the collector's language."""
         vals_list = []
         for comm in self:
             activity_type = self.env.ref(ACTIVITY_TYPES[comm.channel], raise_if_not_found=False)
+            user = comm.user_id or comm.partner_id._dunning_collector(comm.policy_id)
+            reader = comm.with_context(lang=user.lang or comm.company_id._dunning_lang())
             vals_list.append(
                 {
                     "res_model_id": self.env["ir.model"]._get_id("res.partner"),
                     "res_id": comm.partner_id.id,
                     "activity_type_id": activity_type.id if activity_type else False,
-                    "summary": f"{summaries[comm.channel]} ({comm.amount_display})",
-                    "note": comm._activity_note(),
-                    "user_id": (
-                        comm.user_id or comm.partner_id._dunning_collector(comm.policy_id)
-                    ).id,
+                    "summary": reader._activity_summary(),
+                    "note": reader._activity_note(),
+                    "user_id": user.id,
                     "date_deadline": fields.Date.add(comm.date, days=comm.stage_id.call_delay_days),
                     "dunning_communication_id": comm.id,
                 }

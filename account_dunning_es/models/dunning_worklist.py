@@ -41,7 +41,8 @@ class DunningWorklist(models.Model):
     team_id = fields.Many2one(related="user_id.sale_team_id", string="Team", store=True)
     segment_id = fields.Many2one(related="partner_id.dunning_segment_id", store=True)
     phone = fields.Char(help="Mobile, else phone, of the customer.")
-    reasons = fields.Char(string="Why Today")
+    # The codes are stored; the words are the reader's, at display time.
+    reasons = fields.Char(string="Why Today", compute="_compute_reasons")
     reason_codes = fields.Char(help="Technical: the reasons' codes, comma separated.")
     main_reason = fields.Selection(REASONS)
     amount = fields.Monetary(string="Overdue Amount", currency_field="currency_id")
@@ -194,14 +195,13 @@ class DunningWorklist(models.Model):
             .with_context(date=today)
             .browse(list(needs))
         )
-        labels = dict(self._fields["main_reason"]._description_selection(self.env))
         strategic = self.env.ref(
             "account_dunning_es.dunning_segment_strategic", raise_if_not_found=False
         )
         manager = company._dunning_manager()
         vals_by_partner = {
             customer.id: dict(
-                self._row_values(customer, needs[customer.id], labels, strategic, today, manager),
+                self._row_values(customer, needs[customer.id], strategic, today, manager),
                 company_id=company.id,
             )
             for customer in customers
@@ -219,8 +219,16 @@ class DunningWorklist(models.Model):
         )
         return True
 
+    @api.depends("reason_codes")
+    @api.depends_context("lang")
+    def _compute_reasons(self):
+        labels = dict(self._fields["main_reason"]._description_selection(self.env))
+        for row in self:
+            codes = (row.reason_codes or "").split(",")
+            row.reasons = ", ".join(labels[code] for code in codes if code in labels)
+
     @api.model
-    def _row_values(self, customer, codes, labels, strategic, today, manager=None):
+    def _row_values(self, customer, codes, strategic, today, manager=None):
         stage = customer.dunning_stage_id
         expected = customer.dunning_expected_date
         stage_kind = "handover" if stage.handover else (stage.tone or None)
@@ -239,7 +247,6 @@ class DunningWorklist(models.Model):
             "partner_id": customer.id,
             "user_id": customer._dunning_collector(policy, manager).id if policy else False,
             "phone": customer.mobile or customer.phone or False,
-            "reasons": ", ".join(labels[code] for code in order),
             "reason_codes": ",".join(order),
             "main_reason": order[0] if order else False,
             "amount": customer.dunning_overdue_amount,

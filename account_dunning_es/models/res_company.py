@@ -41,6 +41,12 @@ class ResCompany(models.Model):
         help="Customers processed per database transaction by a dunning run.",
     )
 
+    def _dunning_lang(self):
+        """The language of what the add-on writes for everyone of the company
+        to read (chatter notes, credit warnings): the company's own."""
+        self.ensure_one()
+        return self.partner_id.lang or self.env.lang or "en_US"
+
     def _dunning_manager(self):
         """The company's dunning manager: the one set in Settings, else the
         first person of the group Dunning / Manager working in the company.

@@ -59,12 +59,14 @@ class ResPartner(models.Model):
         message naming the stage and the collector; the previous warnings are
         kept to be restored."""
         pairs = self._dunning_warning_fields()
+        # Read by whoever invoices or sells in the company: in its language.
+        env = self.with_context(lang=company._dunning_lang()).env
         for partner in self.commercial_partner_id.filtered(lambda p: not p.dunning_credit_hold):
-            message = self.env._(
+            message = env._(
                 "Credit withdrawn: this customer is at the collection stage "
                 "\u201c%(stage)s\u201d. Ask %(collector)s before invoicing or selling to it.",
-                stage=stage.name,
-                collector=collector.name or self.env._("the collections department"),
+                stage=stage.with_env(env).name,
+                collector=collector.name or env._("the collections department"),
             )
             vals = {
                 "dunning_credit_hold": True,
@@ -78,7 +80,7 @@ class ResPartner(models.Model):
                 vals.update({warn: "block", msg: message})
             partner.write(vals)
             partner.with_context(dunning_collection_message=True).message_post(
-                body=Markup("<p>%s</p>") % self.env._("Credit hold placed. %s", message),
+                body=Markup("<p>%s</p>") % env._("Credit hold placed. %s", message),
                 subtype_xmlid="mail.mt_note",
             )
 

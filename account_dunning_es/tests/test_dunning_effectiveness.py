@@ -159,7 +159,9 @@ class TestDunningEffectiveness(DunningCommon):
             self.assertEqual(got["Customers who paid"], row["paid"])
             self.assertAlmostEqual(got["Amount recovered"], row["recovered"])
             self.assertAlmostEqual(got["Paid / contacted"], row["paid_ratio"])
-            self.assertAlmostEqual(got["Recovered / new debt amount"], row["recovered_over_new"])
+            self.assertAlmostEqual(
+                got["Recovered per amount newly overdue"], row["recovered_over_new"]
+            )
         dashboard = {r[0]: r[1] for r in book["Dashboard"].iter_rows(values_only=True) if r[0]}
         self.assertIn("DSO (days)", dashboard)
 

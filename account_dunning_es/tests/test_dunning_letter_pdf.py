@@ -7,6 +7,7 @@ import lxml.html
 from PIL import Image, ImageChops
 
 from odoo.tests import HttpCase, TransactionCase, tagged
+from odoo.tools import format_date
 from odoo.tools.pdf import PdfFileReader
 
 from ..models import dunning_pdf_fonts
@@ -241,6 +242,24 @@ class TestDunningLetterPdf(DunningCommon, HttpCase):
             self.assertIn(f"{amount:,.2f}", page.split("Total to pay", 1)[1][:20], where)
             later_pages += holding[0] > 0
         self.assertTrue(later_pages, "some letters have the block past their first page")
+
+    def test_the_letters_note_on_the_chatter_is_in_the_companys_language(self):
+        """Read by everyone of a Spanish company: in Spanish, its date and
+        amount as Spanish readers write them, whoever ran the job."""
+        self._activate_spanish()
+        self.company.partner_id.lang = "es_ES"
+        invoice = self._invoice(self.customer, 900.0, date(2025, 8, 1))
+        invoice._dunning_write({"dunning_stage_id": self.stage_call.id})
+        self._run()
+        letter = self._comms(self.customer).filtered(lambda c: c.channel == "letter")
+        letter.with_context(force_report_rendering=True, lang="en_US")._generate_letter_pdf()
+        note = self.customer.message_ids.filtered(lambda m: letter.name in (m.body or ""))
+        self.assertEqual(len(note), 1)
+        self.assertIn("carta de requerimiento", note.body)
+        spanish = self.env(context={"lang": "es_ES"})
+        self.assertIn(format_date(spanish, letter.letter_deadline), note.body)
+        self.assertIn("900,00", note.body)
+        self.assertEqual(note.dunning_partner_id, self.customer)
 
     def test_letter_of_a_customer_with_many_invoices_spans_pages(self):
         invoices = self.env["account.move"]

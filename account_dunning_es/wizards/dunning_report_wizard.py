@@ -81,6 +81,7 @@ class DunningReportWizard(models.TransientModel):
         bold = workbook.add_format({"bold": True})
         money = workbook.add_format({"num_format": "#,##0.00"})
         percent = workbook.add_format({"num_format": "0.0%"})
+        ratio = workbook.add_format({"num_format": "0.00"})
         date_format = workbook.add_format({"num_format": "yyyy-mm"})
         dimension_label = dict(self._fields["dimension"]._description_selection(self.env))[
             self.dimension
@@ -98,8 +99,8 @@ class DunningReportWizard(models.TransientModel):
             self.env._("Recovered / claimed"),
             self.env._("New debt customers"),
             self.env._("New debt amount"),
-            self.env._("Paid / new debt customers"),
-            self.env._("Recovered / new debt amount"),
+            self.env._("Customers paid per new debt customer"),
+            self.env._("Recovered per amount newly overdue"),
             self.env._("Median days to payment"),
         ]
         sheet.write_row(0, 0, headers, bold)
@@ -114,8 +115,9 @@ class DunningReportWizard(models.TransientModel):
             sheet.write_number(index, 7, row["recovered_ratio"], percent)
             sheet.write_number(index, 8, row["new_debt_customers"])
             sheet.write_number(index, 9, row["new_debt_amount"], money)
-            sheet.write_number(index, 10, row["paid_over_new"], percent)
-            sheet.write_number(index, 11, row["recovered_over_new"], percent)
+            # Per new debt: above 1 the backlog shrinks (not a share of it).
+            sheet.write_number(index, 10, row["paid_over_new"], ratio)
+            sheet.write_number(index, 11, row["recovered_over_new"], ratio)
             if row["median_days"] is not None:
                 sheet.write_number(index, 12, row["median_days"])
         sheet.set_column(0, 0, 10)
