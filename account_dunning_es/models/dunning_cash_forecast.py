@@ -118,14 +118,17 @@ class DunningCashForecast(models.Model):
             )
 
         dates = {}
+        most_late = defaultdict(int)  # customer id: days its oldest open invoice is overdue
         for move in moves:
             due = move.invoice_date_due or today
-            prediction = predict(move.commercial_partner_id.id, (today - due).days)
+            pid = move.commercial_partner_id.id
+            most_late[pid] = max(most_late[pid], (today - due).days)
+            prediction = predict(pid, (today - due).days)
             dates[move.id] = rules.predicted_date(
                 due, today, prediction.days_late, promised.get(move.id)
             )
         self._write_predicted_dates(moves, dates)
-        self._write_customer_habits(customers, predict)
+        self._write_customer_habits(customers, predict, most_late)
         return dates
 
     @api.model
@@ -154,16 +157,22 @@ class DunningCashForecast(models.Model):
         moves.invalidate_recordset(["dunning_predicted_date"])
 
     @api.model
-    def _write_customer_habits(self, customers, predict):
+    def _write_customer_habits(self, customers, predict, most_late=None):
         """Store each customer's usual days late and its basis, grouped by
-        value, only where they changed.
+        value, only where they changed. A customer with no payment to judge
+        by that is already overdue is expected as its invoices are, later
+        than ever (not "0 days late, the due date").
 
-        :param predict: ``predict(customer id) -> rules.Prediction``
+        :param predict: ``predict(customer id, days already late) -> rules.Prediction``
+        :param most_late: {customer id: days its oldest open invoice is overdue}
         """
+        most_late = most_late or {}
         by_habit = defaultdict(list)
         for customer in customers:
             prediction = predict(customer.id)
-            basis = prediction.basis if prediction.basis != "later_than_ever" else "none"
+            if prediction.basis == "none" and most_late.get(customer.id, 0) > 0:
+                prediction = predict(customer.id, most_late[customer.id])
+            basis = prediction.basis
             if (customer.dunning_predicted_days_late, customer.dunning_prediction_basis) != (
                 prediction.days_late,
                 basis,

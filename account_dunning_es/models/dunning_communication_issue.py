@@ -659,6 +659,7 @@ class DunningCommunication(models.Model):
                     "dunning_communication_id": comm.id,
                 }
             )
+        self._close_superseded_activities()
         activities = self.env["mail.activity"].create(vals_list)
         self._mark_issued_each(
             {
@@ -666,6 +667,42 @@ class DunningCommunication(models.Model):
                 for comm, activity in zip(self, activities, strict=True)
             }
         )
+
+    def _close_superseded_activities(self):
+        """A newer call, meeting or hand-over replaces the collection
+        activities still open on its customer in its company, instead of
+        letting them pile up overdue: they are archived (done, and still
+        linked to their communication) and the chatter says what replaced
+        them."""
+        open_ones = self.env["mail.activity"].search(
+            [
+                ("res_model", "=", "res.partner"),
+                ("res_id", "in", self.partner_id.ids),
+                ("dunning_communication_id", "!=", False),
+                ("dunning_communication_id", "not in", self.ids),
+            ]
+        )
+        for comm in self:
+            old = open_ones.filtered(
+                lambda a, comm=comm: (
+                    a.res_id == comm.partner_id.id
+                    and a.dunning_communication_id.company_id == comm.company_id
+                )
+            )
+            if old:
+                reader = comm.with_context(lang=comm.company_id._dunning_lang())
+                comm.partner_id.with_context(dunning_collection_message=True).message_post(
+                    body=Markup("<p>%s</p>")
+                    % reader.env._(
+                        "%(activities)s: closed, replaced by %(ref)s (%(stage)s).",
+                        activities=", ".join(old.mapped("summary")),
+                        ref=comm.name,
+                        stage=reader.stage_id.name,
+                    ),
+                    subtype_xmlid="mail.mt_note",
+                )
+                old.action_archive()
+                open_ones -= old
 
     def _send_letter_by_email(self):
         """Email each letter's PDF to its customer (rendered first if needed)."""

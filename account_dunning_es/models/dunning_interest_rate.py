@@ -30,6 +30,9 @@ class DunningInterestRate(models.Model):
         string="Rate (%)",
         digits=(5, 2),
         required=True,
+        # Rates of different periods are never added up, in a grouped list
+        # or anywhere.
+        aggregator=None,
         help="Annual legal late-payment rate: the ECB main refinancing rate of the first "
         "day of the semester plus 8 points, as published in the BOE.",
     )

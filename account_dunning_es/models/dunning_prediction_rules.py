@@ -157,6 +157,7 @@ def weekly_forecast(items, today, weeks=FORECAST_WEEKS):
 # Suggested credit limit: headroom over the exposure its habits justify, by
 # payment behaviour (a product choice, not a legal rule).
 CREDIT_FACTORS = {
+    "new": 1.0,
     "on_time": 1.5,
     "occasional": 1.0,
     "chronic": 0.5,

@@ -254,7 +254,7 @@ def evaluate_promise(instalments, payments, today, grace_days=0, tolerance=0.01)
     return PromiseEvaluation("open", paid, None, next_due)
 
 
-BEHAVIOURS = ("on_time", "occasional", "chronic", "promise_breaker")
+BEHAVIOURS = ("new", "on_time", "occasional", "chronic", "promise_breaker")
 
 # Fewer paid invoices than this in a year say too little to call a customer
 # a chronic late payer: one invoice paid late is an occasional delay.
@@ -282,6 +282,8 @@ def payment_behaviour(
 ):
     """Classify a customer from its paid invoices and broken promises.
 
+    New / unknown: nothing paid and no promise broken in the year.
+
     Chronic: more than half of at least ``min_history`` paid invoices late,
     or late by more than 30 days on average.
 
@@ -292,7 +294,8 @@ def payment_behaviour(
     if broken_promises >= 2:
         return "promise_breaker"
     if not facts.paid:
-        return "on_time"
+        # Nothing paid says nothing of how it pays; a broken promise does.
+        return "occasional" if broken_promises else "new"
     enough_history = facts.paid >= min_history
     if enough_history and (facts.late / facts.paid > 0.5 or facts.average_days_late > 30):
         return "chronic"

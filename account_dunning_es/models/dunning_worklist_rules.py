@@ -17,7 +17,13 @@ AMOUNT_CAP = 40
 DAYS_STEP = 3  # one point per three days overdue
 DAYS_CAP = 30
 STAGE_POINTS = {"friendly": 0, "firm": 5, "final": 10, "handover": 15}
-BEHAVIOUR_POINTS = {"on_time": 0, "occasional": 5, "chronic": 10, "promise_breaker": 15}
+BEHAVIOUR_POINTS = {
+    "new": 0,
+    "on_time": 0,
+    "occasional": 5,
+    "chronic": 10,
+    "promise_breaker": 15,
+}
 BROKEN_POINTS = 5
 BROKEN_CAP = 15
 STRATEGIC_POINTS = 10

@@ -12,6 +12,7 @@ PREDICTION_BASES = [
     ("own", "Its own payments"),
     ("blend", "Its own payments and its segment's"),
     ("segment", "Its segment's payments"),
+    ("later_than_ever", "Later than any payment seen: two weeks from today"),
     ("none", "No payment history: the due date"),
 ]
 
@@ -69,6 +70,7 @@ class ResPartner(models.Model):
     )
     dunning_behaviour = fields.Selection(
         [
+            ("new", "New / unknown"),
             ("on_time", "Pays on time"),
             ("occasional", "Occasional delays"),
             ("chronic", "Chronic late payer"),
@@ -76,6 +78,7 @@ class ResPartner(models.Model):
         ],
         string="Payment Behaviour",
         readonly=True,
+        default="new",
         help="From the last year of payments and promises; updated by the daily run.",
     )
     # The facts behind the payment behaviour, kept by the daily run.

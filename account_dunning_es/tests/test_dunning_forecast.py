@@ -153,6 +153,16 @@ class TestPredictedDates(DunningCommon):
             customer.invalidate_recordset()
             self.assertEqual(customer.dunning_expected_date, late.dunning_predicted_date)
 
+    def test_a_customer_without_history_already_late_is_expected_later_than_ever(self):
+        """No payment to judge by and 95 days overdue: not "0 days late, the
+        due date", but what its invoice shows, two weeks from today."""
+        customer = self._create_customer("Moroso Nuevo SL")
+        invoice = self._invoice(customer, 900.0, self._due(-95))
+        self.env["dunning.cash.forecast"]._update_predictions(self.company, self.today)
+        self.assertEqual(customer.dunning_prediction_basis, "later_than_ever")
+        self.assertEqual(customer.dunning_predicted_days_late, 95 + rules.LATER_THAN_EVER_DAYS)
+        self.assertEqual(invoice.dunning_predicted_date, self._due(rules.LATER_THAN_EVER_DAYS))
+
     def test_a_promise_sets_the_date(self):
         invoice = self._invoice(self.customer, 600.0, self._due(-15))
         with freeze_time(self.today):

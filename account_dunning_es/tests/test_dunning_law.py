@@ -81,6 +81,11 @@ class TestDunningLaw(DunningCommon):
         html = self._report_html("account_dunning_es.action_report_dunning_letter", letter)
         self.assertNotIn("No legal rate published", html)
 
+    def test_rates_are_never_added_up_in_a_grouped_list(self):
+        groups = self.env["dunning.interest.rate"].read_group([], ["rate"], ["kind"])
+        self.assertTrue(groups)
+        self.assertFalse([g for g in groups if "rate" in g], "a sum of rates means nothing")
+
     def test_a_semester_without_rate_tells_the_dunning_manager_once(self):
         boss = new_test_user(
             self.env,

@@ -5,6 +5,7 @@ from datetime import date
 import lxml.html
 from freezegun import freeze_time
 
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from ..models import dunning_law_rules
@@ -256,6 +257,17 @@ class TestDunningLetter(DunningCommon):
         self.assertInLetter("Collection dossier", html)
         self.assertInLetter(invoice.name, html)
         self.assertEqual(html.count('class="o_dunning_history"'), len(self._comms(self.customer)))
+
+    def test_recording_delivery_asks_how_it_was_sent(self):
+        """No default: ordinary post would be recorded for letters that went
+        otherwise, and it proves nothing."""
+        comm, _invoices, _html = self._letter(self.customer, [date(2025, 8, 1)], self.stage_letter1)
+        action = comm.action_mark_letter_sent()
+        wizard = self.env[action["res_model"]].browse(action["res_id"])
+        self.assertFalse(wizard.sending_method)
+        with self.assertRaisesRegex(UserError, "how the letters were sent"):
+            wizard.action_confirm()
+        self.assertFalse(comm.sending_method)
 
     def test_recording_delivery_by_certified_post(self):
         comm, _invoices, _html = self._letter(self.customer, [date(2025, 8, 1)], self.stage_letter1)

@@ -9,6 +9,7 @@ from odoo.tests import new_test_user, tagged
 
 from ..models import dunning_rules as rules
 from ..models import dunning_sql
+from ..models import dunning_worklist_rules as worklist_rules
 from .common import DunningCommon
 
 
@@ -46,6 +47,21 @@ class TestPromiseRules(DunningCommon):
             rules.payment_behaviour([(d(2026, 1, 1), d(2026, 3, 1))] * 3, 0), "chronic"
         )
         self.assertEqual(rules.payment_behaviour([], 2), "promise_breaker")
+
+    def test_payment_behaviour_without_payments(self):
+        """Nothing paid: unknown, unless a broken promise says otherwise."""
+        d = date
+        self.assertEqual(rules.payment_behaviour([], 0), "new", "no history at all")
+        self.assertEqual(rules.payment_behaviour([], 1), "occasional", "one broken promise")
+        self.assertEqual(rules.payment_behaviour([], 2), "promise_breaker")
+        on_time = [(d(2026, 1, 1), d(2026, 1, 2))] * 3
+        self.assertEqual(rules.payment_behaviour(on_time, 0), "on_time")
+        self.assertEqual(rules.payment_behaviour(on_time[:1], 1), "occasional")
+        late = [(d(2026, 1, 1), d(2026, 2, 15))] * 3
+        self.assertEqual(rules.payment_behaviour(late, 0), "chronic")
+        self.assertEqual(
+            rules.payment_behaviour([(d(2026, 1, 1), d(2026, 1, 20))] + on_time, 0), "occasional"
+        )
 
     def test_one_late_payment_is_no_chronic_late_payer(self):
         """Item 9 of issue 20: one invoice paid 12 days late made a chronic payer."""
@@ -134,6 +150,25 @@ class TestDunningPromise(DunningCommon):
             promise._evaluate(self._due(38))
         self.assertEqual((promise.state, promise.broken_date), ("broken", self._due(35)))
         self.assertEqual(promise.instalment_ids.mapped("state"), ["paid", "pending", "pending"])
+
+    def test_a_broken_promise_and_nothing_paid_is_no_good_payer(self):
+        """The daily job's classification, and the worklist points it gives."""
+        newcomer = self._create_customer("Sin Historia SL")
+        self.assertEqual(newcomer.dunning_behaviour, "new", "no history at all")
+        invoice = self._invoice(self.customer, 500.0, self._due(-10))
+        promise = self._promise(invoice, [(self._due(5), 500.0)])
+        with freeze_time(self._due(8)):
+            promise._evaluate(self._due(8))
+            self.assertEqual(promise.state, "broken")
+            self.env["res.partner"]._dunning_update_behaviour(self.company)
+        self.assertEqual(self.customer.dunning_behaviour, "occasional")
+        self.assertEqual(
+            (self.customer.dunning_paid_count, self.customer.dunning_broken_recent), (0, 1)
+        )
+        parts = worklist_rules.priority_parts(
+            500.0, 18, None, self.customer.dunning_behaviour, 1, False, None
+        )
+        self.assertEqual(parts.behaviour, 5, "it counts on the worklist")
 
     def test_instalments_must_add_up_to_the_promised_amount(self):
         invoice = self._invoice(self.customer, 900.0, self._due(-10))

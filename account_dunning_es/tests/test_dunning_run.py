@@ -217,6 +217,18 @@ class TestDunningRun(DunningCommon):
             call.activity_id.activity_type_id, self.env.ref("mail.mail_activity_data_call")
         )
         self.assertIn("Obtain a payment commitment", str(call.activity_id.note))
+        # Each newer call, meeting or hand-over closed the ones before it:
+        # only the hand-over's activity is open.
+        open_activities = self.env["mail.activity"].search(
+            [("res_model", "=", "res.partner"), ("res_id", "=", self.customer.id)]
+        )
+        self.assertEqual(open_activities.dunning_communication_id.channel, "agency")
+        self.assertFalse(call.activity_id.active, "closed, still linked to its call")
+        self.assertTrue(
+            self.customer.message_ids.filtered(
+                lambda m: f"closed, replaced by {comms[-1].name}" in (m.body or "")
+            )
+        )
         self.assertEqual(self.customer.dunning_status, "agency")
         self.assertEqual(len(self.env["dunning.run"].search([("origin", "=", "cron")])), 101)
 

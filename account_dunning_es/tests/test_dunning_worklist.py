@@ -91,6 +91,16 @@ class TestWorklist(WorklistCommon):
         self.assertEqual(first.reasons, "Activity due")
         self.assertEqual(first.user_id, self.collector)
 
+    def test_a_payment_updates_the_customers_row_without_a_refresh(self):
+        invoice = self._invoice(self.customer, 600.0, self._due(-20))
+        self._call_due(self.customer)
+        row = self._rows().filtered(lambda r: r.partner_id == self.customer)
+        self.assertEqual(row.amount, 600.0)
+        self._pay(invoice, amount=200.0)
+        self.assertEqual(row.amount, 400.0, "what it still owes, at once")
+        self._pay(invoice)
+        self.assertFalse(row.exists(), "nothing overdue: off the list")
+
     def test_a_refresh_writes_only_the_rows_that_changed(self):
         """Issue 19: a collector's Refresh rebuilt every row (one UPDATE
         each, and a search for the dunning manager per row)."""

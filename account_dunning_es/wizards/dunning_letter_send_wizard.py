@@ -13,9 +13,9 @@ class DunningLetterSendWizard(models.TransientModel):
     _description = "Record the Delivery of Demand Letters"
 
     communication_ids = fields.Many2many("dunning.communication", required=True)
-    sending_method = fields.Selection(
-        dunning_law_rules.SENDING_METHODS, required=True, default="post"
-    )
+    # No default: ordinary post proves nothing, and a default would record
+    # it for letters that went otherwise. The collector says how it went.
+    sending_method = fields.Selection(dunning_law_rules.SENDING_METHODS)
     sending_reference = fields.Char(help="Certified post, burofax or certified email reference.")
     sending_date = fields.Date(required=True, default=fields.Date.context_today)
     delivery_outcome = fields.Selection(
@@ -41,6 +41,8 @@ class DunningLetterSendWizard(models.TransientModel):
 
     def action_confirm(self):
         self.ensure_one()
+        if not self.sending_method:
+            raise UserError(self.env._("Say how the letters were sent."))
         letters = self.communication_ids
         if any(c.channel == "negotiation" for c in letters) and not (
             dunning_court_rules.masc_method_allowed(self.sending_method)
