@@ -3,7 +3,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from . import dunning_court_rules, dunning_rules
 from .account_move import REASONS
@@ -575,6 +575,22 @@ class ResPartner(models.Model):
 
     def action_dunning_exclude(self):
         return self.env["dunning.exclude.wizard"]._action_open(self.commercial_partner_id)
+
+    # What a collector records of a customer: collectors work the
+    # receivables but may not edit contacts (README's access matrix).
+    COLLECTOR_FIELDS = frozenset(
+        {"dunning_reason", "dunning_reason_note", "dunning_phone_wrong", "dunning_reason_date"}
+    )
+
+    def _dunning_collector_write(self, vals):
+        """Write what a collector records of these customers (the reason
+        they gave, a wrong number), with the add-on's rights, and only those
+        fields; for a collector or whoever works the receivables."""
+        if set(vals) - self.COLLECTOR_FIELDS:
+            raise UserError(self.env._("Only the customer's collection facts are recorded here."))
+        if not self.env.user.has_group("account_dunning_es.group_dunning_user"):
+            raise AccessError(self.env._("Only collectors record what a customer said."))
+        return self.sudo().write(vals)
 
     def action_dunning_register_promise(self):
         return self.env["dunning.promise.wizard"]._action_open(self.commercial_partner_id)

@@ -19,3 +19,4 @@ from . import test_dunning_forecast
 from . import test_dunning_email
 from . import test_mail_render_mixin
 from . import test_dunning_batch_defaults
+from . import test_dunning_roles
