@@ -319,7 +319,8 @@ class DunningCashForecast(models.Model):
     # hence record methods, not @api.model ones.
     def action_refresh(self):
         self._rebuild(self.env.company)
-        return {"type": "ir.actions.client", "tag": "reload"}
+        # The list again, without reloading the whole page.
+        return {"type": "ir.actions.client", "tag": "soft_reload"}
 
     @api.model
     def _weekly_totals(self, company):

@@ -273,7 +273,8 @@ class DunningWorklist(models.Model):
     # ------------------------------------------------------------------
     def action_refresh(self):
         self._rebuild(self.env.company)
-        return {"type": "ir.actions.client", "tag": "reload"}
+        # The list again, without reloading the whole page.
+        return {"type": "ir.actions.client", "tag": "soft_reload"}
 
     def action_log_call(self):
         self.ensure_one()

@@ -307,7 +307,7 @@ class TestForecastScreen(DunningCommon, HttpCase):
                 "kwargs": {"context": context},
             },
         )
-        self.assertEqual(refresh["tag"], "reload")
+        self.assertEqual(refresh["tag"], "soft_reload")
         export = self.make_jsonrpc_request(
             "/web/dataset/call_button/dunning.cash.forecast/action_export_xlsx",
             {

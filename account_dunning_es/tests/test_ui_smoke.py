@@ -59,8 +59,60 @@ WALK_JS = """
             await env.services.action.doAction({ type: "ir.actions.act_window_close" });
         }
         console.info(`smoke: opened ${step.label}`);
+        if (step.press) {
+            await pressAll(step);
+        }
     }
     console.log("test successful");
+
+    // Press every header button the screen shows, one after the other, on
+    // the screen opened anew each time. A server error fails the test (it is
+    // logged); a user's warning or a confirmation is an answer: it is read
+    // and closed (a confirmation is confirmed), as is a wizard it opens.
+    async function pressAll(step) {
+        const pressed = [];
+        const names = [...new Set(
+            [...document.querySelectorAll(step.press)]
+                .filter((b) => b.offsetParent && !b.disabled && b.getAttribute("name"))
+                .map((b) => b.getAttribute("name"))
+        )].reverse(); // the buttons that close a record (accept) last
+        for (const name of names) {
+            await env.services.action.doAction(step.action, {
+                clearBreadcrumbs: true,
+                additionalContext: step.context || {},
+            });
+            await pause(400);
+            const button = [...document.querySelectorAll(step.press)].find(
+                (b) => b.getAttribute("name") === name && b.offsetParent && !b.disabled
+            );
+            if (!button) {
+                continue;
+            }
+            button.click();
+            for (let i = 0; i < 30; i++) {
+                await pause(150);
+                const crash = document.querySelector(".o_error_dialog .btn-link");
+                if (crash) {
+                    throw new Error(`${step.label}, button ${name}: ${crash.closest(".modal").innerText.slice(0, 800)}`);
+                }
+                const confirm = document.querySelector(".modal .modal-footer .btn-primary");
+                if (confirm && !document.querySelector(".modal .o_form_view")) {
+                    confirm.click();
+                    continue;
+                }
+                if (document.querySelector(".modal .o_form_view")) {
+                    await env.services.action.doAction({ type: "ir.actions.act_window_close" });
+                }
+            }
+            pressed.push(name);
+            console.info(`smoke: pressed ${name} on ${step.label}`);
+        }
+        for (const name of step.mustPress || []) {
+            if (!pressed.includes(name)) {
+                throw new Error(`${step.label}: button ${name} was not there to press`);
+            }
+        }
+    }
 })();
 """
 
@@ -166,6 +218,9 @@ class TestUiSmoke(DunningCommon, HttpCase):
             cls.env["dunning.promise.wizard"].with_context(
                 active_model="res.partner", active_ids=customer.ids
             ).create({"date": cls.today + timedelta(days=7)}).action_confirm()
+        # The worklist and the forecast, as the daily job leaves them.
+        cls.env["dunning.worklist"]._rebuild(company)
+        cls.env["dunning.cash.forecast"]._rebuild(company)
         cls.report_wizard = cls.env["dunning.report.wizard"].create(
             {"date_from": cls.today - timedelta(days=60), "date_to": cls.today}
         )
@@ -255,10 +310,25 @@ class TestUiSmoke(DunningCommon, HttpCase):
             "dunning.interest.rate",
             "dunning.promise",
             "dunning.negotiation",
+            "dunning.worklist",
+            "dunning.cash.forecast",
             "res.partner",
             "account.move",
             "mail.activity",
         ]
+        # Every header button of the add-ons' own lists and forms is pressed.
+        press = {
+            "list": ".o_control_panel button[name]",
+            "form": ".o_form_statusbar .o_statusbar_buttons button[name]",
+        }
+        collects = user.has_group("account_dunning_es.group_dunning_user")
+        # The buttons the walk must find and press (the others it finds too).
+        must_press = {
+            ("dunning.worklist", "list"): ["action_refresh"],
+            ("dunning.cash.forecast", "list"): ["action_refresh", "action_export_xlsx"],
+            ("dunning.negotiation", "form"): ["action_reject", "action_accept"],
+            ("dunning.communication", "form"): ["action_mark_letter_sent"],
+        }
         for model in models:
             if not self._can_read(user, model):
                 continue
@@ -278,6 +348,8 @@ class TestUiSmoke(DunningCommon, HttpCase):
             if not record:
                 continue
             for view in ("list", "form"):
+                if (model, view) == ("dunning.cash.forecast", "form"):
+                    continue  # no form: its Refresh has just rebuilt the rows
                 steps.append(
                     {
                         "label": f"{model} {view}",
@@ -292,6 +364,10 @@ class TestUiSmoke(DunningCommon, HttpCase):
                         "absent": ".o_list_button_add, .o_form_button_create"
                         if model == "dunning.communication"
                         else None,
+                        "press": press[view] if model.startswith("dunning.") else None,
+                        "mustPress": must_press.get((model, view)) if collects else None,
+                        # The monitorio pack merges real PDFs.
+                        "context": {"force_report_rendering": True},
                     }
                 )
         if user.has_group("account_dunning_es.group_dunning_user"):
@@ -380,7 +456,19 @@ class TestUiSmoke(DunningCommon, HttpCase):
     # Tests
     # ------------------------------------------------------------------
     def test_manager_opens_every_screen_and_report(self):
+        # The documents first: the walk then presses buttons that change them.
+        printed = self._print_html(self.manager)
         steps = self._walk(self.manager)
+        must = {step["label"]: step.get("mustPress") for step in steps if step.get("mustPress")}
+        self.assertEqual(
+            must,
+            {
+                "dunning.worklist list": ["action_refresh"],
+                "dunning.cash.forecast list": ["action_refresh", "action_export_xlsx"],
+                "dunning.negotiation form": ["action_reject", "action_accept"],
+                "dunning.communication form": ["action_mark_letter_sent"],
+            },
+        )
         labels = " ".join(step["label"] for step in steps)
         for expected in (
             "Policies",
@@ -395,15 +483,17 @@ class TestUiSmoke(DunningCommon, HttpCase):
             "call wizard",
         ):
             self.assertIn(expected, labels)
-        self.assertEqual(len(self._print_html(self.manager)), 8)
+        self.assertEqual(len(printed), 8)
 
     def test_collector_opens_every_screen_and_report(self):
+        printed = self._print_html(self.collector_user)
         steps = self._walk(self.collector_user)
+        self.assertIn("dunning.worklist list", [s["label"] for s in steps if s.get("mustPress")])
         labels = " ".join(step["label"] for step in steps)
         self.assertIn("Communications", labels)
         self.assertIn("promise wizard", labels)
         self.assertNotIn("menu Invoicing/Configuration", labels, "no configuration menu")
-        self.assertGreaterEqual(len(self._print_html(self.collector_user)), 3)
+        self.assertGreaterEqual(len(printed), 3)
 
     def test_sales_user_opens_the_screens_of_their_customers(self):
         banner = {
