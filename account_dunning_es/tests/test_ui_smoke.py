@@ -532,6 +532,35 @@ class TestUiSmoke(DunningCommon, HttpCase):
         self.assertIn("menu Collection/My Customers in Collection", labels)
         self.assertNotIn("menu Invoicing", labels, "no dunning menu of the accountants")
 
+    def test_billing_user_reads_every_customers_collection(self):
+        """README: a billing user sees every customer's collection, read only,
+        and works no dunning."""
+        billing = new_test_user(
+            self.env,
+            login="smoke.billing",
+            name="Berta Facturas",
+            groups="base.group_user,account.group_account_invoice",
+            company_id=self.company.id,
+            company_ids=self.company.ids,
+        )
+        other = {
+            "label": "the Collection tab of a customer of any salesperson",
+            "action": {
+                "type": "ir.actions.act_window",
+                "res_model": "res.partner",
+                "res_id": self.customer_2.id,
+                "views": [[False, "form"]],
+            },
+            "expect": ".o_form_view .o_notebook a[name='dunning']",
+        }
+        steps = self._walk(billing, self._steps(billing) + [other])
+        labels = " ".join(step["label"] for step in steps)
+        self.assertIn("dunning.communication form", labels)
+        self.assertNotIn("call wizard", labels, "no collector's action")
+        self.assertFalse(
+            self.env["dunning.policy"].with_user(billing).has_access("write"), "no configuration"
+        )
+
     def test_settings_page_opens(self):
         self._walk(
             self.env.ref("base.user_admin"),
