@@ -180,7 +180,13 @@ class ResPartner(models.Model):
             order="date desc, id desc",
         )
         last_letter = letters[:1]
-        claim = last_letter._letter_values() if last_letter else None
+        # What the last letter claimed stands only while one of its invoices
+        # is still owed: a customer who paid them all is told nothing more.
+        claim = (
+            last_letter._letter_values()
+            if last_letter and last_letter.line_ids.move_id & moves
+            else None
+        )
         policy = partner._dunning_policy(company)
         contact = last_letter or comms.search(
             [("partner_id", "=", partner.id), ("company_id", "=", company.id)], limit=1

@@ -400,6 +400,10 @@ class TestStatementPayment(DunningCommon, HttpCase):
         )
         html = self.url_open(f"/d/{token}").text
         self.assertNotIn(invoices[0].name, html, "a paid invoice leaves the statement")
+        # Everything paid: no claim of the last letter, nothing to pay, no
+        # reference to quote.
+        self.assertNotIn("o_dunning_statement_claim", html)
+        self.assertNotIn("o_dunning_statement_reference", html)
         # Counted as paid after the reminder that carried the link.
         report = self.env["dunning.effectiveness.report"].search([("id", "in", comm.ids)])
         self.assertEqual(report.mapped("paid_count"), [1] * len(comm))
