@@ -6,7 +6,7 @@ from freezegun import freeze_time
 
 from odoo.addons.account_dunning_es.tests.common import DunningCommon
 from odoo.addons.sms.tests.common import SMSCase
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 from odoo.tools import html2plaintext, safe_eval
 
 MONDAY_NOON = datetime(2026, 3, 2, 11, 0)  # 12:00 in Madrid
@@ -60,6 +60,16 @@ class TestDunningSms(DunningCommon, SMSCase):
             .search_count([("number", "in", ["+34612345678", "+34699111222"])]),
             2,
         )
+
+    def test_sms_days_are_chosen_with_a_checkbox_each(self):
+        with Form(self.env["res.config.settings"].with_company(self.company)) as settings:
+            self.assertTrue(settings.dunning_sms_monday)
+            self.assertFalse(settings.dunning_sms_saturday, "Monday to Friday by default")
+            settings.dunning_sms_friday = False
+            settings.dunning_sms_saturday = True
+        self.assertEqual(self.company.dunning_sms_weekdays, "0,1,2,3,5")
+        view = self.env.ref("account_dunning_es_sms.res_config_settings_view_form")
+        self.assertNotIn("Monday = 0", view.arch_db, "no numbers to type")
 
     def test_sms_outside_quiet_hours_waits_and_is_sent_once(self):
         self._invoice(self.customer, 100.0, date(2026, 2, 27))
