@@ -187,33 +187,26 @@ class DunningNegotiation(models.Model):
                     ref=self.name,
                 )
             )
+        # What each letter short of proof means for the petition.
+        consequences = {
+            "not_sent": self.env._(
+                "Demand letter %(ref)s has no sending recorded (Letters to Post): "
+                "it is left out of the petition and the pack."
+            ),
+            "no_proof": self.env._(
+                "Demand letter %(ref)s was sent without proof of receipt: the "
+                "petition lists it as sent without proof."
+            ),
+            "no_certificate": self.env._(
+                "Demand letter %(ref)s has its receipt recorded but no certificate "
+                "attached: the petition says the certificate is not attached."
+            ),
+        }
         moves = self.move_ids.filtered(lambda m: m.amount_residual > 0)
         for letter in self._pack_letters(moves):
-            evidence = letter._court_evidence()
-            if evidence == "not_sent":
-                gaps.append(
-                    self.env._(
-                        "Demand letter %(ref)s has no sending recorded (Letters to Post): "
-                        "it is left out of the petition and the pack.",
-                        ref=letter.name,
-                    )
-                )
-            elif evidence == "no_proof":
-                gaps.append(
-                    self.env._(
-                        "Demand letter %(ref)s was sent without proof of receipt: the "
-                        "petition lists it as sent without proof.",
-                        ref=letter.name,
-                    )
-                )
-            elif evidence == "no_certificate":
-                gaps.append(
-                    self.env._(
-                        "Demand letter %(ref)s has its receipt recorded but no certificate "
-                        "attached: the petition says the certificate is not attached.",
-                        ref=letter.name,
-                    )
-                )
+            consequence = consequences.get(letter._court_evidence())
+            if consequence:
+                gaps.append(consequence % {"ref": letter.name})
         return gaps
 
     def _pack_certificate(self, comm):

@@ -480,26 +480,7 @@ class TestMonitorioPack(CourtCommon, HttpCase):
     def test_the_pack_holds_the_pages_of_every_document_in_order(self):
         # A first demand letter with its burofax certificate, then the attempt.
         invoice, comm, negotiation = self._negotiation(amount=2400.0)
-        letter = self.env["dunning.communication"].create(
-            {
-                "partner_id": self.customer.id,
-                "stage_id": self.stage_final.id,
-                "channel": "letter",
-                "date": self._due(-15),
-                "state": "sent",
-                "line_ids": [
-                    (
-                        0,
-                        0,
-                        dict(
-                            invoice._dunning_snapshot(self._due(-15)),
-                            stage_id=self.stage_final.id,
-                            cycle=invoice.dunning_cycle,
-                        ),
-                    )
-                ],
-            }
-        )
+        letter = self._letter(invoice)
         certificate = self._one_page_pdf()
         letter.write(
             {
