@@ -120,3 +120,22 @@ class TestCollectorsDay(DunningCommon):
         self.assertTrue(customer.dunning_communication_ids)
         with self.assertRaises(AccessError):
             customer.dunning_communication_ids[:1].write({"user_id": rep.id})
+
+    def test_a_collection_activity_is_marked_done_from_its_page(self):
+        call = self._comms(self.customer, channel="call")
+        activity = self._as_collector(call.activity_id)
+        self.assertEqual(activity.user_id, self.readme_collector)
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account_dunning_es.mail_activity_action_my_collection"
+        )
+        form = dict((mode, view) for view, mode in action["views"])["form"]
+        self.assertEqual(
+            form, self.env.ref("account_dunning_es.mail_activity_view_form_collection").id
+        )
+        arch = activity.get_views([(form, "form")])["views"]["form"]["arch"]
+        self.assertIn('name="action_dunning_done"', arch)
+        back = activity.action_dunning_done()
+        self.assertFalse(call.activity_id.exists() and call.activity_id.active, "done")
+        self.assertEqual(back["res_model"], "mail.activity")
+        done = self.customer.message_ids.filtered(lambda m: m.mail_activity_type_id)
+        self.assertTrue(done.filtered("dunning_partner_id"), "a collection message")

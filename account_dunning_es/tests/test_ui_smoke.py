@@ -218,6 +218,19 @@ class TestUiSmoke(DunningCommon, HttpCase):
             cls.env["dunning.promise.wizard"].with_context(
                 active_model="res.partner", active_ids=customer.ids
             ).create({"date": cls.today + timedelta(days=7)}).action_confirm()
+        # A collection activity of each collector's, opened on its page.
+        call = cls.comms.filtered(lambda c: c.channel == "call")[:1] or cls.letter
+        for user in (cls.manager, cls.collector_user):
+            cls.env["mail.activity"].create(
+                {
+                    "res_model_id": cls.env["ir.model"]._get_id("res.partner"),
+                    "res_id": cls.customer.id,
+                    "user_id": user.id,
+                    "summary": f"Collection call of {user.name}",
+                    "activity_type_id": cls.env.ref("mail.mail_activity_data_call").id,
+                    "dunning_communication_id": call.id,
+                }
+            )
         # The worklist and the forecast, as the daily job leaves them.
         cls.env["dunning.worklist"]._rebuild(company)
         cls.env["dunning.cash.forecast"]._rebuild(company)
@@ -371,6 +384,30 @@ class TestUiSmoke(DunningCommon, HttpCase):
                     }
                 )
         if user.has_group("account_dunning_es.group_dunning_user"):
+            mine = self.env["mail.activity"].search(
+                [("user_id", "=", user.id), ("dunning_communication_id", "!=", False)], limit=1
+            )
+            steps.append(
+                {
+                    "label": "collection activity form",
+                    "action": {
+                        "type": "ir.actions.act_window",
+                        "res_model": "mail.activity",
+                        "res_id": mine.id,
+                        "views": [
+                            [
+                                self.env.ref(
+                                    "account_dunning_es.mail_activity_view_form_collection"
+                                ).id,
+                                "form",
+                            ]
+                        ],
+                    },
+                    "expect": ".o_form_view .o_form_statusbar",
+                    "press": press["form"],
+                    "mustPress": ["action_open_document", "action_dunning_done"],
+                }
+            )
             customer = self.customer.with_user(user)
             for label, action in (
                 ("exclude wizard", customer.action_dunning_exclude()),
@@ -467,6 +504,7 @@ class TestUiSmoke(DunningCommon, HttpCase):
                 "dunning.cash.forecast list": ["action_refresh", "action_export_xlsx"],
                 "dunning.negotiation form": ["action_reject", "action_accept"],
                 "dunning.communication form": ["action_mark_letter_sent"],
+                "collection activity form": ["action_open_document", "action_dunning_done"],
             },
         )
         labels = " ".join(step["label"] for step in steps)
