@@ -128,7 +128,7 @@ class TestCollectorsDay(DunningCommon):
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "account_dunning_es.mail_activity_action_my_collection"
         )
-        form = dict((mode, view) for view, mode in action["views"])["form"]
+        form = {mode: view for view, mode in action["views"]}["form"]
         self.assertEqual(
             form, self.env.ref("account_dunning_es.mail_activity_view_form_collection").id
         )
