@@ -91,3 +91,16 @@ PY
   fi
   extra_addons=$folder
 }
+
+# axe-core, the accessibility engine the statement page's browser test runs
+# (account_dunning_es/tests/test_dunning_statement.py), from the npm registry.
+AXE_CORE_VERSION=4.14.1
+fetch_axe_core() {
+  local folder=$out/npm
+  if [ ! -f "$folder/node_modules/axe-core/axe.min.js" ]; then
+    command -v npm >/dev/null || fail "npm is needed to fetch axe-core for the accessibility test"
+    npm install --silent --no-save --no-audit --no-fund --prefix "$folder" \
+      "axe-core@$AXE_CORE_VERSION" >/dev/null || fail "cannot install axe-core@$AXE_CORE_VERSION from npm"
+  fi
+  export DUNNING_AXE_CORE_JS=$folder/node_modules/axe-core/axe.min.js
+}

@@ -19,6 +19,7 @@ source "$(dirname "$0")/odoo_env.sh"
 require_odoo
 require_postgres
 fetch_queue_job
+fetch_axe_core
 conf=$out/odoo-test.conf
 write_conf "$conf"
 

@@ -15,6 +15,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.http import request
 
 from ..models import dunning_law_rules
+from ..models.dunning_statement_rules import PROOF_MAX_BYTES, LinkNotValid
 
 
 class DunningStatement(PortalAccount):
@@ -24,7 +25,7 @@ class DunningStatement(PortalAccount):
     def _customer(self, token):
         partner = request.env["res.partner"]._dunning_from_token(token)
         if not partner:
-            raise NotFound()
+            raise LinkNotValid()
         # The page speaks the customer's language.
         request.update_context(lang=partner.lang or request.env.lang)
         return partner.with_context(lang=partner.lang or request.env.lang)
@@ -61,6 +62,45 @@ class DunningStatement(PortalAccount):
         if comm and not comm.statement_opened_date:
             comm.write({"statement_opened_date": fields.Datetime.now()})
         return self._render(partner, comm, message=kwargs.get("done"))
+
+    @http.route(
+        "/d/<string:token>/invoice/<int:move_id>",
+        type="http",
+        auth="public",
+        methods=["GET"],
+        sitemap=False,
+    )
+    def invoice(self, token, move_id, **kwargs):
+        """An invoice of the statement as a PDF, opened with the customer's
+        token (no portal token per invoice to write): the PDF Odoo kept when
+        the invoice was sent, else rendered now."""
+        partner = self._customer(token)
+        move = request.env["account.move"].sudo().browse(move_id).exists()
+        if (
+            not move
+            or move.commercial_partner_id != partner
+            or move.move_type not in ("out_invoice", "out_refund")
+            or move.state != "posted"
+        ):
+            raise NotFound()
+        attachment = move.invoice_pdf_report_id
+        if attachment:
+            content = attachment.raw
+        else:
+            content = (
+                request.env["ir.actions.report"]
+                .sudo()
+                .with_context(lang=move.partner_id.lang or partner.lang)
+                ._render_qweb_pdf("account.account_invoices", move.ids)[0]
+            )
+        filename = move._get_invoice_report_filename()
+        return request.make_response(
+            content,
+            headers=[
+                ("Content-Type", "application/pdf"),
+                ("Content-Disposition", f'inline; filename="{filename}"'),
+            ],
+        )
 
     @http.route(
         "/d/<string:token>/letter/<int:comm_id>",
@@ -101,17 +141,12 @@ class DunningStatement(PortalAccount):
     )
     def paid(self, token, c=None, date=None, amount=None, proof=None, **kwargs):
         def action(partner, comm):
-            content, name, mimetype = None, None, None
+            content, name = None, None
             if proof and getattr(proof, "filename", None):
-                content = proof.read(5 * 1024 * 1024 + 1)
-                name, mimetype = proof.filename, proof.mimetype
+                content = proof.read(PROOF_MAX_BYTES + 1)
+                name = proof.filename
             partner._dunning_claim_paid(
-                fields.Date.to_date(date),
-                float(amount),
-                content,
-                name,
-                mimetype,
-                communication=comm,
+                fields.Date.to_date(date), float(amount), content, name, communication=comm
             )
             return "paid"
 
@@ -147,15 +182,17 @@ class DunningStatement(PortalAccount):
     def _payable(moves, currency, selection=None):
         """The open invoices the customer pays at once: in the company's
         currency (the others are paid one by one from their page), all of
-        them or those selected ("12-15": invoice ids)."""
+        them but those under review (a dispute, a payment the customer says
+        it made), or those selected ("12-15": invoice ids, under review or
+        not: the customer chose them)."""
         moves = moves.filtered(lambda m: m.move_type == "out_invoice" and m.currency_id == currency)
         if selection and selection != "all":
             try:
                 ids = {int(i) for i in selection.split("-")}
             except ValueError:
                 ids = set()
-            moves = moves.filtered(lambda m: m.id in ids)
-        return moves
+            return moves.filtered(lambda m: m.id in ids)
+        return moves.filtered(lambda m: not m.dunning_review and m.dunning_reason != "dispute")
 
     @http.route(
         "/d/<string:token>/pay",

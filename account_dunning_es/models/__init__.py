@@ -27,6 +27,7 @@ from . import account_move
 from . import account_partial_reconcile
 from . import mail_activity
 from . import ir_actions_report
+from . import ir_http
 from . import mail_render_mixin
 from . import mail_message
 from . import mail_mail

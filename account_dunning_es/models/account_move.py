@@ -3,6 +3,7 @@ from collections import defaultdict
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import format_date
 
 from . import dunning_rules, dunning_sql
 
@@ -19,6 +20,15 @@ REASON_ACTIVITIES = {
     "dispute": "mail.mail_activity_data_todo",
     "missing_document": "mail.mail_activity_data_todo",
     "financial": "mail.mail_activity_data_call",
+}
+
+
+# A review closed: by the collector, or by the policy's limit.
+REVIEW_CLEARED = {
+    "dunning_review": False,
+    "dunning_review_date": False,
+    "dunning_claim_date": False,
+    "dunning_claim_amount": False,
 }
 
 
@@ -91,6 +101,33 @@ class AccountMove(models.Model):
         copy=False,
         help="The customer said on its statement page that it has paid: no reminder "
         "until this day, while the collector checks it.",
+    )
+    # What the customer said on its statement page, while the collector
+    # checks it: the invoice rests (dunning_rules.review_rests).
+    dunning_review = fields.Selection(
+        [("paid", "Says it has paid"), ("reason", "Gave a reason")],
+        string="Customer's Word Under Review",
+        copy=False,
+        readonly=True,
+        help="The customer said on its statement page that it has paid this invoice, or why "
+        "it does not pay it. The invoice gets no reminder until the collector presses "
+        "Review Done, or until the policy's limit, when reminders resume and the collector "
+        "is told.",
+    )
+    dunning_review_date = fields.Date(string="Under Review Since", copy=False, readonly=True)
+    dunning_claim_date = fields.Date(
+        string="Says It Paid On",
+        copy=False,
+        readonly=True,
+        help="The payment date the customer gave on its statement page.",
+    )
+    dunning_claim_amount = fields.Monetary(
+        string="Says It Paid",
+        currency_field="company_currency_id",
+        copy=False,
+        readonly=True,
+        help="The amount the customer says it paid for this invoice and the others of the "
+        "same claim, together.",
     )
     dunning_promise_ids = fields.Many2many(
         "dunning.promise",
@@ -174,6 +211,10 @@ class AccountMove(models.Model):
             "dunning_excluded",
             "dunning_exclusion_reason",
             "dunning_paused_until",
+            "dunning_review",
+            "dunning_review_date",
+            "dunning_claim_date",
+            "dunning_claim_amount",
         }
         unknown = set(vals) - allowed
         if unknown:
@@ -250,10 +291,55 @@ class AccountMove(models.Model):
     def write(self, vals):
         if vals.get("dunning_reason"):
             vals = dict(vals, dunning_reason_date=fields.Date.context_today(self))
+        # A collector who sets the reason has looked at what the customer said.
+        if "dunning_reason" in vals and not self.env.context.get("dunning_statement"):
+            reviewed = self.filtered("dunning_review")
+            if reviewed:
+                reviewed._dunning_write(REVIEW_CLEARED)
         res = super().write(vals)
-        if vals.get("dunning_reason"):
+        if vals.get("dunning_reason") and not self.env.context.get("dunning_statement"):
             self._dunning_reason_activities()
         return res
+
+    def action_dunning_review_done(self):
+        """The collector has checked what the customer said on its statement
+        page: the invoices follow their stages again (or their reason)."""
+        reviewed = self.filtered("dunning_review")
+        reviewed._dunning_write(REVIEW_CLEARED)
+        for move in reviewed:
+            env = move.with_context(lang=move.company_id._dunning_lang()).env
+            move.with_context(dunning_collection_message=True).message_post(
+                body=env._("The customer's word was checked: review done."),
+                subtype_xmlid="mail.mt_note",
+            )
+        return True
+
+    def _dunning_review_expired(self, on_date):
+        """The policy's limit passed on these invoices' review without the
+        collector resolving it: reminders resume, and the collector is told,
+        once (the review is closed)."""
+        if not self:
+            return
+        self._dunning_write(REVIEW_CLEARED)
+        todo = self.env.ref("mail.mail_activity_data_todo")
+        for move in self:
+            partner = move.commercial_partner_id
+            user = partner._dunning_collector(partner._dunning_policy(move.company_id))
+            # Written for the collector who reads it, in its language.
+            env = move.with_context(lang=user.lang or move.company_id._dunning_lang()).env
+            move.sudo().activity_schedule(
+                activity_type_id=todo.id,
+                date_deadline=on_date,
+                summary=env._("Unchecked claim: reminders resume"),
+                note=env._(
+                    "What the customer said on its statement page about %(invoice)s was not "
+                    "checked within the policy's limit: from %(date)s the invoice gets its "
+                    "reminders again.",
+                    invoice=move.name,
+                    date=format_date(env, on_date),
+                ),
+                user_id=user.id,
+            )
 
     def _dunning_reason_activities(self):
         """A dispute, a missing document or financial difficulty asks for action."""
@@ -330,6 +416,15 @@ class AccountMove(models.Model):
                         invoice=move.name,
                         promise=promise.name,
                         date=promise.next_date or promise.date_due,
+                    )
+                )
+            elif move.dunning_review:
+                reasons.append(
+                    self.env._(
+                        "%(invoice)s: what the customer said on its statement page on %(date)s "
+                        "is under review; press Review Done first.",
+                        invoice=move.name,
+                        date=format_date(self.env, move.dunning_review_date),
                     )
                 )
             elif (move.dunning_reason or move.commercial_partner_id.dunning_reason) == "dispute":

@@ -96,7 +96,16 @@ class DunningPolicy(models.Model):
         string="Days Without Reminder After 'Already Paid'",
         default=7,
         help="When a customer says on its statement page that it has paid, its invoices "
-        "get no reminder for so many days while the collector checks it.",
+        "get no reminder while the collector checks it, at most so many days; then "
+        "reminders resume and the collector is told.",
+    )
+    portal_review_days = fields.Integer(
+        string="Days a Customer's Reason Rests",
+        default=30,
+        help="A reason the customer gives on its statement page (a dispute, a missing "
+        "document, another) rests the invoice until the collector presses Review Done, "
+        "at most so many days (0: no limit); then reminders resume and the collector is "
+        "told.",
     )
     portal_plan_max_instalments = fields.Integer(
         string="Plan: Most Instalments",

@@ -5,7 +5,7 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare, format_amount
 
-from . import dunning_rules
+from . import dunning_rules, dunning_statement_rules
 from .dunning_court_rules import split_instalments
 
 PROMISE_CHANNELS = [
@@ -174,6 +174,16 @@ class DunningPromise(models.Model):
             ]
             for promise in self
         }
+
+    def _dunning_schedule_now(self):
+        """The instalments as they stand against what the promise's invoices
+        still owe (a payment the daily job has not judged yet counts): what
+        the customer's statement page shows, computed, not written."""
+        self.ensure_one()
+        owed = sum(self.move_ids.mapped("amount_residual_signed"))
+        return dunning_statement_rules.plan_schedule(
+            [(i.date, i.amount) for i in self.instalment_ids], owed
+        )
 
     def _evaluate(self, today=None):
         """Update open promises: kept, broken (and escalate) or still open."""

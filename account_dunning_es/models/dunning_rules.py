@@ -216,6 +216,17 @@ def above_threshold(net_balance, threshold):
     return net_balance > 0 and net_balance >= threshold
 
 
+def review_rests(since, limit_days, on_date):
+    """Whether an invoice whose customer spoke on its statement page ("I have
+    already paid", a dispute, a missing document, another reason) still rests
+    on ``on_date``: from ``since`` until the collector resolves it, at most
+    ``limit_days`` days (0: no limit). After the limit the run resumes it and
+    tells the collector, so nothing resumes silently."""
+    if not since:
+        return False
+    return not limit_days or (on_date - since).days <= limit_days
+
+
 # ----------------------------------------------------------------------
 # Payment promises and payment behaviour
 # ----------------------------------------------------------------------

@@ -161,6 +161,7 @@ class DunningRun(models.Model):
         stage_infos = {}
         waiting_handovers = {}
         plan = defaultdict(list)
+        expired_reviews = []
         for move in moves:
             partner = move.commercial_partner_id
             if partner.id not in policies:
@@ -168,7 +169,10 @@ class DunningRun(models.Model):
             policy = policies[partner.id]
             if not policy:
                 continue
-            if self._move_rests(move, policy, net_balance, promised, force):
+            under_review = bool(move.dunning_review) and self._review_rests(move, policy)
+            if move.dunning_review and not under_review:
+                expired_reviews.append(move.id)
+            if under_review or self._move_rests(move, policy, net_balance, promised, force):
                 continue
             administration = partner.dunning_regime == "administration"
             key = (policy.id, partner.id in handed_over, administration)
@@ -188,6 +192,8 @@ class DunningRun(models.Model):
                 continue
             if info:
                 plan[(partner.id, info.id)].append(move)
+        # Told once: the review is closed with the telling.
+        self.env["account.move"].browse(expired_reviews)._dunning_review_expired(self.date)
         without_policy = [pid for pid, policy in policies.items() if not policy]
         if without_policy:
             self._log("no_policy", count=len(without_policy))
@@ -196,18 +202,28 @@ class DunningRun(models.Model):
     def _move_rests(self, move, policy, net_balance, promised, force):
         """Whether an invoice gets nothing today whatever its stage: its
         customer owes less than the policy's minimum, it is under an open
-        promise, disputed, or paused."""
+        promise, disputed, or paused (what the customer said on its statement
+        page is judged apart: :meth:`_review_rests`)."""
         partner = move.commercial_partner_id
         # A collector who forces a reminder has looked at the amount already.
         if not force and not dunning_rules.above_threshold(
             net_balance.get(partner.id, 0.0), policy.min_amount
         ):
             return True
-        # An invoice's own reason overrides its customer's; a customer who
-        # said on its statement page that it paid rests while it is checked.
+        # An invoice's own reason overrides its customer's.
         if move.id in promised or (move.dunning_reason or partner.dunning_reason) == "dispute":
             return True
         return bool(move.dunning_paused_until and move.dunning_paused_until >= self.date)
+
+    def _review_rests(self, move, policy):
+        """Whether what the customer said on its statement page still rests
+        the invoice today (the policy's limit per kind of claim)."""
+        limit = (
+            policy.portal_paid_pause_days
+            if move.dunning_review == "paid"
+            else policy.portal_review_days
+        )
+        return dunning_rules.review_rests(move.dunning_review_date, limit, self.date)
 
     @api.model
     def _stages_for(self, policy, handed_over, administration):
@@ -302,6 +318,8 @@ class DunningRun(models.Model):
                 "dunning_cycle",
                 "dunning_reason",
                 "dunning_paused_until",
+                "dunning_review",
+                "dunning_review_date",
             ],
             order="commercial_partner_id, invoice_date_due, id",
         )

@@ -14,10 +14,8 @@ from odoo.tools import format_amount, format_date
 
 from . import dunning_law_rules, dunning_rules, dunning_sql
 from .dunning_court_rules import split_instalments
+from .dunning_statement_rules import PROOF_MAX_BYTES, proof_mimetype
 
-# What a customer may upload as proof of payment.
-PROOF_MIMETYPES = {"application/pdf", "image/png", "image/jpeg"}
-PROOF_MAX_BYTES = 5 * 1024 * 1024
 # The non-payment reasons a customer may give itself.
 PORTAL_REASONS = ("missing_document", "dispute", "other")
 
@@ -36,6 +34,16 @@ def statement_plan_problem(count, first_date, amount, today, max_instalments, ma
     if amount / count < minimum:
         return "minimum"
     return ""
+
+
+def statement_paid_claims(moves):
+    """The "I have already paid" claims still under review on these invoices:
+    [(said on, paid on, amount, invoices)], one per claim."""
+    claims = {}
+    for move in moves.filtered(lambda m: m.dunning_review == "paid"):
+        key = (move.dunning_review_date, move.dunning_claim_date, move.dunning_claim_amount)
+        claims[key] = claims.get(key, moves.browse()) | move
+    return [(*key, invoices) for key, invoices in sorted(claims.items(), key=lambda i: i[0])]
 
 
 def statement_page_url(base_url, token):
@@ -166,8 +174,11 @@ class ResPartner(models.Model):
         moves = self._dunning_statement_moves(company)
         Move = self.env["account.move"]
         today = fields.Date.context_today(self)
-        for move in moves:
-            move._portal_ensure_token()
+        # Nothing is written here: the page links each invoice's PDF through
+        # the customer's own token (/d/<token>/invoice/<id>), so opening it
+        # makes no portal token per invoice.
+        under_review = moves.filtered(lambda m: m.dunning_review or m.dunning_reason == "dispute")
+        to_pay = moves - under_review
         comms = self.env["dunning.communication"].sudo()
         letters = comms.search(
             [
@@ -191,10 +202,44 @@ class ResPartner(models.Model):
         contact = last_letter or comms.search(
             [("partner_id", "=", partner.id), ("company_id", "=", company.id)], limit=1
         )
+        # Plans under way, and those kept this last month (the page says so,
+        # rather than dropping a plan the customer just finished paying).
+        promises = (
+            self.env["dunning.promise"]
+            .sudo()
+            .search(
+                [
+                    ("partner_id", "=", partner.id),
+                    "|",
+                    ("state", "in", ("to_approve", "open")),
+                    "&",
+                    ("state", "=", "kept"),
+                    ("closed_date", ">=", fields.Date.subtract(today, days=30)),
+                ]
+            )
+        )
+        lang = self.env.lang or partner.lang or "en_US"
         return {
             "partner": partner,
             "company": company,
             "moves": moves,
+            "under_review": under_review,
+            "to_pay": to_pay,
+            "to_pay_total": sum(to_pay.mapped("amount_residual_signed")),
+            "paid_claims": [
+                self.env._(
+                    "On %(said)s you told us you paid %(amount)s on %(date)s for %(invoices)s. "
+                    "We are checking it: meanwhile these invoices get no reminder.",
+                    said=format_date(self.env, said),
+                    amount=format_amount(self.env, amount, company.currency_id),
+                    date=format_date(self.env, paid_on),
+                    invoices=", ".join(invoices.mapped("name")),
+                )
+                for said, paid_on, amount, invoices in statement_paid_claims(moves)
+            ],
+            "plans": [(promise, *promise._dunning_schedule_now()) for promise in promises],
+            "title": self.env._("%(company)s · Statement of account", company=company.name),
+            "html_data": {"lang": lang.replace("_", "-")},
             "today": today,
             "days_overdue": {
                 m.id: dunning_rules.days_overdue(m.invoice_date_due, today) for m in moves
@@ -212,9 +257,7 @@ class ResPartner(models.Model):
             "contact": contact._collector_contact()
             if contact
             else {"name": company.name, "phone": company.phone or "", "email": company.email or ""},
-            "promises": self.env["dunning.promise"]
-            .sudo()
-            .search([("partner_id", "=", partner.id), ("state", "in", ("to_approve", "open"))]),
+            "promises": promises,
             "policy": policy,
             "reasons": [
                 (key, label)
@@ -262,36 +305,64 @@ class ResPartner(models.Model):
         return activity
 
     def _dunning_claim_paid(
-        self, pay_date, amount, proof=None, proof_name=None, mimetype=None, communication=None
+        self, pay_date, amount, proof=None, proof_name=None, communication=None
     ):
-        """ "I have already paid": the collector checks it; the invoices rest."""
+        """ "I have already paid": the collector checks it; the invoices rest
+        until then (at most the policy's days), and the page says so."""
         self.ensure_one()
         today = fields.Date.context_today(self)
         if not pay_date or not amount or amount <= 0:
             raise UserError(self.env._("Give the date and the amount you paid."))
         if pay_date > today:
             raise UserError(self.env._("The payment date cannot be in the future."))
+        mimetype = None
         if proof:
-            if mimetype not in PROOF_MIMETYPES:
-                raise UserError(self.env._("The proof must be a PDF, PNG or JPEG file."))
             if len(proof) > PROOF_MAX_BYTES:
                 raise UserError(self.env._("The proof may not exceed 5 MB."))
+            # What the file holds decides, not its name nor the type the
+            # browser declares (a renamed program is refused).
+            mimetype = proof_mimetype(proof)
+            if not mimetype:
+                raise UserError(
+                    self.env._(
+                        "The proof must be a PDF, PNG or JPEG file that opens; this file is "
+                        "not one. Nothing was recorded: send it again with another file."
+                    )
+                )
         company = self._dunning_statement_company()
         moves = self._dunning_statement_moves(company)
+        # The claim covers the invoices not already under a reason the
+        # customer gave (a dispute stays a dispute).
+        moves = moves.filtered(lambda m: m.dunning_review != "reason") or moves
         policy = self.sudo()._dunning_policy(company)
-        pause = fields.Date.add(today, days=policy.portal_paid_pause_days or 7)
         # Posting the same claim twice changes nothing.
-        duplicate = moves.filtered(lambda m: m.dunning_paused_until == pause)
-        if moves and duplicate == moves and not proof:
+        same = moves.filtered(
+            lambda m: (
+                m.dunning_review == "paid"
+                and m.dunning_claim_date == pay_date
+                and abs(m.dunning_claim_amount - amount) < 0.005
+            )
+        )
+        if moves and same == moves and not proof:
             return False
-        moves._dunning_write({"dunning_paused_until": pause})
+        moves._dunning_write(
+            {
+                "dunning_review": "paid",
+                "dunning_review_date": today,
+                "dunning_claim_date": pay_date,
+                "dunning_claim_amount": amount,
+            }
+        )
         currency = company.currency_id
+        until = fields.Date.add(today, days=policy.portal_paid_pause_days)
         text = self.env._(
-            "The customer says it paid %(amount)s on %(date)s: check it. Its invoices get "
-            "no reminder until %(until)s.",
+            "The customer says it paid %(amount)s on %(date)s for %(invoices)s: check it and "
+            "press Review Done on the invoices. They get no reminder until then, at most "
+            "until %(until)s.",
             amount=format_amount(self.env, amount, currency),
             date=format_date(self.env, pay_date),
-            until=format_date(self.env, pause),
+            invoices=", ".join(moves.mapped("name")),
+            until=format_date(self.env, until),
         )
         attachments = self.env["ir.attachment"]
         if proof:
@@ -316,8 +387,9 @@ class ResPartner(models.Model):
         return True
 
     def _dunning_dispute(self, move, reason, message, communication=None):
-        """ "I dispute this invoice": the invoice gets the reason (a dispute
-        pauses it), the collector an activity."""
+        """ "I dispute this invoice": the invoice gets the reason and rests
+        while the collector reviews it (every reason the page offers), and
+        the collector gets one activity, on the invoice."""
         self.ensure_one()
         Move = self.env["account.move"]
         reasons = dict(Move._fields["dunning_reason"]._description_selection(self.env))
@@ -325,20 +397,37 @@ class ResPartner(models.Model):
             raise UserError(self.env._("Choose a reason."))
         if move.commercial_partner_id != self or move.payment_state not in ("not_paid", "partial"):
             raise UserError(self.env._("This invoice is not open on your statement."))
-        if move.dunning_reason == reason:
+        if move.dunning_reason == reason and move.dunning_review == "reason":
             return False
-        move.sudo().write({"dunning_reason": reason, "dunning_reason_note": (message or "")[:500]})
+        move = move.sudo()
+        move.with_context(dunning_statement=True).write(
+            {"dunning_reason": reason, "dunning_reason_note": (message or "")[:500]}
+        )
+        move._dunning_write(
+            {
+                "dunning_review": "reason",
+                "dunning_review_date": fields.Date.context_today(self),
+                "dunning_claim_date": False,
+                "dunning_claim_amount": False,
+            }
+        )
         text = self.env._(
             "The customer disputes invoice %(invoice)s (%(reason)s): %(message)s",
             invoice=move.name,
             reason=reasons[reason],
             message=message or "-",
         )
-        self._dunning_statement_activity(
-            self.env._("Customer disputes %(invoice)s", invoice=move.name),
-            Markup("<p>%s</p>") % text,
+        policy = self.sudo()._dunning_policy(move.company_id)
+        move.activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=self.env._("Customer disputes %(invoice)s", invoice=move.name),
+            note=Markup("<p>%s</p>") % text,
+            user_id=self.sudo()._dunning_collector(policy).id,
         )
-        self._dunning_statement_log(communication, "dispute", Markup("<p>%s</p>") % text)
+        # The customer's chatter links to the invoice that holds the activity.
+        self._dunning_statement_log(
+            communication, "dispute", Markup("<p>%s %s</p>") % (text, move._get_html_link())
+        )
         return True
 
     def _dunning_plan_moves(self, company, count, first_date, today):

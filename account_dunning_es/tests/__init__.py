@@ -14,6 +14,7 @@ from . import test_dunning_law
 from . import test_dunning_demo
 from . import test_dunning_court
 from . import test_dunning_statement
+from . import test_dunning_statement_review
 from . import test_dunning_worklist
 from . import test_dunning_forecast
 from . import test_dunning_email

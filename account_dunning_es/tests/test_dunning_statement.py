@@ -117,25 +117,28 @@ class TestStatementPage(DunningCommon, HttpCase):
         self.assertIn("o_dunning_statement_done", after)
         self.assertIn("o_dunning_statement_disputed", after, "shown as pending")
         self.assertEqual(self.invoice.dunning_reason, "dispute")
+        self.assertEqual(self.invoice.dunning_review, "reason")
         self.assertEqual(comm.statement_action, "dispute")
+        # One activity for the collector, on the invoice; the customer's
+        # chatter links to it.
         activities = self.env["mail.activity"].search(
             [
-                ("res_model", "=", "res.partner"),
-                ("res_id", "=", self.customer.id),
-                ("summary", "ilike", self.invoice.name),
+                ("res_model", "in", ("res.partner", "account.move")),
+                ("user_id", "=", self.collector.id),
             ]
         )
-        self.assertEqual(len(activities), 1)
-        self.assertEqual(activities.user_id, self.collector)
+        self.assertEqual(len(activities), 1, activities.mapped("summary"))
+        self.assertEqual(
+            (activities.res_model, activities.res_id), ("account.move", self.invoice.id)
+        )
+        self.assertIn("Material defectuoso", str(activities.note))
+        note = self.customer.message_ids.filtered(lambda m: "disputes" in (m.body or ""))[:1]
+        self.assertRegex(
+            str(note.body), rf"data-oe-model=.account\.move. data-oe-id=.{self.invoice.id}."
+        )
         self._post(f"{path}/dispute", after, data)
         self.assertEqual(
-            self.env["mail.activity"].search_count(
-                [
-                    ("res_model", "=", "res.partner"),
-                    ("res_id", "=", self.customer.id),
-                    ("summary", "ilike", self.invoice.name),
-                ]
-            ),
+            self.env["mail.activity"].search_count([("user_id", "=", self.collector.id)]),
             1,
             "posting twice changes nothing",
         )
@@ -191,16 +194,42 @@ class TestStatementPage(DunningCommon, HttpCase):
             files={"proof": ("x.exe", b"MZ...", "application/x-msdownload")},
         )
         self.assertIn("PDF, PNG or JPEG", refused)
-        self.assertFalse(self.invoice.dunning_paused_until)
+        self.assertFalse(self.invoice.dunning_review)
+        # A program named and declared as a PDF is what it holds: refused,
+        # and nothing is stored.
+        attachments = self.env["ir.attachment"].search_count([])
+        disguised = self._post(
+            f"{path}/paid",
+            html,
+            data,
+            files={"proof": ("justificante.pdf", b"MZ\x90\x00" + b"\x00" * 200, "application/pdf")},
+        )
+        self.assertIn("o_dunning_statement_error", disguised)
+        self.assertIn("Nothing was recorded", disguised)
+        self.assertEqual(self.env["ir.attachment"].search_count([]), attachments)
+        self.assertFalse(any((self.invoice | self.invoice_2).mapped("dunning_review")))
+        self.assertFalse(self.env["mail.activity"].search([("res_id", "=", self.customer.id)]))
+        # A file that starts like a PDF but is none.
+        broken = self._post(
+            f"{path}/paid",
+            html,
+            data,
+            files={"proof": ("justificante.pdf", b"%PDF-1.4\n" + b"x" * 300, "application/pdf")},
+        )
+        self.assertIn("o_dunning_statement_error", broken)
+        self.assertFalse(self.invoice.dunning_review)
         future = self._post(f"{path}/paid", html, dict(data, date="2999-01-01"))
         self.assertIn("future", future)
+        # The declared type does not matter either way: a real PDF sent as
+        # "application/octet-stream" is stored as a PDF.
         self._post(
             f"{path}/paid",
             html,
             data,
-            files={"proof": ("transfer.pdf", one_page_pdf(), "application/pdf")},
+            files={"proof": ("transfer.pdf", one_page_pdf(), "application/octet-stream")},
         )
-        self.assertTrue(self.invoice.dunning_paused_until)
+        self.assertEqual((self.invoice | self.invoice_2).mapped("dunning_review"), ["paid", "paid"])
+        self.assertEqual(self.invoice.dunning_claim_amount, 1250.0)
         activity = self.env["mail.activity"].search(
             [("res_id", "=", self.customer.id), ("summary", "=", "Customer says it has paid")]
         )
@@ -213,11 +242,27 @@ class TestStatementPage(DunningCommon, HttpCase):
         )
         self.assertEqual(comm.statement_action, "paid")
         # The next days' runs leave its invoices alone while it is checked
-        # (7 days), then resume.
+        # (7 days), then resume, and the collector is told, once.
         run = self._run(on_date=self._due(7))
         self.assertFalse(run.communication_ids.filtered(lambda c: c.partner_id == self.customer))
         run = self._run(on_date=self._due(8))
         self.assertTrue(run.communication_ids.filtered(lambda c: c.partner_id == self.customer))
+        told = self.env["mail.activity"].search(
+            [
+                ("res_model", "=", "account.move"),
+                ("summary", "=", "Unchecked claim: reminders resume"),
+            ]
+        )
+        self.assertEqual(sorted(told.mapped("res_id")), sorted((self.invoice | self.invoice_2).ids))
+        self.assertEqual(told.user_id, self.collector)
+        self.assertFalse(self.invoice.dunning_review)
+        self._run(on_date=self._due(9))
+        self.assertEqual(
+            self.env["mail.activity"].search_count(
+                [("summary", "=", "Unchecked claim: reminders resume")]
+            ),
+            2,
+        )
         report = self.env["dunning.effectiveness.report"].search([("id", "=", comm.id)])
         self.assertEqual((report.acted_count, report.statement_action), (1, "paid"))
 
@@ -300,9 +345,9 @@ class TestStatementPage(DunningCommon, HttpCase):
         self.assertIn(self.invoice.payment_state, ("paid", "in_payment"))
         self.assertEqual(self.invoice_2.payment_state, "not_paid")
         activities = self.env["mail.activity"].search(
-            [("res_model", "=", "res.partner"), ("res_id", "=", self.customer.id)]
+            [("res_model", "=", "account.move"), ("res_id", "=", self.invoice_2.id)]
         )
-        self.assertIn(f"Customer disputes {self.invoice_2.name}", activities.mapped("summary"))
+        self.assertEqual(activities.mapped("summary"), [f"Customer disputes {self.invoice_2.name}"])
 
 
 @tagged("post_install", "-at_install")

@@ -207,7 +207,7 @@ class TestLogCall(WorklistCommon):
     def test_paid_reason_and_wrong_number(self):
         invoice = self._invoice(self.customer, 600.0, self._due(-12))
         self._log(self.customer, result="paid", pay_date=self.today, amount=600.0)
-        self.assertTrue(invoice.dunning_paused_until)
+        self.assertEqual((invoice.dunning_review, invoice.dunning_claim_amount), ("paid", 600.0))
         self._log(self.customer, result="reason", reason="financial", note="Espera un cobro")
         self.assertEqual(self.customer.dunning_reason, "financial")
         self._log(self.customer, result="wrong_number")

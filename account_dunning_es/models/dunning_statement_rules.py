@@ -1,0 +1,97 @@
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""Rules of the customer's statement page, free of the ORM: what a proof of
+payment is, what a plan still asks for, which language a visitor reads."""
+
+import io
+from collections import namedtuple
+
+from PIL import Image
+from werkzeug.exceptions import NotFound
+
+from odoo.tools.pdf import PdfFileReader
+
+# What a customer may upload as proof of payment, known by its content.
+PDF, PNG, JPEG = "application/pdf", "image/png", "image/jpeg"
+PROOF_MAX_BYTES = 5 * 1024 * 1024
+_SIGNATURES = ((b"%PDF-", PDF), (b"\x89PNG\r\n\x1a\n", PNG), (b"\xff\xd8\xff", JPEG))
+
+
+def proof_mimetype(content):
+    """The type of a proof of payment read from its bytes, or None.
+
+    Neither the name nor the type the browser declares count: the file must
+    start with the signature of a PDF, PNG or JPEG and parse as one (a PDF
+    with at least one page; an image that Pillow verifies).
+    """
+    if not content:
+        return None
+    kind = next((kind for magic, kind in _SIGNATURES if content.startswith(magic)), None)
+    if kind == PDF:
+        try:
+            return PDF if len(PdfFileReader(io.BytesIO(content)).pages) else None
+        except Exception:  # pylint: disable=broad-except
+            # pypdf raises many kinds of errors on a damaged file.
+            return None
+    if kind in (PNG, JPEG):
+        try:
+            with Image.open(io.BytesIO(content)) as image:
+                image.verify()
+                if Image.MIME.get(image.format) != kind:
+                    return None
+        except Exception:  # pylint: disable=broad-except
+            # Pillow raises many kinds of errors on a damaged image.
+            return None
+        return kind
+    return None
+
+
+class LinkNotValid(NotFound):
+    """A statement link that opens no customer: ``ir.http._handle_error``
+    answers it with a page of its own, not Odoo's 404 that offers to log in."""
+
+
+PlanLine = namedtuple("PlanLine", "date amount paid left state")
+
+
+def plan_schedule(instalments, still_owed, tolerance=0.005):
+    """A plan's instalments as they stand against what is still owed.
+
+    What the covered invoices no longer owe counts as paid, oldest instalment
+    first; what is left is due on the later ones.
+
+    :param instalments: [(date, amount)]
+    :param still_owed: what the plan's invoices still owe today
+    :return: (lines, settled): PlanLine(date, amount, paid, left, state) with
+        state "paid", "partial" or "pending"; settled when nothing is owed
+    """
+    ordered = sorted(instalments)
+    total = sum(amount for _day, amount in ordered)
+    paid = max(total - max(still_owed, 0.0), 0.0)
+    lines = []
+    for day, amount in ordered:
+        share = min(paid, amount)
+        paid -= share
+        left = amount - share
+        state = "paid" if left <= tolerance else "partial" if share > tolerance else "pending"
+        lines.append(PlanLine(day, amount, share, 0.0 if state == "paid" else left, state))
+    return lines, still_owed <= tolerance
+
+
+def best_language(accepted, installed, default):
+    """The installed language a visitor's browser prefers.
+
+    :param accepted: the browser's languages, best first ("es-ES", "es", "en")
+    :param installed: installed language codes ("es_ES", "en_US")
+    :param default: when none of them is installed
+    """
+    by_code = {code.lower(): code for code in installed}
+    for accepted_tag in accepted:
+        tag = (accepted_tag or "").replace("-", "_").lower()
+        if tag in by_code:
+            return by_code[tag]
+        primary = tag.split("_")[0]
+        same = sorted(code for code in installed if code.lower().split("_")[0] == primary)
+        if same:
+            # "es" reads Spain's Spanish where it is installed (es_ES).
+            return by_code.get(f"{primary}_{primary}", same[0])
+    return default

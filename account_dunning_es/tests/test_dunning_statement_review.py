@@ -1,0 +1,345 @@
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""The statement page tells the customer what the back office does: every
+reason rests its invoice, a claim and a plan are shown as they stand, a
+disputed invoice is left out of "Pay all", a GET writes nothing, a link
+that is not valid gets a page of its own, and the page passes axe-core."""
+
+import io
+import os
+import re
+from datetime import date
+
+from PIL import Image
+
+from odoo.tests import HttpCase, tagged
+from odoo.tests.common import BaseCase
+
+from ..models import dunning_rules
+from ..models.dunning_statement_rules import (
+    best_language,
+    plan_schedule,
+    proof_mimetype,
+)
+from .common import DunningCommon
+from .test_dunning_statement import one_page_pdf
+
+D = date(2026, 12, 5)
+
+
+def image_bytes(kind):
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "white").save(buffer, kind)
+    return buffer.getvalue()
+
+
+def checkbox_of(html, move):
+    return re.search(rf'<input[^>]*name="invoices"[^>]*value="{move.id}"[^>]*>', html).group(0)
+
+
+class TestStatementRulesPure(BaseCase):
+    def test_a_proof_is_what_its_bytes_are(self):
+        self.assertEqual(proof_mimetype(one_page_pdf()), "application/pdf")
+        self.assertEqual(proof_mimetype(image_bytes("PNG")), "image/png")
+        self.assertEqual(proof_mimetype(image_bytes("JPEG")), "image/jpeg")
+        # A program, whatever its name; a PDF or PNG signature on garbage;
+        # a PNG cut short; a GIF (not offered); nothing.
+        self.assertIsNone(proof_mimetype(b"MZ\x90\x00" + b"\x00" * 100))
+        self.assertIsNone(proof_mimetype(b"%PDF-1.7\n" + b"junk" * 50))
+        self.assertIsNone(proof_mimetype(b"\x89PNG\r\n\x1a\n" + b"junk" * 50))
+        self.assertIsNone(proof_mimetype(image_bytes("PNG")[:40]))
+        self.assertIsNone(proof_mimetype(image_bytes("GIF")))
+        self.assertIsNone(proof_mimetype(b""))
+
+    def test_a_plan_stands_against_what_is_still_owed(self):
+        instalments = [(D, 416.67), (date(2027, 1, 5), 416.67), (date(2027, 2, 5), 416.66)]
+        lines, settled = plan_schedule(instalments, 1250.0)
+        self.assertFalse(settled)
+        self.assertEqual([line.state for line in lines], ["pending"] * 3)
+        # 250 paid: the first instalment is partly paid.
+        lines, settled = plan_schedule(instalments, 1000.0)
+        self.assertEqual([line.state for line in lines], ["partial", "pending", "pending"])
+        self.assertAlmostEqual(lines[0].left, 166.67, places=2)
+        # 500 paid: the first paid, the second partly.
+        lines, _settled = plan_schedule(instalments, 750.0)
+        self.assertEqual([line.state for line in lines], ["paid", "partial", "pending"])
+        self.assertAlmostEqual(lines[1].left, 333.34, places=2)
+        lines, settled = plan_schedule(instalments, 0.0)
+        self.assertTrue(settled)
+        self.assertEqual([line.state for line in lines], ["paid"] * 3)
+
+    def test_the_visitors_language(self):
+        installed = ["en_US", "es_AR", "es_ES", "ca_ES"]
+        self.assertEqual(best_language(["es-ES", "es"], installed, "en_US"), "es_ES")
+        self.assertEqual(best_language(["es"], installed, "en_US"), "es_ES")
+        self.assertEqual(best_language(["es-MX"], installed, "en_US"), "es_ES")
+        self.assertEqual(best_language(["ca"], installed, "en_US"), "ca_ES")
+        self.assertEqual(best_language(["de-DE", "en"], installed, "es_ES"), "en_US")
+        self.assertEqual(best_language(["de-DE"], installed, "es_ES"), "es_ES")
+        self.assertEqual(best_language([], installed, "es_ES"), "es_ES")
+
+    def test_a_review_rests_until_the_limit(self):
+        self.assertTrue(dunning_rules.review_rests(D, 30, date(2027, 1, 4)))
+        self.assertFalse(dunning_rules.review_rests(D, 30, date(2027, 1, 5)))
+        self.assertTrue(dunning_rules.review_rests(D, 0, date(2030, 1, 1)), "0: no limit")
+        self.assertFalse(dunning_rules.review_rests(None, 30, D))
+
+
+@tagged("post_install", "-at_install")
+class TestStatementReview(DunningCommon, HttpCase):
+    # The page runs in the test's HTTP server, on the real date.
+    today = date.today()
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.invoice = cls._invoice(cls.customer, 1000.0, cls._due(-5))
+        cls.invoice_2 = cls._invoice(cls.customer, 250.0, cls._due(-3))
+
+    def _open(self):
+        comm = self._run().communication_ids.filtered(
+            lambda c: c.partner_id == self.customer and c.channel == "email"
+        )
+        path = f"/d/{self.customer._dunning_statement_token()}"
+        return comm, path
+
+    def _page(self, path, **kwargs):
+        response = self.url_open(path, **kwargs)
+        self.assertEqual(response.status_code, 200, path)
+        return response.text
+
+    def _post(self, path, data, files=None):
+        html = self._page(path.rsplit("/", 1)[0])
+        token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+        response = self.url_open(path, data=dict(data, csrf_token=token), files=files)
+        self.assertEqual(response.status_code, 200)
+        self.assertNotIn("o_dunning_statement_error", response.text)
+        return response.text
+
+    def _reminded(self, run):
+        return run.communication_ids.filtered(
+            lambda c: c.partner_id == self.customer
+        ).line_ids.move_id
+
+    def test_every_reason_rests_its_invoice_until_reviewed_or_the_limit(self):
+        comm, path = self._open()
+        self._post(
+            f"{path}/dispute",
+            {"c": comm.id, "invoice": self.invoice.id, "reason": "other", "message": "Consulta"},
+        )
+        self._post(
+            f"{path}/dispute",
+            {"c": comm.id, "invoice": self.invoice_2.id, "reason": "missing_document"},
+        )
+        self.assertEqual((self.invoice | self.invoice_2).mapped("dunning_review"), ["reason"] * 2)
+        # A week later the page still says both are under review, and the
+        # run leaves them alone.
+        self.assertFalse(self._reminded(self._run(on_date=self._due(7))))
+        html = self._page(path)
+        self.assertEqual(html.count("o_dunning_statement_disputed"), 2)
+        self.assertNotIn("checked", checkbox_of(html, self.invoice))
+        self.assertNotIn("o_dunning_statement_pay_now", html, "nothing left to pay at once")
+        # The collector resolves the second: it follows its stages again.
+        self.invoice_2.with_user(self.collector).action_dunning_review_done()
+        self.assertFalse(self.invoice_2.dunning_review)
+        self.assertIn("checked", checkbox_of(self._page(path), self.invoice_2))
+        self.assertEqual(self._reminded(self._run(on_date=self._due(30))), self.invoice_2)
+        # The first, never resolved, rests up to the policy's 30 days; then
+        # it is reminded and the collector is told, once.
+        self.assertEqual(self._reminded(self._run(on_date=self._due(31))), self.invoice)
+        told = self.env["mail.activity"].search(
+            [("summary", "=", "Unchecked claim: reminders resume")]
+        )
+        self.assertEqual((told.res_model, told.res_id), ("account.move", self.invoice.id))
+        self.assertEqual(told.user_id, self.collector)
+        self._run(on_date=self._due(45))
+        self.assertEqual(
+            self.env["mail.activity"].search_count(
+                [("summary", "=", "Unchecked claim: reminders resume")]
+            ),
+            1,
+        )
+        # Send now refuses while a review is open, saying why.
+        self.invoice_2._dunning_write({"dunning_review": "reason", "dunning_review_date": D})
+        with self.assertRaisesRegex(Exception, "under review"):
+            self.invoice_2._dunning_check_sendable()
+
+    def test_the_page_shows_claims_disputes_and_plans_as_they_stand(self):
+        comm, path = self._open()
+        # A dispute: left out of "Pay all", payable on its own.
+        self._post(
+            f"{path}/dispute",
+            {"c": comm.id, "invoice": self.invoice_2.id, "reason": "dispute"},
+        )
+        html = self._page(path)
+        self.assertNotIn("checked", checkbox_of(html, self.invoice_2))
+        self.assertIn("checked", checkbox_of(html, self.invoice))
+        self.assertRegex(html, r"of which under review.*?250\.00")
+        pay_all = self._page(f"{path}/pay")
+        self.assertIn(self.invoice.name, pay_all)
+        self.assertNotIn(self.invoice_2.name, pay_all)
+        self.assertIn("1,000.00", pay_all)
+        one = self._page(f"{path}/pay?invoices={self.invoice_2.id}")
+        self.assertIn(self.invoice_2.name, one)
+        # A plan of 3 on the whole 1,250, then one invoice paid: the page
+        # shows the schedule against what is still owed.
+        self._post(
+            f"{path}/plan", {"c": comm.id, "instalments": 3, "first_date": self.today.isoformat()}
+        )
+        promise = self.env["dunning.promise"].search([("partner_id", "=", self.customer.id)])
+        self.assertEqual(promise.instalment_ids.mapped("amount"), [416.67, 416.67, 416.66])
+        self._pay(self.invoice_2)
+        html = self._page(path)
+        self.assertRegex(html, r"166\.67.{0,200}left of.{0,200}416\.67", "first instalment")
+        self.assertIn("o_dunning_statement_instalment_partial", html)
+        self._pay(self.invoice)
+        html = self._page(path)
+        # Kept (judged when the payment was reconciled): the page says so.
+        self.assertEqual(promise.state, "kept")
+        self.assertIn("o_dunning_statement_plan_settled", html)
+        self.assertNotIn("416.67", html)
+
+    def test_a_paid_claim_is_shown_after_a_reload_and_left_out_of_pay_all(self):
+        comm, path = self._open()
+        yesterday = self._due(-1)
+        self._post(
+            f"{path}/paid",
+            {"c": comm.id, "date": yesterday.isoformat(), "amount": "1250.00"},
+            files={"proof": ("transfer.png", image_bytes("PNG"), "image/png")},
+        )
+        html = self._page(path)
+        claim = re.search(r'o_dunning_statement_paid_claim".*?</div>', html, re.S).group(0)
+        self.assertIn("1,250.00", claim)
+        self.assertIn(self.invoice.name, claim)
+        self.assertIn(self.invoice_2.name, claim)
+        self.assertEqual(html.count("payment reported"), 2)
+        self.assertNotIn("o_dunning_statement_pay_now", html)
+        self.assertNotIn("checked", checkbox_of(html, self.invoice))
+        # The same claim again changes nothing.
+        self._post(
+            f"{path}/paid", {"c": comm.id, "date": yesterday.isoformat(), "amount": "1250.00"}
+        )
+        self.assertEqual(
+            self.env["mail.activity"].search_count(
+                [("res_id", "=", self.customer.id), ("summary", "=", "Customer says it has paid")]
+            ),
+            1,
+        )
+        # The collector checks it: the page shows the invoices as due again.
+        (self.invoice | self.invoice_2).with_user(self.collector).action_dunning_review_done()
+        html = self._page(path)
+        self.assertNotIn("o_dunning_statement_paid_claim", html)
+        self.assertIn("o_dunning_statement_pay_now", html)
+
+    def test_opening_the_page_writes_no_token_and_invoices_open_by_the_customers_token(self):
+        _comm, path = self._open()
+        moves = self.invoice | self.invoice_2
+        moves.invalidate_recordset(["access_token"])
+        self.assertFalse(any(moves.mapped("access_token")))
+        html = self._page(path)
+        moves.invalidate_recordset(["access_token"])
+        self.assertFalse(any(moves.mapped("access_token")), "the GET wrote portal tokens")
+        self.assertIn(f"{path}/invoice/{self.invoice.id}", html)
+        pdf = self.url_open(f"{path}/invoice/{self.invoice.id}")
+        self.assertEqual(pdf.status_code, 200)
+        self.assertEqual(pdf.headers["Content-Type"], "application/pdf")
+        # (Odoo renders reports as HTML while testing: the invoice's own.)
+        self.assertIn(self.invoice.name, pdf.text)
+        other = self._invoice(self.customer_2, 10.0, self._due(-1))
+        self.assertEqual(self.url_open(f"{path}/invoice/{other.id}").status_code, 404)
+        self.assertEqual(self.url_open(f"/d/{'x' * 16}/invoice/{self.invoice.id}").status_code, 404)
+
+    def test_a_link_that_is_not_valid_says_so_in_the_visitors_language(self):
+        self._activate_spanish()
+        _comm, path = self._open()
+        self.customer.action_dunning_reset_token()
+        company = self.env.ref("base.public_user").sudo().company_id
+        company.write({"phone": "+34 910 000 000", "email": "cobros@example.com"})
+        for accept, text, lang in (
+            ("es-ES,es;q=0.9", "Este enlace ya no es válido", "es-ES"),
+            ("en-GB,en;q=0.8", "This link is no longer valid", "en-US"),
+        ):
+            for link in (path, "/d/mistyped-token-1234"):
+                response = self.url_open(link, headers={"Accept-Language": accept})
+                self.assertEqual(response.status_code, 404)
+                html = response.text
+                self.assertIn("o_dunning_link_not_valid", html)
+                self.assertIn(text, html)
+                self.assertIn(f'lang="{lang}"', html)
+                self.assertIn(company.name, html)
+                self.assertIn("cobros@example.com", html)
+                self.assertNotIn(self.customer.name, html)
+                self.assertNotIn("/web/login", html)
+
+    def test_title_language_and_the_plans_smallest_instalment(self):
+        self._open()
+        html = self._page(f"/d/{self.customer._dunning_statement_token()}")
+        self.assertIn(f"<title>{self.company.name} · Statement of account</title>", html)
+        self.assertIn('<html lang="en-US"', html)
+        self.assertRegex(html, r"of at least.{0,120}50\.00", "the smallest instalment is stated")
+
+    def test_the_page_passes_axe_core_with_no_serious_violation(self):
+        """axe-core (npm, fetched by tests/run.sh) in the test's Chromium, on
+        the page in every state a customer sees: a dispute, a reported
+        payment, a plan, the forms open; and on the "link not valid" page."""
+        axe = os.environ.get("DUNNING_AXE_CORE_JS") or os.path.join(
+            os.path.dirname(__file__),
+            "..",
+            "..",
+            ".ci",
+            "out",
+            "npm",
+            "node_modules",
+            "axe-core",
+            "axe.min.js",
+        )
+        if not os.path.isfile(axe):
+            self.skipTest("axe-core is fetched by tests/run.sh (npm install axe-core)")
+        with open(axe, "rb") as source:
+            # Served by Odoo (the browser loads it as any script: the test's
+            # log stays short).
+            script = self.env["ir.attachment"].create(
+                {
+                    "name": "axe.min.js",
+                    "raw": source.read(),
+                    "mimetype": "text/javascript",
+                    "public": True,
+                }
+            )
+        comm, path = self._open()
+        self._post(
+            f"{path}/dispute", {"c": comm.id, "invoice": self.invoice_2.id, "reason": "dispute"}
+        )
+        self._post(
+            f"{path}/plan", {"c": comm.id, "instalments": 2, "first_date": self.today.isoformat()}
+        )
+        self._post(f"{path}/paid", {"c": comm.id, "date": self.today.isoformat(), "amount": "10"})
+        check = (
+            """
+            (async () => {
+                const script = document.createElement("script");
+                script.src = "/web/content/%s";
+                document.head.appendChild(script);
+                await new Promise((resolve) => { script.onload = resolve; });
+                document.querySelectorAll("details").forEach((d) => { d.open = true; });
+                const result = await axe.run(document, {
+                    runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+                });
+                const bad = result.violations.filter(
+                    (v) => v.impact === "serious" || v.impact === "critical"
+                );
+                if (bad.length) {
+                    console.error("axe: " + JSON.stringify(bad.map(
+                        (v) => [v.id, v.impact, v.nodes.map((n) => n.target.join(" ")).slice(0, 5)]
+                    )));
+                } else {
+                    console.log("axe passes: " + result.passes.length + " rules");
+                    console.log("test successful");
+                }
+            })();
+        """
+            % script.id
+        )
+        for url in (f"{path}?c={comm.id}", "/d/mistyped-token-1234"):
+            for size in ("390x844", "1366x768"):
+                self.browser_size = size
+                self.browser_js(url, check, ready="document.readyState === 'complete'", timeout=60)
