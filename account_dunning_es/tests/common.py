@@ -1,4 +1,5 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import json
 import os
 import subprocess
 import tempfile
@@ -255,3 +256,39 @@ class DunningCommon(AccountTestInvoicingCommon, MailCase):
         if partner:
             domain.append(("partner_id", "=", partner.id))
         return self.env["dunning.communication"].search(domain, order="id")
+
+    def _assert_columns_whole(self, action, columns, login, size="1440x900"):
+        """In the browser, as ``login`` at ``size``: the list of ``action``
+        shows the ``columns`` of its first row whole (a cell whose text
+        overflows is cut by the list). Needs an HttpCase."""
+        code = """
+            (async () => {
+                const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+                const env = odoo.__WOWL_DEBUG__.root.env;
+                await env.services.action.doAction("%(action)s");
+                let row;
+                for (let i = 0; i < 200 && !row; i++) {
+                    await wait(50);
+                    row = document.querySelector(".o_data_row");
+                }
+                if (!row) {
+                    throw new Error("no row in %(action)s");
+                }
+                await wait(300);
+                const cut = [];
+                for (const name of %(columns)s) {
+                    const cell = row.querySelector(`td[name=${name}]`);
+                    if (!cell) {
+                        cut.push(name + ": no column");
+                    } else if (cell.scrollWidth > cell.clientWidth + 1) {
+                        cut.push(`${name}: ${cell.innerText} (${cell.scrollWidth} > ${cell.clientWidth})`);
+                    }
+                }
+                if (cut.length) {
+                    throw new Error("cut at " + window.innerWidth + " px: " + cut.join("; "));
+                }
+                console.log("test successful");
+            })();
+        """ % {"action": action, "columns": json.dumps(list(columns))}
+        self.browser_size = size
+        self.browser_js("/odoo", code, ready="odoo.isReady === true", login=login, timeout=60)

@@ -474,6 +474,17 @@ class TestMonitorioPack(CourtCommon, HttpCase):
         self.env["ir.config_parameter"].sudo().set_param("report.url", self.base_url())
         self.url_open("/web/login")
 
+    def test_the_attempts_list_shows_customer_and_reference_whole_at_1440_px(self):
+        self.customer.name = "Talleres y Suministros del Norte SL"
+        self._negotiation()
+        self.collector.password = self.collector.login
+        self._assert_columns_whole(
+            "account_dunning_es.dunning_negotiation_action",
+            ["name", "partner_id", "date", "receipt_date", "window_end", "outcome"]
+            + ["status", "amount", "evidence_missing"],
+            self.collector.login,
+        )
+
     def _pages(self, content):
         return len(PdfFileReader(io.BytesIO(content)).pages)
 

@@ -321,3 +321,27 @@ class TestCollectorsMorning(WorklistCommon, HttpCase):
         self.assertEqual((promise.state, promise.channel), ("open", "phone"))
         self.assertEqual(promise.communication_id.call_result, "promise")
         self.assertEqual(promise.date_promised, fields.Date.today())
+
+    def test_customer_and_phone_are_whole_on_a_1440_px_screen(self):
+        """A collector's laptop: the worklist's customer and phone columns
+        are not cut (a cell whose text overflows is cut by the list)."""
+        user = new_test_user(
+            self.env,
+            login="wide.collector",
+            groups="base.group_user,account_dunning_es.group_dunning_user,"
+            "account.group_account_invoice",
+            company_id=self.company.id,
+            company_ids=self.company.ids,
+        )
+        self.policy.collector_id = user
+        self.customer.write(
+            {"name": "Talleres y Suministros del Norte SL", "phone": "+34 912 345 678"}
+        )
+        self._invoice(self.customer, 900.0, self._due(-15))
+        self._call_due(self.customer).user_id = user
+        self._rows()
+        self._assert_columns_whole(
+            "account_dunning_es.dunning_worklist_action",
+            ["partner_id", "phone", "reasons", "amount", "days_overdue", "stage_id", "user_id"],
+            user.login,
+        )
