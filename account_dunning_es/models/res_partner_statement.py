@@ -250,9 +250,10 @@ class ResPartner(models.Model):
             "last_letter": last_letter,
             "letters": letters,
             "banks": company.partner_id.bank_ids,
-            # What a transfer of everything due should quote.
+            # What a transfer of everything due should quote (but what is
+            # under review, as "Pay all" does).
             "reference": dunning_law_rules.payment_reference(
-                moves.mapped("name"), last_letter.name if last_letter else ""
+                (to_pay or moves).mapped("name"), last_letter.name if last_letter else ""
             ),
             "contact": contact._collector_contact()
             if contact
