@@ -380,11 +380,25 @@ class AccountMove(models.Model):
             )
 
     def action_dunning_send_now(self):
-        """Issue the next stage of the selected invoices today."""
+        """Issue the next stage of the selected invoices today.
+
+        Their open promises are judged on today's date first, as the daily
+        job does: one whose instalment (plus grace) has lapsed is broken and
+        escalates its invoices at once; the others are sent as asked.
+        """
         self._dunning_check_invoices()
-        self._dunning_check_sendable()
-        runs = self.env["dunning.run"]
-        for company, moves in self.grouped("company_id").items():
+        today = fields.Date.context_today(self)
+        promises = self.env["dunning.promise"].search(
+            [("state", "=", "open"), ("move_ids", "in", self.ids)]
+        )
+        broken = promises._evaluate(today, escalate=False)
+        escalated = broken._escalate_broken(today)
+        rest = self - broken.move_ids
+        if not rest and escalated:
+            return escalated._action_show_result()
+        rest._dunning_check_sendable()
+        runs = escalated
+        for company, moves in rest.grouped("company_id").items():
             run = (
                 self.env["dunning.run"]
                 .with_company(company)

@@ -8,8 +8,9 @@ article it applies; the figures cite their BOE source. Nothing here touches
 the database.
 """
 
+import csv
 from collections import namedtuple
-from datetime import timedelta
+from datetime import date, timedelta
 
 # ----------------------------------------------------------------------
 # Who the late-payment law covers (Ley 3/2004, BOE-A-2004-21830)
@@ -175,6 +176,118 @@ def semester_of(day):
     if day.month <= 6:
         return day.replace(month=1, day=1), day.replace(month=6, day=30)
     return day.replace(month=7, day=1), day.replace(month=12, day=31)
+
+
+# Ley 3/2004, art. 7.2 (BOE-A-2004-21830): "el tipo de interés aplicado por
+# el Banco Central Europeo a su más reciente operación principal de
+# financiación efectuada antes del primer día del semestre natural de que
+# se trate más ocho puntos porcentuales".
+LATE_PAYMENT_POINTS = 8.0
+# The first semester this product computes (and ships from the BOE).
+FIRST_COMPUTED_SEMESTER = date(2022, 7, 1)
+
+# The ECB publishes its key rates on the ECB Data Portal's SDMX 2.1 web
+# service (https://data.ecb.europa.eu/help/api/data: entry point
+# https://data-api.ecb.europa.eu/service, resource "data", then the dataflow
+# and the series key). Series FM.B.U2.EUR.4F.KR.MRR_FR.LEV: dataflow FM
+# (financial market data), B (one observation per date of change), U2 (euro
+# area), EUR, 4F (ECB), KR (key interest rate), MRR_FR (main refinancing
+# operations, fixed rate tenders), LEV (level, % per year). With
+# ``format=csvdata`` the answer is CSV with a header line; the columns used
+# are KEY, TIME_PERIOD (the date the rate applies from, YYYY-MM-DD) and
+# OBS_VALUE (the rate), read by name.
+ECB_MRR_SERIES = "FM.B.U2.EUR.4F.KR.MRR_FR.LEV"
+ECB_MRR_URL = (
+    "https://data-api.ecb.europa.eu/service/data/FM/B.U2.EUR.4F.KR.MRR_FR.LEV"
+    "?format=csvdata&startPeriod=2015-01-01"
+)
+# A main refinancing rate outside [0, 40) % is no answer to trust.
+ECB_RATE_RANGE = (0.0, 40.0)
+
+
+class EcbAnswerError(ValueError):
+    """The ECB's answer cannot be used; ``code`` says why (translated by the
+    model), ``detail`` what was seen."""
+
+    def __init__(self, code, detail=""):
+        super().__init__(code, detail)
+        self.code = code
+        self.detail = detail
+
+
+def parse_ecb_rates(text, today):
+    """[(date, rate)] of the main refinancing rate from the ECB's CSV answer,
+    oldest first.
+
+    :raise EcbAnswerError: "not_csv" (an HTML page, anything but the CSV with
+        its columns), "empty" (no observation of the series), "bad_value" (a
+        date or rate that does not parse), "out_of_range" (below 0 or 40 %
+        and above), "future" (a date after ``today``)
+    """
+    lines = (text or "").lstrip("\ufeff").splitlines()
+    if not lines or lines[0].lstrip().startswith("<"):
+        raise EcbAnswerError("not_csv", (text or "")[:80])
+    rows = csv.DictReader(lines)
+    if not {"KEY", "TIME_PERIOD", "OBS_VALUE"} <= set(rows.fieldnames or ()):
+        raise EcbAnswerError("not_csv", lines[0][:80])
+    changes = {}
+    for row in rows:
+        if row["KEY"] != ECB_MRR_SERIES:
+            continue
+        try:
+            day = date.fromisoformat(row["TIME_PERIOD"].strip())
+            rate = float(row["OBS_VALUE"])
+        except (TypeError, ValueError) as error:
+            raise EcbAnswerError("bad_value", f"{row['TIME_PERIOD']} {row['OBS_VALUE']}") from error
+        if not ECB_RATE_RANGE[0] <= rate < ECB_RATE_RANGE[1]:
+            raise EcbAnswerError("out_of_range", f"{day} {rate}")
+        if day > today:
+            raise EcbAnswerError("future", f"{day} {rate}")
+        changes[day] = rate
+    if not changes:
+        raise EcbAnswerError("empty")
+    return sorted(changes.items())
+
+
+def ecb_rate_before(changes, first_day):
+    """(date, rate) of the last change of the main refinancing rate in
+    effect before ``first_day`` (Ley 3/2004 art. 7.2: the most recent
+    operation before the semester's first day), or None."""
+    before = [(day, rate) for day, rate in changes if day < first_day]
+    return before[-1] if before else None
+
+
+LatePaymentSemester = namedtuple("LatePaymentSemester", "start end ecb_date ecb_rate rate")
+
+
+def late_payment_semesters(changes, today, first=FIRST_COMPUTED_SEMESTER):
+    """Every semester from ``first`` to today's, and the next when its rate
+    is known (today is the last day before it: no operation can come
+    between), each with its rate by Ley 3/2004 art. 7.2.
+
+    :param changes: [(date, rate)] of the ECB's main refinancing rate
+    :return: [LatePaymentSemester]
+    """
+    result = []
+    start = first
+    while True:
+        semester_start, semester_end = semester_of(start)
+        if semester_start > today + timedelta(days=1):
+            break
+        basis = ecb_rate_before(changes, semester_start)
+        if basis:
+            ecb_date, ecb_rate = basis
+            result.append(
+                LatePaymentSemester(
+                    semester_start,
+                    semester_end,
+                    ecb_date,
+                    ecb_rate,
+                    round(ecb_rate + LATE_PAYMENT_POINTS, 2),
+                )
+            )
+        start = semester_end + timedelta(days=1)
+    return result
 
 
 def rate_covers(rates, day):

@@ -185,7 +185,7 @@ class DunningPromise(models.Model):
             [(i.date, i.amount) for i in self.instalment_ids], owed
         )
 
-    def _evaluate(self, today=None):
+    def _evaluate(self, today=None, escalate=True):
         """Update open promises: kept, broken (and escalate) or still open."""
         today = today or fields.Date.context_today(self)
         open_promises = self.filtered(lambda p: p.state == "open")
@@ -206,7 +206,8 @@ class DunningPromise(models.Model):
                 vals.update(state="broken", broken_date=result.broken_on, closed_date=today)
                 broken |= promise
             promise.write(vals)
-        broken._escalate_broken(today)
+        if escalate:
+            broken._escalate_broken(today)
         return broken
 
     def _escalate_broken(self, on_date=None):
@@ -239,6 +240,7 @@ class DunningPromise(models.Model):
                 ).id,
             )
         open_moves = self.move_ids.filtered(lambda m: m.payment_state in ("not_paid", "partial"))
+        runs = self.env["dunning.run"]
         for company, moves in open_moves.grouped("company_id").items():
             run = (
                 self.env["dunning.run"]
@@ -253,6 +255,8 @@ class DunningPromise(models.Model):
                 )
             )
             run._execute(move_ids=moves.ids, force=True, broken_promise=True)
+            runs |= run
+        return runs
 
     @api.model
     def _cron_evaluate(self):

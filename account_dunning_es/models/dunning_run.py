@@ -10,7 +10,7 @@ from odoo.exceptions import UserError
 from odoo.tools import format_date, split_every
 from odoo.tools.translate import LazyTranslate
 
-from . import dunning_sql
+from . import dunning_law_rules, dunning_sql
 
 _logger = logging.getLogger(__name__)
 _lt = LazyTranslate(__name__)
@@ -224,7 +224,19 @@ class DunningRun(models.Model):
         promises._send_instalment_reminders(today)
         self.env["res.partner"]._dunning_update_behaviour(company)
         self.env["res.partner"]._dunning_release_settled_holds()
-        self.env["dunning.interest.rate"]._notify_missing_semester(company, today)
+        Rate = self.env["dunning.interest.rate"]
+        # A semester that began without its rate: read the ECB now (once a
+        # day), rather than wait for the weekly job; never block the run.
+        checked = company.dunning_ecb_checked
+        if not dunning_law_rules.rate_covers(Rate._rate_table(), today) and (
+            not checked or checked.date() < today
+        ):
+            try:
+                with self.env.cr.savepoint():
+                    Rate.with_company(company)._update_from_ecb(today)
+            except Exception:  # pylint: disable=broad-except
+                _logger.exception("Reading the ECB's rates failed; the run goes on")
+        Rate._notify_missing_semester(company, today)
         self.env["dunning.negotiation"]._close_expired(company, today)
 
     def action_run(self):

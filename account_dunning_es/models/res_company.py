@@ -31,6 +31,17 @@ class ResCompany(models.Model):
         "collector, neither on the customer nor on its policy, and no salesperson. "
         "Without one, the first dunning manager of the company.",
     )
+    dunning_ecb_checked = fields.Datetime(
+        string="ECB Rates Last Read",
+        readonly=True,
+        help="When the ECB's main refinancing rate was last read to compute the late-payment "
+        "rate (Ley 3/2004 art. 7.2).",
+    )
+    dunning_ecb_error = fields.Char(
+        string="ECB Rates Last Problem",
+        readonly=True,
+        help="Why the last reading of the ECB's rates changed nothing (empty when it worked).",
+    )
     dunning_rate_notice = fields.Char(
         readonly=True,
         help="Technical: first day of the semester whose missing late-payment rate the "

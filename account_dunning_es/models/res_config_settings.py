@@ -10,6 +10,8 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.dunning_review_before_send", readonly=False
     )
     dunning_manager_id = fields.Many2one(related="company_id.dunning_manager_id", readonly=False)
+    dunning_ecb_checked = fields.Datetime(related="company_id.dunning_ecb_checked")
+    dunning_ecb_error = fields.Char(related="company_id.dunning_ecb_error")
     dunning_batch_size = fields.Integer(related="company_id.dunning_batch_size", readonly=False)
     dunning_effect_days = fields.Integer(related="company_id.dunning_effect_days", readonly=False)
 

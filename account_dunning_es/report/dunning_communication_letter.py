@@ -94,6 +94,22 @@ class DunningCommunication(models.Model):
         )
         recipient = self.recipient_id or self.partner_id
         statement_url = self._statement_url() if self.id and self.state == "sent" else ""
+        # Where each rate the letter applies comes from (the BOE's
+        # resolution, the ECB rate it is computed from, the budget law), in
+        # the reader's language.
+        used = sorted({(p.date_start, p.rate) for row in rows for p in row["periods"]})
+        sources = (
+            self.env["dunning.interest.rate"]
+            .with_context(lang=recipient.lang or self.env.lang)
+            ._rate_sources("legal" if terms["regime"] == "consumer" else "late_payment")
+        )
+        rate_sources = []
+        for start, rate in used:
+            period = next(
+                ((s, e) for s, e, _r in terms["rates"] if s <= start <= e), (start, start)
+            )
+            if period not in [(s, e) for s, e, _r, _t in rate_sources]:
+                rate_sources.append((*period, rate, sources.get(period[0], "")))
         return {
             "consumer": terms["regime"] == "consumer",
             "regime": terms["regime"],
@@ -105,6 +121,7 @@ class DunningCommunication(models.Model):
             "compensation_total": compensation_total,
             "company_currency": company.currency_id,
             "missing_rates": any(row["missing"] for row in rows),
+            "rate_sources": rate_sources,
             "deadline": self.letter_deadline,
             "banks": self._bank_accounts(),
             "contact": self._collector_contact(),

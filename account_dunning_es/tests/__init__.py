@@ -15,6 +15,7 @@ from . import test_dunning_demo
 from . import test_dunning_court
 from . import test_dunning_statement
 from . import test_dunning_statement_review
+from . import test_dunning_ecb
 from . import test_dunning_worklist
 from . import test_dunning_forecast
 from . import test_dunning_email

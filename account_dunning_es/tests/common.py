@@ -75,6 +75,11 @@ class DunningCommon(AccountTestInvoicingCommon, MailCase):
         cls._init_mail_gateway()
         cls._init_mail_servers()
         cls.env["ir.config_parameter"].set_param("mail.restrict.template.rendering", False)
+        # No test reads the real ECB service: a closed local port (the ECB
+        # tests start a server of their own).
+        cls.env["ir.config_parameter"].set_param(
+            "account_dunning_es.ecb_mrr_url", "http://127.0.0.1:9/ecb-closed"
+        )
         cls.company = cls.company_data["company"]
         cls.company.write({"email": "cobros@example.com", "phone": "+34 910 000 000"})
         cls.collector = cls.env["res.users"].create(
