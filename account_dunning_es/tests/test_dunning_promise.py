@@ -395,12 +395,14 @@ class TestDunningPromise(DunningCommon):
         invoice = self._invoice(self.customer, 500.0, self._due(-5))
         promise = self._promise(invoice, [(self._due(7), 500.0)])
         runs = self.env["dunning.run"].search_count([])
-        with self.assertRaisesRegex(UserError, promise.name):
+        # Send now judges the promise on today's date: its instalment is
+        # still a week away, so it holds.
+        with freeze_time(self.today), self.assertRaisesRegex(UserError, promise.name):
             invoice.action_dunning_send_now()
         self.assertEqual(self.env["dunning.run"].search_count([]), runs, "no empty run")
         invoice.dunning_reason = "dispute"
         promise.action_cancel()
-        with self.assertRaisesRegex(UserError, "disputed"):
+        with freeze_time(self.today), self.assertRaisesRegex(UserError, "disputed"):
             invoice.action_dunning_send_now()
 
     def test_first_payment_and_last_instalment_dates_are_named_apart(self):
