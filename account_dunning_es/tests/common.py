@@ -289,6 +289,11 @@ class DunningCommon(AccountTestInvoicingCommon, MailCase):
                         cut.push(`${name}: ${cell.innerText} (${cell.scrollWidth} > ${cell.clientWidth})`);
                     }
                 }
+                // Nor does the list run off the screen (its row buttons hidden).
+                const list = document.querySelector(".o_list_renderer");
+                if (list.scrollWidth > list.clientWidth + 1) {
+                    cut.push(`the list scrolls sideways (${list.scrollWidth} > ${list.clientWidth})`);
+                }
                 if (cut.length) {
                     throw new Error("cut at " + window.innerWidth + " px: " + cut.join("; "));
                 }
