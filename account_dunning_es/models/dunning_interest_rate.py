@@ -7,6 +7,7 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import format_date
+from odoo.tools.misc import formatLang
 
 from . import dunning_law_rules
 from .dunning_law_rules import EcbAnswerError
@@ -103,7 +104,7 @@ class DunningInterestRate(models.Model):
             return self.env._(
                 "ECB main refinancing rate %(ecb)s %% from %(date)s (its last operation "
                 "before the semester) + 8 points, Ley 3/2004 art. 7.2",
-                ecb="%.2f" % self.ecb_rate,
+                ecb=formatLang(self.env, self.ecb_rate, digits=2),
                 date=format_date(self.env, self.ecb_date),
             )
         if self.boe_reference and self.kind == "late_payment":
@@ -286,10 +287,10 @@ class DunningInterestRate(models.Model):
                     "kept: check the BOE resolution.",
                     start=format_date(env, record.date_start),
                     end=format_date(env, record.date_end),
-                    rate="%.2f" % record.rate,
-                    ecb="%.2f" % semester.ecb_rate,
+                    rate=formatLang(env, record.rate, digits=2),
+                    ecb=formatLang(env, semester.ecb_rate, digits=2),
                     date=format_date(env, semester.ecb_date),
-                    computed="%.2f" % semester.rate,
+                    computed=formatLang(env, semester.rate, digits=2),
                 ),
             )
 

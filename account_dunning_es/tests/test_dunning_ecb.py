@@ -260,6 +260,13 @@ class TestEcbJob(DunningCommon):
         self.assertIn("BOE-A-2025-27201", html)
         self.assertIn("ECB main refinancing rate 2.15 %", html)
         self.assertNotIn("o_dunning_no_rate", html)
+        # A Spanish customer reads Spanish figures and sources.
+        self._activate_spanish()
+        self.customer.lang = "es_ES"
+        html = self._report_html("account_dunning_es.action_report_dunning_letter", letter)
+        self.assertIn("10,15", html)
+        self.assertIn("financiación del BCE 2,15 %", html)
+        self.assertIn("11/06/2025", html)
 
     def test_update_from_the_ecb_button_as_a_manager(self):
         manager = new_test_user(
