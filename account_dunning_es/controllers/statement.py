@@ -2,10 +2,15 @@
 """The customer's statement page, opened from the link of every reminder.
 
 ``/d/<token>``: no password, the customer's own token (reset from its form
-to revoke every link); a wrong or missing token is a 404. Forms post with
+to revoke every link); a wrong token gets a "link not valid" page (404),
+and an address that tries too many wrong tokens gets 429 for a while
+(dunning_statement_rules.GuessLimiter). Forms post with
 Odoo's CSRF token; what the customer does is validated here, again in the
 model, and posting the same thing twice changes nothing.
 """
+
+import logging
+import time
 
 from werkzeug.exceptions import NotFound
 
@@ -15,7 +20,14 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.http import request
 
 from ..models import dunning_law_rules
-from ..models.dunning_statement_rules import PROOF_MAX_BYTES, LinkNotValid
+from ..models.dunning_statement_rules import (
+    PROOF_MAX_BYTES,
+    STATEMENT_GUESSES,
+    LinkNotValid,
+    TooManyGuesses,
+)
+
+_logger = logging.getLogger(__name__)
 
 
 class DunningStatement(PortalAccount):
@@ -23,8 +35,20 @@ class DunningStatement(PortalAccount):
     customer's open invoices through Odoo's payment providers."""
 
     def _customer(self, token):
+        address = request.httprequest.remote_addr or "-"
+        now = time.monotonic()
+        wait = STATEMENT_GUESSES.retry_after(address, now)
+        if wait:
+            raise TooManyGuesses(wait)
         partner = request.env["res.partner"]._dunning_from_token(token)
         if not partner:
+            if STATEMENT_GUESSES.wrong(address, now):
+                _logger.warning(
+                    "Statement links: %s tried %s wrong tokens in %s s; refused for a while",
+                    address,
+                    STATEMENT_GUESSES.limit,
+                    STATEMENT_GUESSES.window,
+                )
             raise LinkNotValid()
         # The page speaks the customer's language.
         request.update_context(lang=partner.lang or request.env.lang)
@@ -247,8 +271,12 @@ class DunningStatement(PortalAccount):
     def statement_transaction(self, token, selection="all", payment_reference=None, **kwargs):
         """A draft transaction for the customer's open invoices, all or those
         selected (the token is its authentication), then Odoo's payment flow."""
+        address = request.httprequest.remote_addr or "-"
+        if STATEMENT_GUESSES.retry_after(address, time.monotonic()):
+            raise ValidationError(request.env._("Too many attempts: try again later."))
         partner = request.env["res.partner"]._dunning_from_token(token)
         if not partner:
+            STATEMENT_GUESSES.wrong(address, time.monotonic())
             raise ValidationError(request.env._("The link is not valid any more."))
         company = partner._dunning_statement_company()
         currency = company.currency_id

@@ -3,10 +3,11 @@
 payment is, what a plan still asks for, which language a visitor reads."""
 
 import io
-from collections import namedtuple
+import threading
+from collections import defaultdict, deque, namedtuple
 
 from PIL import Image
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import NotFound, TooManyRequests
 
 from odoo.tools.pdf import PdfFileReader
 
@@ -48,6 +49,69 @@ def proof_mimetype(content):
 class LinkNotValid(NotFound):
     """A statement link that opens no customer: ``ir.http._handle_error``
     answers it with a page of its own, not Odoo's 404 that offers to log in."""
+
+
+class TooManyGuesses(TooManyRequests):
+    """An address that tried too many wrong statement links: answered 429
+    until its window passes (``ir.http._handle_error``)."""
+
+    def __init__(self, retry_after):
+        super().__init__()
+        self.retry_after = retry_after
+
+
+class GuessLimiter:
+    """Wrong statement tokens per address, in a sliding window.
+
+    A token is 16 characters drawn from 64 (96 bits): guessing one is hopeless,
+    but each guess costs a lookup. After ``limit`` wrong tokens within
+    ``window`` seconds an address gets 429 for every statement link until its
+    oldest guess leaves the window; other addresses are not affected. The
+    count lives in the process (each worker of a prefork server counts its
+    own, so an address gets at most ``limit`` x workers guesses a window):
+    abuse writes nothing to the database.
+    """
+
+    def __init__(self, limit=20, window=600, addresses=10000):
+        self.limit, self.window, self.addresses = limit, window, addresses
+        self._wrong = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def _trim(self, address, now):
+        guesses = self._wrong.get(address)
+        while guesses and guesses[0] <= now - self.window:
+            guesses.popleft()
+        if guesses is not None and not guesses:
+            del self._wrong[address]
+        return guesses or ()
+
+    def retry_after(self, address, now):
+        """Seconds the address must wait, or 0 when it may ask."""
+        with self._lock:
+            guesses = self._trim(address, now)
+            if len(guesses) < self.limit:
+                return 0
+            return max(int(guesses[0] + self.window - now) + 1, 1)
+
+    def wrong(self, address, now):
+        """Count a wrong token; True when this one reaches the limit."""
+        with self._lock:
+            if address not in self._wrong and len(self._wrong) >= self.addresses:
+                # Bounded memory: forget the addresses whose last guess is oldest.
+                stale = sorted(self._wrong, key=lambda a: self._wrong[a][-1])
+                for old in stale[: len(stale) // 10 or 1]:
+                    del self._wrong[old]
+            self._trim(address, now)
+            self._wrong[address].append(now)
+            return len(self._wrong[address]) == self.limit
+
+    def reset(self):
+        with self._lock:
+            self._wrong.clear()
+
+
+# One per process: the statement controller's.
+STATEMENT_GUESSES = GuessLimiter()
 
 
 PlanLine = namedtuple("PlanLine", "date amount paid left state")

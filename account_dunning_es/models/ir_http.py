@@ -2,7 +2,7 @@
 from odoo import models
 from odoo.http import request
 
-from .dunning_statement_rules import LinkNotValid, best_language
+from .dunning_statement_rules import LinkNotValid, TooManyGuesses, best_language
 
 
 class IrHttp(models.AbstractModel):
@@ -14,6 +14,15 @@ class IrHttp(models.AbstractModel):
         # the visitor's language, not Odoo's 404 that offers to log in.
         if isinstance(exception, LinkNotValid):
             return cls._dunning_link_not_valid()
+        if isinstance(exception, TooManyGuesses):
+            return request.make_response(
+                "Too many attempts from your address: try again later.",
+                status=429,
+                headers=[
+                    ("Content-Type", "text/plain; charset=utf-8"),
+                    ("Retry-After", str(exception.retry_after)),
+                ],
+            )
         return super()._handle_error(exception)
 
     @classmethod

@@ -11,6 +11,8 @@ from odoo import Command, fields
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.addons.mail.tests.common import MailCase
 
+from ..models.dunning_statement_rules import STATEMENT_GUESSES
+
 
 def trigger_daily_job(env, max_calls=100):
     """Call the daily job as Odoo's scheduler does: one batch a call, again
@@ -107,6 +109,11 @@ class DunningCommon(AccountTestInvoicingCommon, MailCase):
         cls.company.dunning_policy_id = cls.policy
         cls.customer = cls._create_customer("Talleres Prueba SL")
         cls.customer_2 = cls._create_customer("Ferretería Ejemplo SL")
+
+    def setUp(self):
+        super().setUp()
+        # Wrong statement links counted by earlier tests do not carry over.
+        STATEMENT_GUESSES.reset()
 
     @classmethod
     def _create_policy(cls, company, name, **values):

@@ -16,6 +16,8 @@ from odoo.tests.common import BaseCase
 
 from ..models import dunning_rules
 from ..models.dunning_statement_rules import (
+    STATEMENT_GUESSES,
+    GuessLimiter,
     best_language,
     plan_schedule,
     proof_mimetype,
@@ -82,6 +84,46 @@ class TestStatementRulesPure(BaseCase):
         self.assertFalse(dunning_rules.review_rests(D, 30, date(2027, 1, 5)))
         self.assertTrue(dunning_rules.review_rests(D, 0, date(2030, 1, 1)), "0: no limit")
         self.assertFalse(dunning_rules.review_rests(None, 30, D))
+
+
+class TestGuessLimiter(BaseCase):
+    def test_an_address_that_guesses_is_refused_for_a_while_and_no_other(self):
+        limiter = GuessLimiter(limit=3, window=60)
+        self.assertFalse(limiter.wrong("10.0.0.1", 0))
+        self.assertFalse(limiter.wrong("10.0.0.1", 1))
+        self.assertEqual(limiter.retry_after("10.0.0.1", 2), 0)
+        self.assertTrue(limiter.wrong("10.0.0.1", 2), "the limit is reached: say so once")
+        self.assertEqual(limiter.retry_after("10.0.0.1", 3), 58)
+        self.assertEqual(limiter.retry_after("10.0.0.2", 3), 0, "another address")
+        self.assertEqual(limiter.retry_after("10.0.0.1", 60.5), 0, "the first guess left")
+        self.assertFalse(limiter.wrong("10.0.0.1", 61), "no second warning for the same run")
+
+    def test_memory_stays_bounded(self):
+        limiter = GuessLimiter(limit=5, window=600, addresses=100)
+        for n in range(1000):
+            limiter.wrong(f"10.0.{n // 256}.{n % 256}", n)
+        self.assertLessEqual(len(limiter._wrong), 100)
+
+
+@tagged("post_install", "-at_install")
+class TestStatementGuessing(DunningCommon, HttpCase):
+    def test_token_guessing_from_one_address_is_refused_and_logged_once(self):
+        token = self.customer._dunning_statement_token()
+        with self.assertLogs(
+            "odoo.addons.account_dunning_es.controllers.statement", "WARNING"
+        ) as log:
+            for n in range(STATEMENT_GUESSES.limit):
+                self.assertEqual(self.url_open(f"/d/guess-{n:010d}").status_code, 404)
+            refused = self.url_open(f"/d/guess-{99:010d}")
+            self.assertEqual(refused.status_code, 429)
+            self.assertTrue(int(refused.headers["Retry-After"]) > 0)
+            # The whole address waits, a right token too: guessing learns nothing.
+            self.assertEqual(self.url_open(f"/d/{token}").status_code, 429)
+        self.assertEqual(len(log.records), 1)
+        self.assertIn("127.0.0.1", log.output[0])
+        # The window passed (here: forgotten): the customer's link works.
+        STATEMENT_GUESSES.reset()
+        self.assertEqual(self.url_open(f"/d/{token}").status_code, 200)
 
 
 @tagged("post_install", "-at_install")
