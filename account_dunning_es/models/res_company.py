@@ -60,8 +60,10 @@ class ResCompany(models.Model):
 
     def _dunning_manager(self):
         """The company's dunning manager: the one set in Settings, else the
-        first person of the group Dunning / Manager working in the company.
-        Never OdooBot, whom the scheduled jobs run as."""
+        first person of the group Dunning / Manager working in the company,
+        else the first one of any company, else the administrator. Never
+        OdooBot, whom the scheduled jobs run as (an activity needs a person:
+        a statement page's claim once failed for a company with none)."""
         self.ensure_one()
         if self.dunning_manager_id._dunning_is_person():
             return self.dunning_manager_id
@@ -81,6 +83,25 @@ class ResCompany(models.Model):
                 order="id",
             )
         )
+        if not users:
+            # A company no dunning manager works in (a new one, say): what a
+            # customer says on its statement page must still reach a person.
+            users = (
+                self.env["res.users"]
+                .sudo()
+                .search(
+                    [
+                        ("groups_id", "in", group.ids),
+                        ("share", "=", False),
+                        ("id", "!=", SUPERUSER_ID),
+                    ],
+                    order="id",
+                    limit=1,
+                )
+            )
+        if not users:
+            admin = self.env.ref("base.user_admin", raise_if_not_found=False)
+            users = admin.sudo() if admin and admin.active else users
         return users[:1].sudo(False)
 
     def _dunning_setup_policies(self, source=None):

@@ -92,6 +92,30 @@ class TestDunningAssignment(DunningCommon):
         self.assertTrue(user.has_group("account_dunning_es.group_dunning_manager"))
         self.assertIn(self.company, user.company_ids)
 
+    def test_a_company_no_manager_works_in_still_has_a_person(self):
+        """Found by the load benchmark: 'I have already paid' failed (an
+        activity without a user) for a customer of a company that no dunning
+        manager works in."""
+        # (OdooBot creates it: the creator gets the new company, and OdooBot
+        # is no person.)
+        lonely = self.env["res.company"].with_user(SUPERUSER_ID).create({"name": "Sin Gestor SL"})
+        manager = lonely._dunning_manager()
+        self.assertTrue(manager._dunning_is_person())
+        self.assertTrue(manager.has_group("account_dunning_es.group_dunning_manager"))
+        # As the statement page does it (sudo, a public page).
+        customer = (
+            self.env["res.partner"]
+            .sudo()
+            .create({"name": "Cliente Sin Gestor SL", "company_id": lonely.id})
+        )
+        customer._dunning_claim_paid(self._due(-1), 300.0)
+        activity = (
+            self.env["mail.activity"]
+            .sudo()
+            .search([("res_model", "=", "res.partner"), ("res_id", "=", customer.id)])
+        )
+        self.assertTrue(activity.user_id._dunning_is_person())
+
     def test_broken_promise_activity_goes_to_a_person(self):
         self.customer.user_id = self.salesperson
         invoice = self._invoice(self.customer, 300.0, self._due(-20))
