@@ -242,7 +242,8 @@ class DunningCommunication(models.Model):
         """Name, phone and email of the person the customer should contact."""
         self.ensure_one()
         user = self.user_id or self.partner_id._dunning_collector(self.stage_id.policy_id)
-        partner = user.partner_id or self.company_id.partner_id
+        # sudo: the customer's statement page (the public user) shows it too.
+        partner = user.sudo().partner_id or self.company_id.partner_id
         return {
             "name": partner.name,
             "phone": partner.phone or partner.mobile or self.company_id.phone or "",

@@ -315,6 +315,20 @@ class TestStatementReview(DunningCommon, HttpCase):
                 self.assertNotIn(self.customer.name, html)
                 self.assertNotIn("/web/login", html)
 
+    def test_the_page_opens_when_the_contact_is_the_dunning_manager(self):
+        """Found by the load benchmark: with no collector anywhere, the
+        contact is the dunning manager, whom the public user may not read:
+        the page answered 403."""
+        comm, path = self._open()
+        comm.sudo().user_id = False
+        self.policy.collector_id = False
+        self.customer.user_id = False
+        manager = self.company._dunning_manager()
+        self.assertTrue(manager)
+        html = self._page(f"{path}?c={comm.id}")
+        contact = re.search(r'o_dunning_statement_contact">(.*?)</p>', html, re.S).group(1)
+        self.assertIn(manager.sudo().partner_id.name, contact)
+
     def test_title_language_and_the_plans_smallest_instalment(self):
         self._open()
         html = self._page(f"/d/{self.customer._dunning_statement_token()}")
