@@ -1,0 +1,326 @@
+#!/usr/bin/env python3
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""The morning after the run: thousands of customers open their statement.
+
+    python3 tests/benchmarks/bench_statement_burst.py --workers 1,2,4
+
+Builds (once) the benchmark database and ledger (see bench_dunning_run.py),
+runs the day's dunning when it has not run (every reminder carries its
+customer's statement link), adds two customers with 20 and 200 open
+invoices, then for each number of workers starts a real Odoo server
+(``--workers N``) and lets Locust (tests/benchmarks/locust_statement.py)
+play virtual customers and a few collectors for ``--duration`` seconds.
+Prints, per kind of request, throughput and p50/p95/p99 in ms, failures,
+and the most database connections seen; then profiles the slowest kind
+of page in-process.
+
+Locust (tests/benchmarks/requirements.txt) is installed on first use in a
+virtualenv of its own, .ci/out/locust-venv: never in Odoo's Python, whose
+pinned Werkzeug and gevent it would replace.
+"""
+
+import cProfile
+import csv
+import io
+import json
+import os
+import pstats
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import date, timedelta
+
+import requests
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import common  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+COLLECTOR = "burst.collector"
+
+
+def prepare(env, today):
+    """The day's run (once), the two customers of 20 and 200 invoices, the
+    collector, and the targets Locust reads."""
+    from odoo import Command
+
+    env.cr.execute("SELECT count(*) FROM dunning_communication WHERE date = %s", [today])
+    if not env.cr.fetchone()[0]:
+        common.reset_dunning(env)
+        runs = common.create_runs(env, today)
+        with common.measure(f"dunning run of {today}"):
+            common.execute_runs(runs)
+    company = env.company
+    journal = env["account.journal"].search(
+        [("type", "=", "sale"), ("company_id", "=", company.id)], limit=1
+    )
+    sized = {}
+    for count in (20, 200):
+        name = f"Burst {count} SL"
+        partner = env["res.partner"].search([("name", "=", name)], limit=1)
+        if not partner:
+            partner = env["res.partner"].create(
+                {"name": name, "is_company": True, "email": f"b{count}@example.com"}
+            )
+            moves = env["account.move"].create(
+                [
+                    {
+                        "move_type": "out_invoice",
+                        "partner_id": partner.id,
+                        "journal_id": journal.id,
+                        "invoice_date": today - timedelta(days=60),
+                        "invoice_date_due": today - timedelta(days=30 - n % 20),
+                        "invoice_line_ids": [
+                            Command.create(
+                                {
+                                    "name": "Servicio",
+                                    "quantity": 1,
+                                    "price_unit": 50 + n,
+                                    "tax_ids": [],
+                                }
+                            )
+                        ],
+                    }
+                    for n in range(count)
+                ]
+            )
+            moves.action_post()
+        sized[count] = {"token": partner._dunning_statement_token(), "comm": 0}
+    if not env["res.users"].search([("login", "=", COLLECTOR)]):
+        env["res.users"].create(
+            {
+                "name": "Burst Collector",
+                "login": COLLECTOR,
+                "password": COLLECTOR,
+                "groups_id": [
+                    Command.set(
+                        [
+                            env.ref("base.group_user").id,
+                            env.ref("account_dunning_es.group_dunning_user").id,
+                        ]
+                    )
+                ],
+            }
+        )
+    env.cr.execute(
+        """
+        SELECT DISTINCT ON (c.partner_id) p.dunning_access_token, c.id, p.id,
+               l.move_id, m.amount_residual
+          FROM dunning_communication c
+          JOIN res_partner p ON p.id = c.partner_id
+          JOIN dunning_communication_line l ON l.communication_id = c.id
+          JOIN account_move m ON m.id = l.move_id
+         WHERE c.date = %s AND p.dunning_access_token IS NOT NULL
+           AND m.move_type = 'out_invoice' AND m.company_id = %s
+         ORDER BY c.partner_id, c.id
+         LIMIT 3000
+        """,
+        [today, company.id],
+    )
+    customers = [
+        {"token": t, "comm": c, "partner": p, "move": m, "amount": float(a)}
+        for t, c, p, m, a in env.cr.fetchall()
+    ]
+    env.cr.commit()
+    return {
+        "customers": customers,
+        "with_20": sized[20],
+        "with_200": sized[200],
+        "collector": COLLECTOR,
+        "today": today.isoformat(),
+    }
+
+
+def locust_python():
+    """Locust in a virtualenv of its own (.ci/out/locust-venv): its
+    dependencies (Werkzeug 3, gevent 25) must not replace Odoo's pinned
+    ones in the Python that runs Odoo. It only talks HTTP to the server."""
+    venv = os.path.join(common.REPO, ".ci", "out", "locust-venv")
+    python = os.path.join(venv, "bin", "python")
+    if not os.path.exists(python):
+        subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+        subprocess.run(
+            [python, "-m", "pip", "install", "-q", "-r", os.path.join(HERE, "requirements.txt")],
+            check=True,
+        )
+    return python
+
+
+def odoo_bin():
+    """Odoo's launcher script: a prefork server restarts its gevent process
+    with sys.argv[0], which ``python -m odoo`` makes a path that cannot run."""
+    import odoo
+
+    script = os.path.join(os.path.dirname(os.path.dirname(odoo.__file__)), "odoo-bin")
+    return [sys.executable, script] if os.path.exists(script) else ["odoo"]
+
+
+def start_server(args, workers, port):
+    command = [
+        *odoo_bin(), *common.odoo_args(args), "-d", args.db,
+        f"--db-filter=^{args.db}$", f"--http-port={port}", f"--workers={workers}",
+        "--max-cron-threads=0", "--limit-time-real=600", "--limit-time-cpu=300",
+        "--limit-memory-soft=2147483648", "--limit-memory-hard=2684354560",
+    ]  # fmt: skip
+    log = open(os.path.join(common.REPO, ".ci", "out", f"burst-server-{workers}.log"), "w")  # noqa: SIM115
+    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    for _ in range(240):
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/web/health", timeout=2).ok:
+                return server
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    stop_server(server)
+    raise SystemExit(f"the Odoo server did not start: see {log.name}")
+
+
+def stop_server(server):
+    """Stop the server and its workers (its own process group)."""
+    try:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=20)
+    except ProcessLookupError:
+        pass
+
+
+def connections(args, stop, seen):
+    """The most connections to the benchmark database, sampled each 0.5 s."""
+    env = dict(os.environ, PGPASSWORD=args.db_password)
+    while not stop.is_set():
+        out = subprocess.run(
+            ["psql", "-h", args.db_host, "-U", args.db_user, "-d", "postgres", "-Atc",
+             f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{args.db}'"],
+            capture_output=True, text=True, env=env, check=False,
+        ).stdout.strip()  # fmt: skip
+        if out.isdigit():
+            seen.append(int(out))
+        stop.wait(0.5)
+
+
+def burst(args, registry, workers, targets_file, port):
+    base = f"http://127.0.0.1:{port}"
+    # Reports fetch their styles from the server itself.
+    with registry.cursor() as cr:
+        cr.execute(
+            "UPDATE ir_config_parameter SET value = %s WHERE key IN ('report.url', 'web.base.url')",
+            [base],
+        )
+        cr.execute(
+            "INSERT INTO ir_config_parameter (key, value) SELECT 'report.url', %s "
+            "WHERE NOT EXISTS (SELECT 1 FROM ir_config_parameter WHERE key = 'report.url')",
+            [base],
+        )
+    server = start_server(args, workers, port)
+    try:
+        # Warm-up: the first requests of each worker load the registry.
+        for _ in range(workers * 3):
+            requests.get(f"{base}/web/login", timeout=60)
+        stop, seen = threading.Event(), []
+        sampler = threading.Thread(target=connections, args=(args, stop, seen), daemon=True)
+        sampler.start()
+        with tempfile.TemporaryDirectory() as tmp:
+            prefix = os.path.join(tmp, "burst")
+            subprocess.run(
+                [
+                    locust_python(), "-m", "locust", "-f",
+                    os.path.join(HERE, "locust_statement.py"), "--headless",
+                    "-u", str(args.users), "-r", str(args.spawn_rate), "-t", f"{args.duration}s",
+                    "--host", base, "--csv", prefix, "--only-summary", "--loglevel", "WARNING",
+                ],
+                env=dict(os.environ, BURST_TARGETS=targets_file, BURST_PDF="0" if args.no_pdf else "1"),
+                check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            stop.set()
+            with open(f"{prefix}_stats.csv", encoding="utf-8") as stats:
+                rows = list(csv.DictReader(stats))
+    finally:
+        stop_server(server)
+    return rows, max(seen or [0])
+
+
+def print_table(workers, rows, most_connections):
+    print(f"\n{workers} worker(s); at most {most_connections} database connections")
+    print(
+        f"  {'request':32} {'count':>7} {'fail':>5} {'req/s':>7} "
+        f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}"
+    )
+    for row in rows:
+        name = row["Name"] if row["Name"] != "Aggregated" else "ALL"
+        print(
+            f"  {name:32} {row['Request Count']:>7} {row['Failure Count']:>5} "
+            f"{float(row['Requests/s']):>7.1f} {row['50%']:>7} {row['95%']:>7} {row['99%']:>7}"
+        )
+
+
+def profile_statement(registry, token):
+    """Where the time of one statement page's values goes (in-process, the
+    customer of 200 invoices; the QWeb rendering needs a request)."""
+    from odoo import SUPERUSER_ID, api
+
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        partner = env["res.partner"]._dunning_from_token(token)
+        profiler = cProfile.Profile()
+        started = time.perf_counter()
+        profiler.enable()
+        partner._dunning_statement_values()
+        profiler.disable()
+        print(
+            f"\nStatement values of the 200-invoice customer in-process: "
+            f"{(time.perf_counter() - started) * 1000:.0f} ms; top functions:"
+        )
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(12)
+        print("\n".join(line for line in out.getvalue().splitlines() if line.strip())[:3000])
+        cr.rollback()
+
+
+def main():
+    parser = common.base_parser(__doc__)
+    common.add_ledger_arguments(parser)
+    parser.add_argument("--workers", default="1,2,4", help="comma separated")
+    parser.add_argument("--users", type=int, default=60, help="virtual users at once")
+    parser.add_argument("--spawn-rate", type=int, default=20)
+    parser.add_argument("--duration", type=int, default=60, help="seconds per burst")
+    parser.add_argument("--port", type=int, default=8079)
+    parser.add_argument(
+        "--no-pdf",
+        action="store_true",
+        help="customers download no invoice PDF (rendered on the request path, see README)",
+    )
+    args = parser.parse_args()
+    common.ensure_database(args)
+    common.machine_speed()
+    registry = common.open_registry(args)
+    from odoo import SUPERUSER_ID, api
+
+    today = date.fromisoformat(args.date)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        common.ensure_ledger(env, args, today)
+        targets = prepare(env, today)
+    print(
+        f"{len(targets['customers'])} customers reminded on {today} to play; "
+        f"{args.users} virtual users, {args.duration} s per burst"
+    )
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as targets_file:
+        json.dump(targets, targets_file)
+    try:
+        for workers in [int(w) for w in args.workers.split(",")]:
+            rows, most = burst(args, registry, workers, targets_file.name, args.port)
+            print_table(workers, rows, most)
+    finally:
+        os.unlink(targets_file.name)
+    profile_statement(registry, targets["with_200"]["token"])
+
+
+if __name__ == "__main__":
+    main()
