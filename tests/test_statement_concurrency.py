@@ -56,20 +56,20 @@ def _customer(name):
 
 
 def _post_at_once(token, action, data):
-    """The same form of the statement page posted by CONCURRENT threads
-    released together (one browser session, one CSRF token); their statuses."""
+    """The same form of the statement page posted by CONCURRENT browser
+    tabs (each its own session and CSRF token: a requests.Session is not
+    thread-safe) released together; their statuses."""
     base = f"http://127.0.0.1:{odoo.tools.config['http_port']}"
-    session = requests.Session()
-    page = session.get(f"{base}/d/{token}", timeout=30)
-    assert page.status_code == 200, page.status_code
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
     barrier = threading.Barrier(CONCURRENT)
     statuses = []
 
     def post():
+        session = requests.Session()
+        page = session.get(f"{base}/d/{token}", timeout=60)
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
         barrier.wait()
         response = session.post(
-            f"{base}/d/{token}/{action}", data=dict(data, csrf_token=csrf), timeout=60
+            f"{base}/d/{token}/{action}", data=dict(data, csrf_token=csrf), timeout=120
         )
         statuses.append(response.status_code)
 

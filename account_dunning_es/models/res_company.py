@@ -68,37 +68,19 @@ class ResCompany(models.Model):
         if self.dunning_manager_id._dunning_is_person():
             return self.dunning_manager_id
         group = self.env.ref("account_dunning_es.group_dunning_manager")
+        managers = [
+            ("groups_id", "in", group.ids),
+            ("share", "=", False),
+            ("id", "!=", SUPERUSER_ID),
+        ]
         # sudo: whoever runs (a collector, the cron), the manager is looked up
-        # among all users of the group, which a collector may not read.
-        users = (
-            self.env["res.users"]
-            .sudo()
-            .search(
-                [
-                    ("groups_id", "in", group.ids),
-                    ("share", "=", False),
-                    ("company_ids", "in", self.ids),
-                    ("id", "!=", SUPERUSER_ID),
-                ],
-                order="id",
-            )
-        )
-        if not users:
-            # A company no dunning manager works in (a new one, say): what a
-            # customer says on its statement page must still reach a person.
-            users = (
-                self.env["res.users"]
-                .sudo()
-                .search(
-                    [
-                        ("groups_id", "in", group.ids),
-                        ("share", "=", False),
-                        ("id", "!=", SUPERUSER_ID),
-                    ],
-                    order="id",
-                    limit=1,
-                )
-            )
+        # among all users of the group, which a collector may not read. A
+        # company no dunning manager works in (a new one, say) takes one of
+        # another company: what a customer says on its statement page must
+        # still reach a person.
+        Users = self.env["res.users"].sudo()
+        users = Users.search(managers + [("company_ids", "in", self.ids)], order="id", limit=1)
+        users = users or Users.search(managers, order="id", limit=1)
         if not users:
             admin = self.env.ref("base.user_admin", raise_if_not_found=False)
             users = admin.sudo() if admin and admin.active else users

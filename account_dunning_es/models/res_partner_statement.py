@@ -335,6 +335,12 @@ class ResPartner(models.Model):
         # The claim covers the invoices not already under a reason the
         # customer gave (a dispute stays a dispute).
         moves = moves.filtered(lambda m: m.dunning_review != "reason") or moves
+        if moves:
+            # The same claim posted twice at once: the second waits here.
+            self.env.cr.execute(
+                "SELECT id FROM account_move WHERE id IN %s ORDER BY id FOR UPDATE",
+                [tuple(moves.ids)],
+            )
         policy = self.sudo()._dunning_policy(company)
         # Posting the same claim twice changes nothing.
         same = moves.filtered(
@@ -398,6 +404,9 @@ class ResPartner(models.Model):
             raise UserError(self.env._("Choose a reason."))
         if move.commercial_partner_id != self or move.payment_state not in ("not_paid", "partial"):
             raise UserError(self.env._("This invoice is not open on your statement."))
+        # The same form posted twice at once: the second waits here for the
+        # first, then is retried by Odoo and finds it done.
+        self.env.cr.execute("SELECT id FROM account_move WHERE id = %s FOR UPDATE", [move.id])
         if move.dunning_reason == reason and move.dunning_review == "reason":
             return False
         move = move.sudo()
