@@ -25,6 +25,7 @@ SECTIONS = [
     ("INSTALL", "Installation"),
     ("CONFIGURE", "Configuration"),
     ("USAGE", "Usage"),
+    ("ARCHITECTURE", "Architecture"),
     ("ROADMAP", "Known issues / Roadmap"),
     ("HISTORY", "Changelog"),
 ]

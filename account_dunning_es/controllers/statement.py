@@ -4,7 +4,7 @@
 ``/d/<token>``: no password, the customer's own token (reset from its form
 to revoke every link); a wrong token gets a "link not valid" page (404),
 and an address that tries too many wrong tokens gets 429 for a while
-(dunning_statement_rules.GuessLimiter). Forms post with
+(statement_rules.GuessLimiter). Forms post with
 Odoo's CSRF token; what the customer does is validated here, again in the
 model, and posting the same thing twice changes nothing.
 """
@@ -19,8 +19,8 @@ from odoo.addons.account_payment.controllers.portal import PortalAccount
 from odoo.exceptions import UserError, ValidationError
 from odoo.http import request
 
-from ..models import dunning_law_rules
-from ..models.dunning_statement_rules import (
+from ..rules import law as law_rules
+from ..rules.statement import (
     PROOF_MAX_BYTES,
     STATEMENT_GUESSES,
     LinkNotValid,
@@ -238,7 +238,7 @@ class DunningStatement(PortalAccount):
         amount = sum(moves.mapped("amount_residual"))
         # The reference of what is paid: the invoices, or the reminder's
         # reference when they are too many for a transfer's text.
-        reference = dunning_law_rules.payment_reference(
+        reference = law_rules.payment_reference(
             moves.mapped("name"), comm.name if comm else values["reference"]
         )
         landing = (

@@ -1,4 +1,3 @@
-from . import dunning_rules
 from . import res_users
 from . import res_company
 from . import dunning_interest_rate
@@ -8,9 +7,10 @@ from . import dunning_policy
 from . import dunning_stage
 from . import dunning_communication
 from . import dunning_communication_issue
+from . import dunning_communication_letter
 from . import dunning_communication_line
 from . import dunning_run
-from . import dunning_run_job
+from . import dunning_run_queue
 from . import dunning_run_plan
 from . import dunning_demo
 from . import dunning_promise

@@ -5,7 +5,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_date
 
-from . import dunning_rules, dunning_sql
+from ..infrastructure import sql_builders
+from ..rules import engine as engine_rules
 
 REASONS = [
     ("forgotten", "Forgotten"),
@@ -41,7 +42,7 @@ class AccountMove(models.Model):
     # 1,000,000 moves, three times per batch of 500 customers).
     commercial_partner_id = fields.Many2one(index=True)
     # Not indexed, nor are the other columns a run writes on every invoice it
-    # claims (dunning_sql.claim_moves; a test keeps it so): PostgreSQL then
+    # claims (sql_builders.claim_moves; a test keeps it so): PostgreSQL then
     # updates those rows in place (HOT) where their page has room, instead of
     # adding an entry to each index of account_move (28 in the benchmarks'
     # database) for every claimed invoice. With the index, the second day of
@@ -103,7 +104,7 @@ class AccountMove(models.Model):
         "until this day, while the collector checks it.",
     )
     # What the customer said on its statement page, while the collector
-    # checks it: the invoice rests (dunning_rules.review_rests).
+    # checks it: the invoice rests (engine_rules.review_rests).
     dunning_review = fields.Selection(
         [("paid", "Says it has paid"), ("reason", "Gave a reason")],
         string="Customer's Word Under Review",
@@ -147,7 +148,7 @@ class AccountMove(models.Model):
         today = fields.Date.context_today(self)
         for move in self:
             move.dunning_days_overdue = (
-                max(dunning_rules.days_overdue(move.invoice_date_due, today), 0)
+                max(engine_rules.days_overdue(move.invoice_date_due, today), 0)
                 if move.is_invoice(include_receipts=False)
                 else 0
             )
@@ -221,7 +222,7 @@ class AccountMove(models.Model):
             raise ValueError(f"not dunning bookkeeping: {sorted(unknown)}")
         self.flush_recordset(list(vals))
         self.env.cr.execute(
-            dunning_sql.update_moves(
+            sql_builders.update_moves(
                 self.ids,
                 {
                     name: None if value is False and name != "dunning_excluded" else value
@@ -245,7 +246,7 @@ class AccountMove(models.Model):
         fnames = ["dunning_stage_id", "dunning_last_date", "dunning_count"]
         moves = self.browse(list(stage_by_move))
         moves.flush_recordset(fnames)
-        self.env.cr.execute(dunning_sql.claim_moves(stage_by_move, today, self.env.uid))
+        self.env.cr.execute(sql_builders.claim_moves(stage_by_move, today, self.env.uid))
         moves.invalidate_recordset([*fnames, "write_date", "write_uid"])
 
     def _dunning_snapshot(self, today):
@@ -256,7 +257,7 @@ class AccountMove(models.Model):
             "currency_id": self.currency_id.id,
             "invoice_date": self.invoice_date,
             "date_due": self.invoice_date_due,
-            "days_overdue": max(dunning_rules.days_overdue(self.invoice_date_due, today), 0),
+            "days_overdue": max(engine_rules.days_overdue(self.invoice_date_due, today), 0),
             "amount_total": self.amount_total,
             "amount_paid": self.amount_total - self.amount_residual,
             "amount_residual": self.amount_residual,
@@ -274,7 +275,7 @@ class AccountMove(models.Model):
         if not self:
             return result
         self.env.flush_all()
-        self.env.cr.execute(dunning_sql.invoice_payments(self.ids))
+        self.env.cr.execute(sql_builders.invoice_payments(self.ids))
         for row in self.env.cr.dictfetchall():
             amount = row["amount"] if company_currency else row["amount_currency"]
             result[row["invoice_id"]].append((row["pay_date"], amount))
@@ -285,7 +286,7 @@ class AccountMove(models.Model):
         if not self:
             return
         self.flush_model(["dunning_count"])
-        self.env.cr.execute(dunning_sql.add_dunning_count(self.ids, delta))
+        self.env.cr.execute(sql_builders.add_dunning_count(self.ids, delta))
         self.invalidate_recordset(["dunning_count"])
 
     def write(self, vals):
@@ -397,15 +398,7 @@ class AccountMove(models.Model):
         if not rest and escalated:
             return escalated._action_show_result()
         rest._dunning_check_sendable()
-        runs = escalated
-        for company, moves in rest.grouped("company_id").items():
-            run = (
-                self.env["dunning.run"]
-                .with_company(company)
-                .create({"company_id": company.id, "origin": "manual", "preview": False})
-            )
-            run._execute(move_ids=moves.ids, force=True)
-            runs |= run
+        runs = escalated | self.env["dunning.run"]._send_now(rest, "forced")
         return runs._action_show_result()
 
     def _dunning_check_sendable(self):

@@ -4,7 +4,7 @@ and the predicted payment dates it is built on.
 
 Rebuilt by the daily job and when a manager opens or refreshes it. The rules
 (how late a customer pays, how a week is summed) are the plain functions of
-``dunning_prediction_rules``; here only the reading and the writing, in
+``prediction_rules``; here only the reading and the writing, in
 batches.
 """
 
@@ -17,8 +17,8 @@ import xlsxwriter
 
 from odoo import api, fields, models
 
-from . import dunning_prediction_rules as rules
-from . import dunning_sql
+from ..infrastructure import sql_builders
+from ..rules import prediction as rules
 
 KINDS = [
     ("invoice", "Invoices (predicted date)"),
@@ -147,7 +147,7 @@ class DunningCashForecast(models.Model):
         for start in range(0, len(ids), 10000):
             chunk = ids[start : start + 10000]
             self.env.cr.execute(
-                dunning_sql.set_column(
+                sql_builders.set_column(
                     "account_move",
                     "dunning_predicted_date",
                     {move_id: changed[move_id] for move_id in chunk},

@@ -4,8 +4,11 @@ from collections import defaultdict
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from . import dunning_court_rules, dunning_formatting, dunning_law_rules, dunning_sql
-from .dunning_batch_defaults import add_missing_defaults
+from ..infrastructure import sql_builders
+from ..infrastructure.batch_defaults import add_missing_defaults
+from ..rules import court as court_rules
+from ..rules import formatting
+from ..rules import law as law_rules
 from .dunning_stage import CALL_OBJECTIVES, CHANNELS, TONES
 from .res_partner_statement import statement_link_of
 
@@ -124,14 +127,14 @@ class DunningCommunication(models.Model):
         "mail.activity", readonly=True, ondelete="set null", copy=False, index="btree_not_null"
     )
     sending_method = fields.Selection(
-        dunning_law_rules.SENDING_METHODS,
+        law_rules.SENDING_METHODS,
         help="How a letter was delivered. Certified post with acknowledgement proves "
         "sending and receipt; burofax with content certification and certified email "
         "prove content, date and receipt too; ordinary post and plain email prove none.",
     )
     sending_reference = fields.Char(help="Certified post, burofax or certified email reference.")
     sending_date = fields.Date(help="Day the letter was posted or delivered.")
-    delivery_outcome = fields.Selection(dunning_law_rules.DELIVERY_OUTCOMES, tracking=True)
+    delivery_outcome = fields.Selection(law_rules.DELIVERY_OUTCOMES, tracking=True)
     receipt_date = fields.Date(
         tracking=True,
         help="Day the customer received the letter, from the acknowledgement of receipt. "
@@ -225,16 +228,16 @@ class DunningCommunication(models.Model):
     def _compute_receipt_proven(self):
         for comm in self:
             comm.receipt_proven = bool(
-                dunning_law_rules.proven_receipt(
+                law_rules.proven_receipt(
                     comm.sending_method, comm.delivery_outcome, comm.receipt_date
                 )
             )
 
     def _court_evidence(self):
         """What this letter's recorded sending proves before a court
-        (dunning_court_rules.letter_evidence)."""
+        (court_rules.letter_evidence)."""
         self.ensure_one()
-        return dunning_court_rules.letter_evidence(
+        return court_rules.letter_evidence(
             self.sending_method,
             self.delivery_outcome,
             self.receipt_date,
@@ -268,7 +271,7 @@ class DunningCommunication(models.Model):
     @api.depends("line_ids.amount_residual", "line_ids.currency_id")
     @api.depends_context("lang")
     def _compute_amount_display(self):
-        format_amount = dunning_formatting.amount_formatter(self.env)
+        format_amount = formatting.amount_formatter(self.env)
         for comm in self:
             totals = comm._totals_by_currency()
             comm.amount_display = " + ".join(
@@ -280,7 +283,7 @@ class DunningCommunication(models.Model):
         # A line's reference is the invoice's, or its number
         # (account.move._dunning_snapshot): no need to read the invoices.
         for comm in self:
-            comm.payment_reference = dunning_law_rules.payment_reference(
+            comm.payment_reference = law_rules.payment_reference(
                 comm.line_ids.mapped("payment_reference"),
                 comm.name if comm.name != "/" else "",
             )
@@ -363,7 +366,7 @@ class DunningCommunication(models.Model):
         """Flag the lines of cancelled communications for the unique index, and
         unflag those of communications no longer cancelled."""
         self.flush_recordset(["state"])
-        self.env.cr.execute(dunning_sql.sync_lines_cancelled(self.ids))
+        self.env.cr.execute(sql_builders.sync_lines_cancelled(self.ids))
         self.env["dunning.communication.line"].invalidate_model(["cancelled"])
 
     @api.model
@@ -393,7 +396,7 @@ class DunningCommunication(models.Model):
             return ["/"] * count
         if sequence.implementation != "standard" or sequence.use_date_range:
             return [sequence.next_by_id() for _ in range(count)]
-        self.env.cr.execute(dunning_sql.sequence_next_values(sequence.id, count))
+        self.env.cr.execute(sql_builders.sequence_next_values(sequence.id, count))
         # The same prefix and suffix for all (as get_next_char() would
         # interpolate them, once instead of once per number).
         prefix, suffix = sequence._get_prefix_suffix()

@@ -14,8 +14,9 @@ from odoo.exceptions import UserError
 from odoo.tools import format_amount, format_date, get_lang, split_every
 from odoo.tools.safe_eval import check_values
 
-from . import dunning_formatting, dunning_sanitizer, dunning_sql
-from .dunning_batch_defaults import create_in_batch
+from ..infrastructure import html_sanitizer, sql_builders
+from ..infrastructure.batch_defaults import create_in_batch
+from ..rules import formatting
 from .mail_render_mixin import COMPILED_INLINE
 
 _logger = logging.getLogger(__name__)
@@ -75,7 +76,7 @@ def fast_formatters(render_context, env):
     The same due dates recur across thousands of emails: each is formatted
     once per transaction (same function, remembered for the language, its
     date format and the time zone, everything the text depends on). Amounts
-    rarely recur: they are formatted by ``dunning_formatting.amount_formatter``,
+    rarely recur: they are formatted by ``formatting.amount_formatter``,
     which looks each currency and language up once (same text as Odoo's).
 
     :param env: the environment of the rendering (its language)
@@ -94,7 +95,7 @@ def fast_formatters(render_context, env):
 
     return {
         "format_date": remembered_format_date,
-        "format_amount": dunning_formatting.amount_formatter(env),
+        "format_amount": formatting.amount_formatter(env),
     }
 
 
@@ -252,11 +253,11 @@ class DunningCommunication(models.Model):
         The same email as Odoo's ``message_post_with_source`` would log
         (tested), made faster: bodies rendered by calling the template's view
         and sanitised once each, on another core while the next ones render
-        (``dunning_sanitizer``); messages and mails created in one batch
+        (``html_sanitizer``); messages and mails created in one batch
         each; the Reply-To computed per sender, not per message.
         """
         Message = self.env["mail.message"].sudo()
-        sanitizer = dunning_sanitizer.BodySanitizer(
+        sanitizer = html_sanitizer.BodySanitizer(
             Message._fields["body"], self._sanitize_workers(), len(self)
         )
         # Subject, sender and language: each expression compiled once.
@@ -317,10 +318,10 @@ class DunningCommunication(models.Model):
         """Helper processes sanitising email bodies: the parameter
         ``account_dunning_es.sanitize_workers``, else DEFAULT_WORKERS when the
         machine has another core."""
-        value = self.env["ir.config_parameter"].sudo().get_param(dunning_sanitizer.WORKERS_PARAM)
+        value = self.env["ir.config_parameter"].sudo().get_param(html_sanitizer.WORKERS_PARAM)
         if value:
             return max(0, int(value))
-        return dunning_sanitizer.DEFAULT_WORKERS if (os.cpu_count() or 1) > 1 else 0
+        return html_sanitizer.DEFAULT_WORKERS if (os.cpu_count() or 1) > 1 else 0
 
     def _email_attachments(self, template, rendered):
         """The attachments of each email: {communication id: [attachment ids]}.
@@ -364,11 +365,11 @@ class DunningCommunication(models.Model):
         ``mail.message.create``, which turns the image into an attachment.
 
         :param vals_by_comm: {communication id: values of its message}
-        :param sanitizer: a ``dunning_sanitizer.BodySanitizer`` the bodies
+        :param sanitizer: a ``html_sanitizer.BodySanitizer`` the bodies
             were submitted to, keyed by communication id
         """
         Message = self.env["mail.message"].sudo()
-        sanitizer = sanitizer or dunning_sanitizer.BodySanitizer(Message._fields["body"], 0, 0)
+        sanitizer = sanitizer or html_sanitizer.BodySanitizer(Message._fields["body"], 0, 0)
         # The messages are created first, their bodies stored after: the
         # helpers finish sanitising the last bodies meanwhile.
         deferred = {}
@@ -386,7 +387,7 @@ class DunningCommunication(models.Model):
         }
         if by_message:
             self.env.cr.execute(
-                dunning_sql.set_column(
+                sql_builders.set_column(
                     "mail_message",
                     "body",
                     {message_id: str(body) for message_id, body in by_message.items()},

@@ -3,7 +3,7 @@ from collections import defaultdict
 
 from odoo import api, fields, models
 
-from . import dunning_sql
+from ..infrastructure import sql_builders
 
 # Columns Odoo fills on every row, which a bulk insert fills itself.
 LOG_COLUMNS = ("create_uid", "create_date", "write_uid", "write_date")
@@ -52,8 +52,8 @@ class DunningCommunicationLine(models.Model):
 
     def init(self):
         # The unique index that refuses the same reminder twice (see
-        # dunning_sql.create_line_once_index); data fixes live in migrations/.
-        self.env.cr.execute(dunning_sql.create_line_once_index())
+        # sql_builders.create_line_once_index); data fixes live in migrations/.
+        self.env.cr.execute(sql_builders.create_line_once_index())
 
     @api.model
     def _bulk_create(self, rows):
@@ -90,13 +90,13 @@ class DunningCommunicationLine(models.Model):
             name: value for name, value in self.default_get(missing).items() if value is not False
         }
         columns += sorted(defaults)
-        self.env.cr.execute(dunning_sql.utc_now())
+        self.env.cr.execute(sql_builders.utc_now())
         now = self.env.cr.fetchone()[0]
         log_values = (self.env.uid, now, self.env.uid, now)
         all_columns = [*columns, *LOG_COLUMNS]
         for start in range(0, len(rows), 5000):
             self.env.cr.execute(
-                dunning_sql.insert_rows(
+                sql_builders.insert_rows(
                     self._table,
                     all_columns,
                     (

@@ -4,15 +4,17 @@ from datetime import timedelta
 
 from odoo import api, models
 
-from . import dunning_effectiveness_rules, dunning_rules, dunning_sql
+from ..infrastructure import sql_builders
+from ..rules import effectiveness as effectiveness_rules
+from ..rules import engine as engine_rules
 
 
 class DunningEffectiveness(models.AbstractModel):
     """Exact management figures of a period, for the PDF and XLSX reports.
 
     Data is read in a few queries for the whole period, as plain values, and
-    the sums over the ledger are left to PostgreSQL (dunning_sql.receivables
-    and new_debts); the arithmetic is in dunning_effectiveness_rules
+    the sums over the ledger are left to PostgreSQL (sql_builders.receivables
+    and new_debts); the arithmetic is in effectiveness_rules
     (effectiveness_table, age_bucket, dso, cei).
     """
 
@@ -36,7 +38,7 @@ class DunningEffectiveness(models.AbstractModel):
         notes left out (a contact counts only the payments after it)."""
         self.env.flush_all()
         self.env.cr.execute(
-            dunning_sql.invoice_payments(
+            sql_builders.invoice_payments(
                 credit_notes=False, company_ids=companies.ids, since=date_from, until=date_to
             )
         )
@@ -69,9 +71,7 @@ class DunningEffectiveness(models.AbstractModel):
         ]
         payments = self._payments(companies, date_from, date_to + timedelta(days=window_days))
         new_debts = self._new_debts(date_from, date_to, companies)
-        table = dunning_effectiveness_rules.effectiveness_table(
-            contacts, payments, new_debts, window_days
-        )
+        table = effectiveness_rules.effectiveness_table(contacts, payments, new_debts, window_days)
         rows = [
             dict(figures, month=month, key=key, label=labels.get(key, key))
             for (month, key), figures in table.items()
@@ -95,7 +95,7 @@ class DunningEffectiveness(models.AbstractModel):
         """
         self.env.flush_all()
         query = self.env["dunning.communication"]._search(domain)
-        self.env.cr.execute(dunning_sql.claimed_contacts(query.subselect(), field))
+        self.env.cr.execute(sql_builders.claimed_contacts(query.subselect(), field))
         comms = {}
         for comm_id, day, partner_id, key, move_id, amount in self.env.cr.fetchall():
             comm = comms.get(comm_id)
@@ -143,12 +143,12 @@ class DunningEffectiveness(models.AbstractModel):
     @api.model
     def _new_debts(self, date_from, date_to, companies):
         """{month: {"customers": n, "amount": x}}: what fell overdue in the
-        period, by month (dunning_sql.new_debts). An invoice falls overdue
+        period, by month (sql_builders.new_debts). An invoice falls overdue
         the day after its due date, for what was still unpaid then (credit
         notes applied by then lower it too)."""
         self.env.flush_all()
         self.env.cr.execute(
-            dunning_sql.new_debts(companies.ids, date_from - timedelta(days=1), date_to)
+            sql_builders.new_debts(companies.ids, date_from - timedelta(days=1), date_to)
         )
         return {
             row["month"]: {"customers": row["customers"], "amount": row["amount"]}
@@ -167,11 +167,11 @@ class DunningEffectiveness(models.AbstractModel):
             ["amount_residual_signed:sum"],
         )
         buckets = dict.fromkeys(
-            [name for name, _low, _high in dunning_effectiveness_rules.AGE_BUCKETS], 0.0
+            [name for name, _low, _high in effectiveness_rules.AGE_BUCKETS], 0.0
         )
         for date_due, amount in by_due_date:
-            days = dunning_rules.days_overdue(date_due, date_to)
-            buckets[dunning_effectiveness_rules.age_bucket(days)] += amount
+            days = engine_rules.days_overdue(date_due, date_to)
+            buckets[effectiveness_rules.age_bucket(days)] += amount
         return buckets
 
     @api.model
@@ -180,7 +180,7 @@ class DunningEffectiveness(models.AbstractModel):
         buckets = self._aged_balance(date_to, companies)
         self.env.flush_all()
         self.env.cr.execute(
-            dunning_sql.receivables(
+            sql_builders.receivables(
                 companies.ids, date_from - timedelta(days=1), date_to, sales_from=date_from
             )
         )
@@ -211,8 +211,8 @@ class DunningEffectiveness(models.AbstractModel):
         return {
             "buckets": buckets,
             "receivables": ledger["closing"],
-            "dso": dunning_effectiveness_rules.dso(ledger["closing"], ledger["sales"], days),
-            "cei": dunning_effectiveness_rules.cei(
+            "dso": effectiveness_rules.dso(ledger["closing"], ledger["sales"], days),
+            "cei": effectiveness_rules.cei(
                 ledger["opening"], ledger["sales"], ledger["closing"], ledger["closing_current"]
             ),
             "sales": ledger["sales"],

@@ -2,7 +2,7 @@
 from odoo import fields, models, tools
 from odoo.tools import SQL
 
-from . import dunning_sql
+from ..infrastructure import sql_builders
 from .dunning_communication import STATEMENT_ACTIONS
 from .dunning_stage import CHANNELS
 
@@ -116,6 +116,6 @@ class DunningEffectivenessReport(models.Model):
             )
             """,
                 SQL.identifier(self._table),
-                dunning_sql.invoice_payments(credit_notes=False),
+                sql_builders.invoice_payments(credit_notes=False),
             )
         )

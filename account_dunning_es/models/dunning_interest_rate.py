@@ -9,13 +9,13 @@ from odoo.exceptions import ValidationError
 from odoo.tools import format_date
 from odoo.tools.misc import formatLang
 
-from . import dunning_law_rules
-from .dunning_law_rules import EcbAnswerError
+from ..rules import law as law_rules
+from ..rules.law import EcbAnswerError
 
 _logger = logging.getLogger(__name__)
 
 # Where the ECB's main refinancing rate is read (a setting, so that tests
-# point it at a local server): dunning_law_rules.ECB_MRR_URL by default.
+# point it at a local server): law_rules.ECB_MRR_URL by default.
 ECB_URL_PARAM = "account_dunning_es.ecb_mrr_url"
 ECB_TIMEOUT = 20
 
@@ -146,8 +146,7 @@ class DunningInterestRate(models.Model):
     def _fetch_ecb(self):
         """The ECB's answer, as text (no retry here: the job runs again)."""
         url = (
-            self.env["ir.config_parameter"].sudo().get_param(ECB_URL_PARAM)
-            or dunning_law_rules.ECB_MRR_URL
+            self.env["ir.config_parameter"].sudo().get_param(ECB_URL_PARAM) or law_rules.ECB_MRR_URL
         )
         try:
             response = requests.get(url, timeout=ECB_TIMEOUT, headers={"Accept": "text/csv"})
@@ -190,7 +189,7 @@ class DunningInterestRate(models.Model):
         """
         company = self.env.company
         try:
-            changes = dunning_law_rules.parse_ecb_rates(self._fetch_ecb(), today)
+            changes = law_rules.parse_ecb_rates(self._fetch_ecb(), today)
         except EcbAnswerError as error:
             message = self._ecb_reason(error)
             _logger.warning(
@@ -200,7 +199,7 @@ class DunningInterestRate(models.Model):
                 {"dunning_ecb_checked": fields.Datetime.now(), "dunning_ecb_error": message}
             )
             return {"error": True, "message": message, "created": 0, "updated": 0, "mismatches": 0}
-        semesters = dunning_law_rules.late_payment_semesters(changes, today)
+        semesters = law_rules.late_payment_semesters(changes, today)
         existing = {
             r.date_start: r
             for r in self.sudo().search(
@@ -338,9 +337,9 @@ class DunningInterestRate(models.Model):
         :return: the To-Do activity created on the company's contact, or an
             empty recordset (a rate applies, or the manager was told already)
         """
-        start, end = dunning_law_rules.semester_of(today)
+        start, end = law_rules.semester_of(today)
         notified = self.env["mail.activity"]
-        if dunning_law_rules.rate_covers(self._rate_table(), today):
+        if law_rules.rate_covers(self._rate_table(), today):
             return notified
         key = fields.Date.to_string(start)
         if company.dunning_rate_notice == key:

@@ -1,8 +1,8 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import api, fields, models
 
-from . import dunning_court_rules as court
-from .dunning_rules import StageInfo
+from ..rules import court
+from ..rules.engine import StageInfo
 
 
 class DunningPolicy(models.Model):

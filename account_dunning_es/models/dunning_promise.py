@@ -5,8 +5,9 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare, format_amount
 
-from . import dunning_rules, dunning_statement_rules
-from .dunning_court_rules import split_instalments
+from ..rules import engine as engine_rules
+from ..rules import statement as statement_rules
+from ..rules.court import split_instalments
 
 PROMISE_CHANNELS = [
     ("phone", "Phone"),
@@ -181,7 +182,7 @@ class DunningPromise(models.Model):
         the customer's statement page shows, computed, not written."""
         self.ensure_one()
         owed = sum(self.move_ids.mapped("amount_residual_signed"))
-        return dunning_statement_rules.plan_schedule(
+        return statement_rules.plan_schedule(
             [(i.date, i.amount) for i in self.instalment_ids], owed
         )
 
@@ -192,7 +193,7 @@ class DunningPromise(models.Model):
         payments = open_promises._payments()
         broken = self.browse()
         for promise in open_promises:
-            result = dunning_rules.evaluate_promise(
+            result = engine_rules.evaluate_promise(
                 [(i.date, i.amount) for i in promise.instalment_ids],
                 payments[promise],
                 today,
@@ -212,7 +213,19 @@ class DunningPromise(models.Model):
 
     def _escalate_broken(self, on_date=None):
         """A broken promise escalates at once (dated ``on_date``, else today)
-        and tells the collector."""
+        and tells the collector. The daily run escalates those it judges in
+        its own first batch instead (``dunning.run._start``).
+
+        :return: the runs that issued the escalation
+        """
+        self._notify_broken()
+        return self.env["dunning.run"]._send_now(
+            self._escalation_moves(), "broken_promise", on_date
+        )
+
+    def _notify_broken(self):
+        """Say in each broken promise's chatter that it is broken, and give
+        its collector an activity."""
         for promise in self:
             promise.message_post(
                 body=self.env._(
@@ -239,28 +252,10 @@ class DunningPromise(models.Model):
                     )
                 ).id,
             )
-        open_moves = self.move_ids.filtered(lambda m: m.payment_state in ("not_paid", "partial"))
-        runs = self.env["dunning.run"]
-        for company, moves in open_moves.grouped("company_id").items():
-            run = (
-                self.env["dunning.run"]
-                .with_company(company)
-                .create(
-                    {
-                        "company_id": company.id,
-                        "origin": "manual",
-                        "preview": False,
-                        "date": on_date or fields.Date.context_today(self),
-                    }
-                )
-            )
-            run._execute(move_ids=moves.ids, force=True, broken_promise=True)
-            runs |= run
-        return runs
 
-    @api.model
-    def _cron_evaluate(self):
-        self.search([("state", "=", "open")])._evaluate()
+    def _escalation_moves(self):
+        """The invoices of these promises that are still open."""
+        return self.move_ids.filtered(lambda m: m.payment_state in ("not_paid", "partial"))
 
     # ------------------------------------------------------------------
     # Actions

@@ -10,7 +10,8 @@ from odoo.exceptions import UserError
 from odoo.tools import format_date, split_every
 from odoo.tools.translate import LazyTranslate
 
-from . import dunning_law_rules, dunning_sql
+from ..infrastructure import sql_builders
+from ..rules import law as law_rules
 
 _logger = logging.getLogger(__name__)
 _lt = LazyTranslate(__name__)
@@ -40,6 +41,10 @@ CONCURRENCY_ERRORS = (
     pg_errors.SerializationFailure,
     pg_errors.LockNotAvailable,
 )
+
+
+class _CompanyBusy(Exception):
+    """Another run holds the company: what was started is rolled back."""
 
 
 class DunningConflict(UserError):
@@ -96,6 +101,11 @@ class DunningRun(models.Model):
     sent_count = fields.Integer(compute="_compute_counts")
     draft_count = fields.Integer(compute="_compute_counts")
     failed_count = fields.Integer(compute="_compute_counts")
+    job_batches = fields.Boolean(
+        readonly=True,
+        copy=False,
+        help="Technical: the run's batches were handed to job workers (queue_job).",
+    )
     log_entries = fields.Json(readonly=True, copy=False)
     log = fields.Text(compute="_compute_log")
 
@@ -168,7 +178,7 @@ class DunningRun(models.Model):
                 limit=1,
             )
             if not run:
-                self.with_company(company)._daily_preparation(company, today)
+                # Its start prepares the day (:meth:`_start`).
                 run = self.with_company(company).create(
                     {
                         "company_id": company.id,
@@ -212,15 +222,12 @@ class DunningRun(models.Model):
 
     @api.model
     def _daily_preparation(self, company, today):
-        """Before the first run of the day: promises and payment behaviour.
-
-        Promises are evaluated first, so that a broken one escalates today,
-        and instalments due tomorrow get their friendly reminder.
-        """
+        """The daily run's start, once its promises are judged: the friendly
+        reminder of instalments due tomorrow, payment behaviour, credit holds,
+        the late-payment rate, negotiation attempts past their term."""
         promises = self.env["dunning.promise"].search(
             [("company_id", "=", company.id), ("state", "=", "open")]
         )
-        promises._evaluate(today)
         promises._send_instalment_reminders(today)
         self.env["res.partner"]._dunning_update_behaviour(company)
         self.env["res.partner"]._dunning_release_settled_holds()
@@ -228,7 +235,7 @@ class DunningRun(models.Model):
         # A semester that began without its rate: read the ECB now (once a
         # day), rather than wait for the weekly job; never block the run.
         checked = company.dunning_ecb_checked
-        if not dunning_law_rules.rate_covers(Rate._rate_table(), today) and (
+        if not law_rules.rate_covers(Rate._rate_table(), today) and (
             not checked or checked.date() < today
         ):
             try:
@@ -288,7 +295,8 @@ class DunningRun(models.Model):
         self.log_entries = [*(self.log_entries or []), entry]
 
     def _execute(self, max_batches=None, move_ids=None, force=False, broken_promise=False):
-        """Process the run's customers in batches, in the current transaction.
+        """Drive the run's lifecycle in the current transaction: start it,
+        process its customers batch by batch, finish it.
 
         The transaction is the caller's: the daily job commits after each of
         its calls (one batch each), a script commits between calls with
@@ -296,82 +304,138 @@ class DunningRun(models.Model):
         in their own.
 
         :param max_batches: stop after so many batches (the caller resumes)
-        :param move_ids: restrict to these invoices (manual "send now")
+        :param move_ids: keep to these invoices
         :param force: issue the next stage without waiting for its date
         :param broken_promise: escalation after a broken promise (force too)
         :return: True when the run is done
         :raise DunningConflict: see :meth:`_process_batch`
         """
         self.ensure_one()
-        company = self.company_id
-        if self.state == "draft" and not broken_promise:
-            # Every run, manual or scheduled, judges the open promises on its
-            # own date first: a missed instalment escalates in this run.
-            self.env["dunning.promise"].search(
-                [("company_id", "=", company.id), ("state", "=", "open")]
-            )._evaluate(self.date)
-        # The daily run reads only the invoices that may reach a stage today;
-        # a collector's forced reminder reads all it was asked for.
-        claim_domain = (
-            None if (move_ids or force or broken_promise) else self._claim_bounds_domain()
-        )
-        batch_size = max(company.dunning_batch_size or 200, 1)
-        if max_batches and not move_ids and self.state != "draft":
-            # A later call of the daily job (one per batch): only the
-            # customers of its batches. Reading every candidate again at each
-            # call made the run of a large ledger grow faster than the ledger.
-            # One customer more tells whether the run goes on after them.
-            todo = self._candidate_partner_ids(
-                claim_domain, after=self.last_partner_id, limit=max_batches * batch_size + 1
-            )
+        reason = "broken_promise" if broken_promise else ("forced" if force else None)
+        moves = self.env["account.move"].browse(move_ids or ())
+        started = self._start(moves, reason)
+        if started is False:
+            self._log("busy")
+            return False
+        batch_size = max(self.company_id.dunning_batch_size or 200, 1)
+        if started is not None:
+            # The count that opened the run is the list of its customers.
+            todo = started
         else:
-            partner_ids = self._candidate_partner_ids(claim_domain)
-            if move_ids:
-                moves = self.env["account.move"].browse(move_ids)
-                partner_ids = sorted(set(moves.commercial_partner_id.ids) & set(partner_ids))
-            if self.state == "draft":
-                self.write({"state": "running", "partner_total": len(partner_ids)})
-                self._log("started", count=len(partner_ids))
-            todo = [pid for pid in partner_ids if pid > self.last_partner_id]
+            # A later call (the daily job makes one per batch) reads only the
+            # customers of its batches, in id order after the last one done,
+            # and one more to tell whether the run goes on after them.
+            todo = self._candidate_partner_ids(
+                self._claim_domain(moves, reason),
+                after=self.last_partner_id,
+                limit=max_batches * batch_size + 1 if max_batches else None,
+            )
+        if started is not None or not max_batches:
             self.partner_total = self.partner_done + len(todo)
-        for count, batch in enumerate(split_every(batch_size, todo), start=1):
+        for count, batch in enumerate(split_every(batch_size, todo, list), start=1):
             if max_batches and count > max_batches:
                 return False
-            if not self._process_batch(
-                list(batch),
-                move_ids=move_ids,
-                force=force,
-                broken_promise=broken_promise,
-                claim_domain=claim_domain,
-            ):
+            if not self._process_batch(batch, moves, reason):
                 self._log("busy")
                 return False
-        # The total was counted at the start: customers paid or excluded
-        # during the run are not reviewed.
-        self.write({"state": "done", "queued": False, "partner_total": self.partner_done})
-        self._log(
-            "finished",
-            # From the run's creation: its batches may span several calls.
-            seconds=max(round((fields.Datetime.now() - self.create_date).total_seconds(), 1), 0),
-            comms=self.communication_count,
-        )
-        self.env.flush_all()
+        self._finish()
         return True
 
-    def _process_batch(
-        self,
-        partner_ids,
-        move_ids=None,
-        force=False,
-        broken_promise=False,
-        claim_domain=None,
-        as_job=False,
-    ):
-        """Process one batch of customers atomically (a savepoint).
+    @api.model
+    def _send_now(self, moves, reason="forced", on_date=None):
+        """Issue the next stage of these invoices now: one run per company,
+        started, processed and finished at once.
 
+        :param reason: ``forced`` (a collector's *Send now*, calls left
+            unanswered) or ``broken_promise`` (the policy's stage for broken
+            promises, if it is further)
+        :return: the runs
+        """
+        runs = self.browse()
+        for company, company_moves in moves.grouped("company_id").items():
+            run = self.with_company(company).create(
+                {
+                    "company_id": company.id,
+                    "origin": "manual",
+                    "preview": False,
+                    "date": on_date or fields.Date.context_today(self),
+                }
+            )
+            run._execute(
+                move_ids=company_moves.ids, force=True, broken_promise=reason == "broken_promise"
+            )
+            runs |= run
+        return runs
+
+    def _claim_domain(self, moves=None, reason=None):
+        """The invoices this run may claim, as a domain (None: all open ones).
+
+        The daily run reads only the invoices that may reach a stage on its
+        date; a run asked for given invoices, or forced, reads all it was
+        asked for.
+        """
+        if moves:
+            return [("id", "in", moves.ids)]
+        return None if reason else self._claim_bounds_domain()
+
+    def _start(self, moves=None, reason=None):
+        """Open the run, once.
+
+        A run over the whole ledger first judges the company's open promises
+        on its date: the invoices of a broken one escalate in this run's first
+        batch. The daily run then prepares the day. Last, the customers to
+        review are counted.
+
+        :return: the ids of the customers to review; None when the run was
+            already open; False when another run holds the company (nothing
+            of the start was kept)
+        """
+        self.ensure_one()
+        if self.state != "draft":
+            return None
+        if not moves and not reason:
+            try:
+                with self.env.cr.savepoint():
+                    escalate = self._judge_promises()
+                    if escalate and not self._process_batch(
+                        sorted(set(escalate.commercial_partner_id.ids)),
+                        escalate,
+                        "broken_promise",
+                        progress=False,
+                    ):
+                        raise _CompanyBusy()
+            except _CompanyBusy:
+                return False
+            if self.origin == "cron":
+                self._daily_preparation(self.company_id, self.date)
+        partner_ids = self._candidate_partner_ids(self._claim_domain(moves, reason))
+        self.write({"state": "running", "partner_total": len(partner_ids)})
+        self._log("started", count=len(partner_ids))
+        return partner_ids
+
+    def _judge_promises(self):
+        """Judge the company's open promises on the run's date; tell the
+        collectors of those broken and return their open invoices."""
+        promises = self.env["dunning.promise"].search(
+            [("company_id", "=", self.company_id.id), ("state", "=", "open")]
+        )
+        broken = promises._evaluate(self.date, escalate=False)
+        broken._notify_broken()
+        return broken._escalation_moves()
+
+    def _process_batch(self, partner_ids, moves=None, reason=None, as_job=False, progress=True):
+        """Process one batch of customers atomically (a savepoint): plan their
+        reminders, then issue them (a run under review leaves them as drafts,
+        except a broken promise's escalation, which goes out at once).
+
+        :param moves: keep to these invoices
+        :param reason: see :meth:`_send_now`; None: each invoice's next stage
+            when its day has come
         :param as_job: a batch run as a job beside the run's other batches
-            (``dunning_run_job``): it shares the company's lock with them and
-            leaves the run's progress to the job that finishes the run
+            (``dunning_run_queue``): it shares the company's lock with them
+            and leaves the run's progress to :meth:`_finish`
+        :param progress: count the batch in the run's progress (not the
+            escalation of broken promises, which precedes the customers)
         :return: False if another run holds the company (advisory lock)
         :raise DunningConflict: another transaction issued some of these
             reminders first (the unique index, or an invoice locked or changed
@@ -380,18 +444,20 @@ class DunningRun(models.Model):
         try:
             with self.env.cr.savepoint():
                 self.env.cr.execute(
-                    dunning_sql.try_company_lock(LOCK_KEY, self.company_id.id, shared=as_job)
+                    sql_builders.try_company_lock(LOCK_KEY, self.company_id.id, shared=as_job)
                 )
                 if not self.env.cr.fetchone()[0]:
                     return False
-                self._plan_and_issue(
+                comms = self._plan_batch(
                     partner_ids,
-                    move_ids=move_ids,
-                    force=force,
-                    broken_promise=broken_promise,
-                    claim_domain=claim_domain,
+                    move_ids=moves.ids if moves else None,
+                    force=bool(reason),
+                    broken_promise=reason == "broken_promise",
+                    claim_domain=self._claim_domain(moves, reason),
                 )
-                if not as_job:
+                if comms and (not self.preview or reason == "broken_promise"):
+                    comms._issue()
+                if progress and not as_job:
                     self.write(
                         {
                             "last_partner_id": partner_ids[-1],
@@ -408,3 +474,22 @@ class DunningRun(models.Model):
                 )
             ) from error
         return True
+
+    def _finish(self):
+        """Close the run. Customers paid or excluded while it ran were not
+        reviewed: a run alone counts those it reviewed; batches run as jobs
+        leave their count to here."""
+        self.ensure_one()
+        vals = {"state": "done", "queued": False}
+        if self.job_batches:
+            vals["partner_done"] = self.partner_total
+        else:
+            vals["partner_total"] = self.partner_done
+        self.write(vals)
+        self._log(
+            "finished",
+            # From the run's creation: its batches may span several calls.
+            seconds=max(round((fields.Datetime.now() - self.create_date).total_seconds(), 1), 0),
+            comms=self.communication_count,
+        )
+        self.env.flush_all()

@@ -1,8 +1,10 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-"""Planning a run: which invoices reach which stage today, read in batches.
+"""Planning a run's batch: which invoices reach which stage today, and the
+communications that say so (created, not issued).
 
-The run model (dunning_run.py) drives the batches and their transactions;
-the decisions are the pure rules of dunning_rules and dunning_court_rules.
+The run's lifecycle (dunning_run.py) drives the batches and their
+transactions and issues what is planned here; the decisions are the pure
+rules of ``rules/engine.py`` and ``rules/court.py``.
 """
 
 from collections import defaultdict
@@ -11,8 +13,10 @@ from odoo import api, fields, models
 from odoo.osv import expression
 from odoo.tools import SQL
 
-from . import dunning_court_rules, dunning_rules, dunning_sql
-from .dunning_batch_defaults import create_in_batch
+from ..infrastructure import sql_builders
+from ..infrastructure.batch_defaults import create_in_batch
+from ..rules import court as court_rules
+from ..rules import engine as engine_rules
 
 
 class DunningRun(models.Model):
@@ -28,7 +32,7 @@ class DunningRun(models.Model):
         return -stages.offset_days if stages else 0
 
     def _claim_bounds(self):
-        """:func:`dunning_rules.claim_bounds` over every policy of the company,
+        """:func:`engine_rules.claim_bounds` over every policy of the company,
         and {fewest days overdue: ids of the stages invoices may sit at}."""
         company = self.company_id
         Policy = self.env["dunning.policy"].sudo().with_context(active_test=False)
@@ -41,7 +45,7 @@ class DunningRun(models.Model):
         # A few dozen stages: all of them.
         Stage = self.env["dunning.stage"].sudo().with_context(active_test=False)
         all_stages = Stage.search([])  # pylint: disable=no-search-all
-        bounds = dunning_rules.claim_bounds(
+        bounds = engine_rules.claim_bounds(
             [s for policy in policies for s in policy._stage_infos()],
             set(all_stages.mapped("sequence")),
             policies.mapped("min_days_between"),
@@ -56,7 +60,7 @@ class DunningRun(models.Model):
     def _claim_bounds_domain(self):
         """Invoices that may reach a stage on the run's date, as a domain.
 
-        The necessary conditions of :func:`dunning_rules.claim_bounds`, over
+        The necessary conditions of :func:`engine_rules.claim_bounds`, over
         every policy of the company: enough days since the last reminder, and
         a later stage whose day has come. The daily run reads only these
         invoices (those reminded yesterday or waiting for their next stage
@@ -131,10 +135,11 @@ class DunningRun(models.Model):
         # marked unwilling a moment ago).
         return [partner_id for (partner_id,) in self.env.execute_query(query.select(column))]
 
-    def _plan_and_issue(
+    def _plan_batch(
         self, partner_ids, move_ids=None, force=False, broken_promise=False, claim_domain=None
     ):
-        """Decide which invoices reach a new stage, then issue the communications.
+        """Decide which invoices reach a new stage and create their
+        communications (drafts: the run issues them).
 
         Data is read in a few queries for the whole batch; the decision per
         invoice is :meth:`_next_stage_of`. ``claim_domain`` leaves out
@@ -146,7 +151,7 @@ class DunningRun(models.Model):
             return self.env["dunning.communication"]
         # Lock the invoices: a payment being reconciled on them waits for us,
         # and one committed since our snapshot makes us start again.
-        self.env.cr.execute(dunning_sql.lock_moves_nowait(moves.ids))
+        self.env.cr.execute(sql_builders.lock_moves_nowait(moves.ids))
         net_balance = self._net_balances(moves.commercial_partner_id)
         # Invoices under an open promise are paused (a broken promise has been
         # closed before its escalation, so it pauses nothing).
@@ -185,7 +190,7 @@ class DunningRun(models.Model):
                 info
                 and not administration
                 and info.id in waiting_handovers[policy.id]
-                and not dunning_court_rules.masc_allows_handover(
+                and not court_rules.masc_allows_handover(
                     masc_attempts.get(move.id, []), self.date
                 ).allowed
             ):
@@ -206,7 +211,7 @@ class DunningRun(models.Model):
         page is judged apart: :meth:`_review_rests`)."""
         partner = move.commercial_partner_id
         # A collector who forces a reminder has looked at the amount already.
-        if not force and not dunning_rules.above_threshold(
+        if not force and not engine_rules.above_threshold(
             net_balance.get(partner.id, 0.0), policy.min_amount
         ):
             return True
@@ -223,7 +228,7 @@ class DunningRun(models.Model):
             if move.dunning_review == "paid"
             else policy.portal_review_days
         )
-        return dunning_rules.review_rests(move.dunning_review_date, limit, self.date)
+        return engine_rules.review_rests(move.dunning_review_date, limit, self.date)
 
     @api.model
     def _stages_for(self, policy, handed_over, administration):
@@ -236,11 +241,9 @@ class DunningRun(models.Model):
         infos = policy._stage_infos()
         if handed_over:
             friendly = set(policy.stage_ids.filtered(lambda s: s.tone == "friendly").ids)
-            infos = dunning_rules.stages_after_handover(infos, friendly)
+            infos = engine_rules.stages_after_handover(infos, friendly)
         if administration:
-            infos = dunning_rules.stages_after_handover(
-                infos, set(policy._negotiation_stages().ids)
-            )
+            infos = engine_rules.stages_after_handover(infos, set(policy._negotiation_stages().ids))
         return infos
 
     @api.model
@@ -331,19 +334,19 @@ class DunningRun(models.Model):
             those left after a hand-over)
         """
         today = self.date
-        overdue_days = dunning_rules.days_overdue(move.invoice_date_due, today)
+        overdue_days = engine_rules.days_overdue(move.invoice_date_due, today)
         current = move.dunning_stage_id.sequence if move.dunning_stage_id else None
         last = move.dunning_last_date
         since_last = (today - last).days if last else None
         designated = policy.promise_broken_stage_id
         if broken_promise and designated and (current is None or designated.sequence > current):
-            return dunning_rules.StageInfo(
+            return engine_rules.StageInfo(
                 designated.id, designated.sequence, designated.offset_days
             )
         if force:
-            return dunning_rules.forced_next_stage(infos, current, overdue_days)
+            return engine_rules.forced_next_stage(infos, current, overdue_days)
         if (move.dunning_reason or move.commercial_partner_id.dunning_reason) == "unwilling":
-            return dunning_rules.shortcut_to_final(
+            return engine_rules.shortcut_to_final(
                 infos,
                 set(policy.stage_ids.filtered(lambda s: s.tone == "final").ids),
                 current,
@@ -351,7 +354,7 @@ class DunningRun(models.Model):
                 since_last,
                 policy.min_days_between,
             )
-        return dunning_rules.next_stage(
+        return engine_rules.next_stage(
             infos, current, overdue_days, since_last, policy.min_days_between, policy.grace_days
         )
 
@@ -417,8 +420,6 @@ class DunningRun(models.Model):
             move.id: stage_id for (_partner, stage_id), moves in plan.items() for move in moves
         }
         self.env["account.move"]._dunning_claim(stage_by_move, self.date)
-        if not self.preview:
-            comms._issue()
         return comms
 
     def _communication_values(self, plan, policies):

@@ -1,7 +1,7 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import api, fields, models
 
-from . import dunning_law_rules
+from ..rules import law as law_rules
 
 CHANNELS = [
     ("email", "Email"),
@@ -104,9 +104,7 @@ class DunningStage(models.Model):
         self.ensure_one()
         if not letter_date:
             return False
-        return dunning_law_rules.letter_deadline(
-            letter_date, self.policy_id.letter_deadline_days or 10
-        )
+        return law_rules.letter_deadline(letter_date, self.policy_id.letter_deadline_days or 10)
 
     def _channels(self):
         """Channels the stage issues, in the order they are issued."""

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 
-from . import dunning_worklist_rules as rules
+from ..rules import worklist as rules
 
 REASONS = [
     ("activity", "Activity due"),

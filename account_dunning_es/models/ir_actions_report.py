@@ -4,7 +4,7 @@ wkhtmltopdf.
 
 Every PDF of this add-on's reports goes through run_wkhtmltopdf, which
 offers Odoo's own report fonts to wkhtmltopdf as installed fonts
-(dunning_pdf_fonts): an unpatched build then embeds them instead of drawing
+(report_fonts): an unpatched build then embeds them instead of drawing
 each glyph as a shape, about twenty times faster, with text that can be read.
 
 wkhtmltopdf built against an unpatched Qt (Debian's, for one) also refuses
@@ -37,7 +37,7 @@ from odoo.tools.pdf import merge_pdf
 from odoo.tools.safe_eval import safe_eval
 from odoo.tools.safe_eval import time as safe_time
 
-from . import dunning_pdf_fonts
+from ..infrastructure import report_fonts
 
 _logger = logging.getLogger(__name__)
 
@@ -137,7 +137,7 @@ def split_runs(flags, pieces):
 def prepare_document(html):
     """The document as wkhtmltopdf gets it: Odoo's fonts asked for as
     installed fonts, large tables cut as Odoo cuts them."""
-    html = dunning_pdf_fonts.with_local_fonts(html)
+    html = report_fonts.with_local_fonts(html)
     if len(html) >= LARGE_BODY:
         tree = lxml.html.document_fromstring(html)
         _split_table(tree, TABLE_ROWS)
@@ -168,7 +168,7 @@ def run_wkhtmltopdf(command_args, html, header=None, footer=None):
             capture_output=True,
             text=True,
             check=False,
-            env=dunning_pdf_fonts.wkhtmltopdf_environment(),
+            env=report_fonts.wkhtmltopdf_environment(),
         )
         if process.returncode not in (0, 1):
             raise UserError(process.stderr[-1000:])

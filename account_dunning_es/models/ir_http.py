@@ -2,7 +2,7 @@
 from odoo import models
 from odoo.http import request
 
-from .dunning_statement_rules import LinkNotValid, TooManyGuesses, best_language
+from ..rules.statement import LinkNotValid, TooManyGuesses, best_language
 
 
 class IrHttp(models.AbstractModel):

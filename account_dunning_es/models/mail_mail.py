@@ -1,7 +1,7 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import models
 
-from .dunning_batch_defaults import add_missing_defaults
+from ..infrastructure.batch_defaults import add_missing_defaults
 
 
 class MailMail(models.Model):

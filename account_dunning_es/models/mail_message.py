@@ -1,7 +1,7 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import api, fields, models
 
-from .dunning_batch_defaults import add_missing_defaults
+from ..infrastructure.batch_defaults import add_missing_defaults
 
 # Context key: the messages created under it are about a customer's
 # collection (see dunning_partner_id).

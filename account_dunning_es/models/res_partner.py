@@ -5,7 +5,8 @@ from datetime import timedelta
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from . import dunning_court_rules, dunning_rules
+from ..rules import court as court_rules
+from ..rules import engine as engine_rules
 from .account_move import REASONS
 
 PREDICTION_BASES = [
@@ -50,7 +51,7 @@ class ResPartner(models.Model):
     dunning_excluded = fields.Boolean(string="Excluded from Dunning", tracking=True)
     dunning_exclusion_reason = fields.Char(tracking=True)
     dunning_masc_form = fields.Selection(
-        dunning_court_rules.MASC_FORMS,
+        court_rules.MASC_FORMS,
         string="Negotiation Form",
         help="For this customer, the negotiation stage sends this instead of its "
         "policy's choice (LO 1/2025).",
@@ -86,7 +87,7 @@ class ResPartner(models.Model):
     dunning_late_count = fields.Integer(string="Paid Late (12 Months)", readonly=True)
     dunning_average_days_late = fields.Integer(string="Average Days Late", readonly=True)
     dunning_broken_recent = fields.Integer(string="Broken Promises (12 Months)", readonly=True)
-    # When it pays, kept by the daily run (see dunning_prediction_rules).
+    # When it pays, kept by the daily run (see prediction_rules).
     dunning_predicted_days_late = fields.Integer(
         string="Usual Days Late",
         readonly=True,
@@ -201,11 +202,11 @@ class ResPartner(models.Model):
                 broken=partner.dunning_broken_recent,
             )
             if partner.dunning_late_count and (
-                partner.dunning_paid_count < dunning_rules.BEHAVIOUR_MIN_HISTORY
+                partner.dunning_paid_count < engine_rules.BEHAVIOUR_MIN_HISTORY
             ):
                 basis += " " + self.env._(
                     "Too short a history to call it chronic (fewer than %(count)s invoices paid).",
-                    count=dunning_rules.BEHAVIOUR_MIN_HISTORY,
+                    count=engine_rules.BEHAVIOUR_MIN_HISTORY,
                 )
             partner.dunning_behaviour_basis = basis
 
@@ -241,8 +242,8 @@ class ResPartner(models.Model):
         # the rest in batched UPDATEs.
         by_facts = defaultdict(list)
         for partner_id in set(history) | set(broken):
-            facts = dunning_rules.behaviour_facts(history[partner_id], broken[partner_id])
-            behaviour = dunning_rules.payment_behaviour(history[partner_id], broken[partner_id])
+            facts = engine_rules.behaviour_facts(history[partner_id], broken[partner_id])
+            behaviour = engine_rules.payment_behaviour(history[partner_id], broken[partner_id])
             by_facts[
                 (behaviour, facts.paid, facts.late, round(facts.average_days_late), facts.broken)
             ].append(partner_id)
@@ -404,9 +405,7 @@ class ResPartner(models.Model):
                 overdue.filtered("dunning_predicted_date").mapped("dunning_predicted_date"),
                 default=False,
             )
-            partner.dunning_days_overdue = (
-                dunning_rules.days_overdue(oldest, today) if oldest else 0
-            )
+            partner.dunning_days_overdue = engine_rules.days_overdue(oldest, today) if oldest else 0
             partner.dunning_policy_id = policy
             partner.dunning_responsible_id = (
                 commercial._dunning_collector(policy, manager) if policy else False
@@ -420,10 +419,10 @@ class ResPartner(models.Model):
     @api.model
     def _dunning_status_of(self, commercial, open_moves, overdue, promise_partners, today):
         """A customer's status from its open and overdue invoices (the rule is
-        dunning_rules.partner_status)."""
+        engine_rules.partner_status)."""
         staged_overdue = overdue.filtered(lambda m: m.dunning_stage_id)
         handovers = set(staged_overdue.dunning_stage_id.mapped("handover"))
-        return dunning_rules.partner_status(
+        return engine_rules.partner_status(
             excluded=commercial.dunning_excluded,
             has_legal="legal" in handovers,
             has_agency="agency" in handovers,
@@ -454,10 +453,10 @@ class ResPartner(models.Model):
         stage_infos = policy._stage_infos()
         days = []
         for move in moves:
-            wait = dunning_rules.next_action_day(
+            wait = engine_rules.next_action_day(
                 stage_infos,
                 move.dunning_stage_id.sequence if move.dunning_stage_id else None,
-                dunning_rules.days_overdue(move.invoice_date_due, today),
+                engine_rules.days_overdue(move.invoice_date_due, today),
                 (today - move.dunning_last_date).days if move.dunning_last_date else None,
                 policy.min_days_between,
                 policy.grace_days,

@@ -11,7 +11,7 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.tools import format_amount
 
-from . import dunning_prediction_rules as prediction_rules
+from ..rules import prediction as prediction_rules
 
 # The warnings a hold sets, per add-on: account's on invoices, sale's on sales
 # orders (only when Sales is installed: it is no dependency).

@@ -1,13 +1,13 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """What the law says of a customer: its late-payment regime (Ley 3/2004
 art. 2) and whether its debt could be reported to a credit bureau (LOPDGDD
-art. 20.1). The rules are in dunning_law_rules."""
+art. 20.1). The rules are in law_rules."""
 
 from collections import defaultdict
 
 from odoo import api, fields, models
 
-from . import dunning_law_rules
+from ..rules import law as law_rules
 
 
 class ResPartner(models.Model):
@@ -48,7 +48,7 @@ class ResPartner(models.Model):
     @api.depends("dunning_segment_id.code", "is_company", "vat")
     def _compute_dunning_regime(self):
         for partner in self:
-            partner.dunning_regime = dunning_law_rules.default_regime(
+            partner.dunning_regime = law_rules.default_regime(
                 partner.dunning_segment_id.code == "public", partner.is_company, bool(partner.vat)
             )
 
@@ -94,7 +94,7 @@ class ResPartner(models.Model):
         reasons = self._dunning_bureau_reasons()
         for partner in self:
             commercial = partner.commercial_partner_id
-            result = dunning_law_rules.bureau_eligibility(
+            result = law_rules.bureau_eligibility(
                 commercial.dunning_regime, notices[commercial.id], debts[commercial.id], today
             )
             partner.dunning_bureau_eligible = result.eligible

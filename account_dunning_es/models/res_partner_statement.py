@@ -12,9 +12,11 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_amount, format_date
 
-from . import dunning_law_rules, dunning_rules, dunning_sql
-from .dunning_court_rules import split_instalments
-from .dunning_statement_rules import PROOF_MAX_BYTES, proof_mimetype
+from ..infrastructure import sql_builders
+from ..rules import engine as engine_rules
+from ..rules import law as law_rules
+from ..rules.court import split_instalments
+from ..rules.statement import PROOF_MAX_BYTES, proof_mimetype
 
 # The non-payment reasons a customer may give itself.
 PORTAL_REASONS = ("missing_document", "dispute", "other")
@@ -93,7 +95,7 @@ class ResPartner(models.Model):
         missing = partners.filtered(lambda p: not p.dunning_access_token)
         if missing:
             self.env.cr.execute(
-                dunning_sql.set_partner_tokens(
+                sql_builders.set_partner_tokens(
                     {partner.id: secrets.token_urlsafe(12) for partner in missing}
                 )
             )
@@ -242,7 +244,7 @@ class ResPartner(models.Model):
             "html_data": {"lang": lang.replace("_", "-")},
             "today": today,
             "days_overdue": {
-                m.id: dunning_rules.days_overdue(m.invoice_date_due, today) for m in moves
+                m.id: engine_rules.days_overdue(m.invoice_date_due, today) for m in moves
             },
             "total": sum(moves.mapped("amount_residual_signed")),
             "currency": company.currency_id,
@@ -252,7 +254,7 @@ class ResPartner(models.Model):
             "banks": company.partner_id.bank_ids,
             # What a transfer of everything due should quote (but what is
             # under review, as "Pay all" does).
-            "reference": dunning_law_rules.payment_reference(
+            "reference": law_rules.payment_reference(
                 (to_pay or moves).mapped("name"), last_letter.name if last_letter else ""
             ),
             "contact": contact._collector_contact()

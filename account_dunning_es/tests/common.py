@@ -11,7 +11,7 @@ from odoo import Command, fields
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.addons.mail.tests.common import MailCase
 
-from ..models.dunning_statement_rules import STATEMENT_GUESSES
+from ..rules.statement import STATEMENT_GUESSES
 
 
 def trigger_daily_job(env, max_calls=100):

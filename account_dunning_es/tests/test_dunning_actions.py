@@ -8,7 +8,7 @@ from odoo.modules.migration import load_script
 from odoo.tests import tagged
 from odoo.tools.misc import file_path
 
-from ..models import dunning_sql
+from ..infrastructure import sql_builders
 from .common import DunningCommon
 
 
@@ -107,10 +107,10 @@ class TestDunningActions(DunningCommon):
         would add an entry to every index of account_move for each invoice."""
         invoice = self._invoice(self.customer, 100.0, self._due(-3))
         stage_by_move = {invoice.id: self.stage_reminder.id}
-        claim = dunning_sql.claim_moves(stage_by_move, self.today, self.env.uid).code
-        for column in dunning_sql.CLAIMED_MOVE_COLUMNS:
+        claim = sql_builders.claim_moves(stage_by_move, self.today, self.env.uid).code
+        for column in sql_builders.CLAIMED_MOVE_COLUMNS:
             self.assertIn(f"{column} = ", claim)
-        self.assertEqual(self._move_indexes_on(dunning_sql.CLAIMED_MOVE_COLUMNS), {})
+        self.assertEqual(self._move_indexes_on(sql_builders.CLAIMED_MOVE_COLUMNS), {})
         self.env["account.move"]._dunning_claim(stage_by_move, self.today)
         self.assertEqual(
             (invoice.dunning_stage_id, invoice.dunning_last_date, invoice.dunning_count),

@@ -12,7 +12,7 @@ from .common import DunningCommon
 class TestDunningAssignment(DunningCommon):
     """Calls, meetings and hand-overs go to a person, never to OdooBot.
 
-    Item 5 of issue 20: with the shipped policies (no collector) the daily
+    With the shipped policies (no collector) the daily
     job, which runs as OdooBot, made OdooBot the assignee.
     """
 

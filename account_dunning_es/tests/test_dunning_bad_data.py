@@ -89,7 +89,7 @@ class TestDunningBadData(DunningCommon):
         self.assertIn("No dunning policy applies", run.log)
 
     def test_communications_cannot_be_duplicated(self):
-        """Item 4 of issue 20: Duplicate gave a draft claiming nothing."""
+        """Duplicate gave a draft claiming nothing."""
         self._invoice(self.customer, 100.0, self._due(-15))
         self._run()
         comm = self._comms(self.customer)

@@ -1,12 +1,12 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-"""Defaults looked up once for a batch of records created together (issue 19)."""
+"""Defaults looked up once for a batch of records created together."""
 
 from unittest.mock import patch
 
 from odoo import Command
 from odoo.tests import tagged
 
-from ..models.dunning_batch_defaults import BATCH_DEFAULTS, batch_defaults
+from ..infrastructure.batch_defaults import BATCH_DEFAULTS, batch_defaults
 from .common import DunningCommon
 
 # What differs between two messages created a moment apart, whatever the way.

@@ -1,6 +1,6 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """From the last letter to court: LO 1/2025's negotiation attempt and the
-monitorio pack (issue 16)."""
+monitorio pack."""
 
 import base64
 import io
@@ -15,8 +15,8 @@ from odoo.tests import HttpCase, TransactionCase, tagged
 from odoo.tools import format_date
 from odoo.tools.pdf import PdfFileReader
 
-from ..models import dunning_court_rules as court
 from ..models.ir_actions_report import header_into_body
+from ..rules import court
 from .common import DunningCommon, pdf_text
 
 PROOF = "account_dunning_es.action_report_dunning_masc_proof"

@@ -6,7 +6,7 @@ from odoo.tests import TransactionCase, tagged
 
 @tagged("post_install", "-at_install")
 class TestDunningDemo(TransactionCase):
-    """The demo database's company is Spanish (issue 15), when demo data is loaded."""
+    """The demo database's company is Spanish, when demo data is loaded."""
 
     def setUp(self):
         super().setUp()

@@ -22,7 +22,7 @@ from odoo.tests import tagged
 from odoo.tests.common import BaseCase, new_test_user
 
 from ..models import dunning_interest_rate
-from ..models.dunning_law_rules import EcbAnswerError, late_payment_semesters, parse_ecb_rates
+from ..rules.law import EcbAnswerError, late_payment_semesters, parse_ecb_rates
 from .common import DunningCommon
 
 with open(os.path.join(os.path.dirname(__file__), "data", "ecb_mrr_fr.csv"), encoding="utf-8") as f:

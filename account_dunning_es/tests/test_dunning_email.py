@@ -9,8 +9,8 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import format_amount, mute_logger
 
-from ..models import dunning_sanitizer
-from ..models.dunning_formatting import amount_formatter
+from ..infrastructure import html_sanitizer
+from ..rules.formatting import amount_formatter
 from .common import DunningCommon
 
 MESSAGE_FIELDS = ("body", "subject", "email_from", "author_id", "subtype_id", "partner_ids")
@@ -158,7 +158,7 @@ class TestDunningEmail(DunningCommon):
             2: '<p onclick="steal()">Pague <script>alert(1)</script><a href="javascript:x">aquí</a></p>',
             3: "<table><tr><td>1.234,50\xa0€</td></tr></table><!--[if mso]><p>o</p><![endif]-->",
         }
-        sanitizer = dunning_sanitizer.BodySanitizer(field, workers=1, expected=3, min_bodies=1)
+        sanitizer = html_sanitizer.BodySanitizer(field, workers=1, expected=3, min_bodies=1)
         self.assertTrue(sanitizer.pool)
         sanitizer.submit(bodies)
         for key, body in bodies.items():
@@ -167,7 +167,7 @@ class TestDunningEmail(DunningCommon):
             )
         self.assertNotIn("script", sanitizer.results.get(2, ""))
         # Without a helper (one core, or few bodies): the same, here.
-        inline = dunning_sanitizer.BodySanitizer(field, workers=1, expected=3)
+        inline = html_sanitizer.BodySanitizer(field, workers=1, expected=3)
         self.assertFalse(inline.pool)
         self.assertEqual(
             inline.sanitized(2, bodies[2], Message), field.convert_to_column(bodies[2], Message)
@@ -185,7 +185,7 @@ class TestDunningEmail(DunningCommon):
             def submit(self, *args):
                 return Future()
 
-        sanitizer = dunning_sanitizer.BodySanitizer(field, workers=1, expected=3, min_bodies=1)
+        sanitizer = html_sanitizer.BodySanitizer(field, workers=1, expected=3, min_bodies=1)
         sanitizer.pool = QueuedPool()
         bodies = {
             1: '<p onclick="steal()">Pague <script>alert(1)</script></p>',
@@ -211,15 +211,15 @@ class TestDunningEmail(DunningCommon):
         comms = self._comms()
         inline_bodies = comms._render_email_bodies(self.template)
         pools = []
-        real_helper_pool = dunning_sanitizer.helper_pool
+        real_helper_pool = html_sanitizer.helper_pool
 
         def helper_pool(workers):
             pools.append(real_helper_pool(workers))
             return pools[-1]
 
         with (
-            patch.object(dunning_sanitizer, "MIN_BODIES", 1),
-            patch.object(dunning_sanitizer, "helper_pool", helper_pool),
+            patch.object(html_sanitizer, "MIN_BODIES", 1),
+            patch.object(html_sanitizer, "helper_pool", helper_pool),
             self.mock_mail_gateway(),
         ):
             comms._issue()

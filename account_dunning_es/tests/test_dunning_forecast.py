@@ -1,5 +1,5 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-"""When the money comes in, and credit at both ends (issue 18): predicted
+"""When the money comes in, and credit at both ends: predicted
 payment dates, the 13-week cash-in forecast, the credit hold of a late stage
 and the suggested credit limit."""
 
@@ -15,7 +15,7 @@ from odoo.exceptions import AccessError
 from odoo.tests import Form, HttpCase, TransactionCase, new_test_user, tagged
 from odoo.tools import format_date
 
-from ..models import dunning_prediction_rules as rules
+from ..rules import prediction as rules
 from .common import DunningCommon
 
 

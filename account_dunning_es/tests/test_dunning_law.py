@@ -1,5 +1,5 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-"""Spanish late-payment law on real records (issue 14)."""
+"""Spanish late-payment law on real records."""
 
 from datetime import date
 
@@ -8,7 +8,7 @@ from freezegun import freeze_time
 from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
-from ..models import dunning_law_rules as law_rules
+from ..rules import law as law_rules
 from .common import DunningCommon
 
 

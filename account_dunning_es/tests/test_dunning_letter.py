@@ -8,7 +8,7 @@ from freezegun import freeze_time
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from ..models import dunning_law_rules
+from ..rules import law as law_rules
 from .common import DunningCommon
 
 
@@ -312,7 +312,7 @@ class TestDunningLetter(DunningCommon):
             self.assertEqual(comm.sending_method, "email")
 
     def test_customer_print_of_a_handed_over_customer_is_a_statement_of_account(self):
-        """Item 8 of issue 20: it printed 'First demand' with 'Reference: Statement'."""
+        """It printed 'First demand' with 'Reference: Statement'."""
         invoice = self._invoice(self.customer, 1000.0, date(2025, 6, 1))
         invoice._dunning_write({"dunning_stage_id": self.stage_final.id})
         self._run()
@@ -335,7 +335,7 @@ class TestDunningLetter(DunningCommon):
         self.assertEqual(report.name, "Statement of Account (overdue invoices)")
 
     def test_letter_names_its_sender_and_is_signed_by_the_collector(self):
-        """Item 11 of issue 20: no sender where wkhtmltopdf drops the header,
+        """No sender where wkhtmltopdf drops the header,
         and a 'YourCompany / YourCompany' signature."""
         self.company.write(
             {
@@ -379,10 +379,10 @@ class TestDunningLetter(DunningCommon):
         self.assertIn("o_dunning_keep", signature)
 
     # ------------------------------------------------------------------
-    # Who gets what (issue 14): the late-payment regime of the customer
+    # Who gets what: the late-payment regime of the customer
     # ------------------------------------------------------------------
     def test_regime_defaults_from_segment_company_flag_and_tax_id(self):
-        default_regime = dunning_law_rules.default_regime
+        default_regime = law_rules.default_regime
         self.assertEqual(default_regime(True, True, True), "administration")
         self.assertEqual(default_regime(False, True, False), "business")
         self.assertEqual(default_regime(False, False, True), "business", "an autónomo")

@@ -10,7 +10,7 @@ from odoo.tests import HttpCase, TransactionCase, tagged
 from odoo.tools import format_date
 from odoo.tools.pdf import PdfFileReader
 
-from ..models import dunning_pdf_fonts
+from ..infrastructure import report_fonts
 from ..models.ir_actions_report import join_documents, prepare_document, split_runs
 from .common import DunningCommon, pdf_fonts, pdf_text, poppler
 
@@ -37,13 +37,13 @@ class TestBatchPieces(TransactionCase):
 
 @tagged("post_install", "-at_install")
 class TestReportFonts(TransactionCase):
-    """Issue 19: Odoo's report fonts asked for as installed fonts, so that an
+    """Odoo's report fonts asked for as installed fonts, so that an
     unpatched wkhtmltopdf embeds them rather than drawing shapes."""
 
     fonts = {"Lato": ("Lato", "/f/lato"), "Open_Sans": ("Open Sans", "/f/open")}
 
     def test_each_css_family_asks_for_the_family_of_its_font_files(self):
-        css = dunning_pdf_fonts.local_fonts_css(self.fonts)
+        css = report_fonts.local_fonts_css(self.fonts)
         self.assertIn(
             "@font-face{font-family:'Open_Sans';src:local('Open Sans');"
             "font-weight:700;font-style:italic}",
@@ -55,20 +55,20 @@ class TestReportFonts(TransactionCase):
 
     def test_the_rules_come_after_the_documents_own_styles(self):
         html = '<html><head><link href="/report.css"/></head><body><p>x</p></body></html>'
-        prepared = dunning_pdf_fonts.with_local_fonts(html, self.fonts)
+        prepared = report_fonts.with_local_fonts(html, self.fonts)
         self.assertLess(prepared.index("/report.css"), prepared.index("local('Lato')"))
         self.assertLess(prepared.index("local('Lato')"), prepared.index("</head>"))
-        self.assertEqual(dunning_pdf_fonts.with_local_fonts(html, {}), html, "no font: as it was")
-        self.assertEqual(dunning_pdf_fonts.with_local_fonts("<p>x</p>", self.fonts), "<p>x</p>")
+        self.assertEqual(report_fonts.with_local_fonts(html, {}), html, "no font: as it was")
+        self.assertEqual(report_fonts.with_local_fonts("<p>x</p>", self.fonts), "<p>x</p>")
 
     def test_fontconfig_keeps_the_system_fonts_and_adds_odoos(self):
-        document = dunning_pdf_fonts.fontconfig_document(["/f/lato", "/f/open"], "/c", "/etc/x")
+        document = report_fonts.fontconfig_document(["/f/lato", "/f/open"], "/c", "/etc/x")
         self.assertLess(document.index("<include"), document.index("<dir>/f/lato</dir>"))
         self.assertIn('<include ignore_missing="yes">/etc/x</include>', document)
         self.assertIn("<cachedir>/c</cachedir>", document)
 
     def test_odoos_fonts_are_found_on_disk(self):
-        found = dunning_pdf_fonts.font_folders()
+        found = report_fonts.font_folders()
         self.assertEqual(found["Lato"][0], "Lato")
         self.assertTrue(os.path.isfile(os.path.join(found["Lato"][1], "Lato-Reg-webfont.ttf")))
         self.assertIn("Open_Sans", found)
@@ -132,7 +132,7 @@ class TestDunningLetterPdf(DunningCommon, HttpCase):
         self.assertLess(text.index(self.customer.name), text.index(self.customer_2.name))
 
     def test_a_letter_is_printed_as_text_in_the_companys_font(self):
-        """Issue 19: the text of a printed letter is text (searchable, read
+        """The text of a printed letter is text (searchable, read
         back here), set in Odoo's own Lato, not shapes drawn glyph by glyph."""
         invoice = self._invoice(self.customer, 1234.56, date(2025, 8, 1))
         invoice._dunning_write({"dunning_stage_id": self.stage_call.id})
@@ -157,7 +157,7 @@ class TestDunningLetterPdf(DunningCommon, HttpCase):
         return [Image.open(io.BytesIO(page)).convert("L") for page in pages]
 
     def test_a_batch_keeps_each_letter_its_pages_and_its_place(self):
-        """Issue 19: a printed batch is rendered once and converted in pieces
+        """A printed batch is rendered once and converted in pieces
         in parallel; stored letters are reused; same pages, same order."""
         customers = self.customer + self.customer_2
         for name in ("Ceramicas Sur SL", "Dulces Norte SL"):
@@ -276,7 +276,7 @@ class TestDunningLetterPdf(DunningCommon, HttpCase):
         self.assertGreaterEqual(self._pages(pdf), 3)
 
     def test_legal_dossier_prints_one_pdf_with_the_letter_and_the_history(self):
-        """Item 2 of issue 20: the dossier asked wkhtmltopdf for two documents
+        """The dossier asked wkhtmltopdf for two documents
         in one call, which Debian's build refuses: a 0-byte PDF."""
         invoice = self._invoice(self.customer, 1000.0, date(2025, 6, 1))
         invoice._dunning_write({"dunning_stage_id": self.stage_final.id})

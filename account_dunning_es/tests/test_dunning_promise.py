@@ -7,9 +7,9 @@ from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
-from ..models import dunning_rules as rules
-from ..models import dunning_sql
-from ..models import dunning_worklist_rules as worklist_rules
+from ..infrastructure import sql_builders
+from ..rules import engine as rules
+from ..rules import worklist as worklist_rules
 from .common import DunningCommon
 
 
@@ -64,7 +64,7 @@ class TestPromiseRules(DunningCommon):
         )
 
     def test_one_late_payment_is_no_chronic_late_payer(self):
-        """Item 9 of issue 20: one invoice paid 12 days late made a chronic payer."""
+        """One invoice paid 12 days late made a chronic payer."""
         d = date
         once = [(d(2026, 1, 1), d(2026, 1, 13))]
         self.assertEqual(rules.payment_behaviour(once, 0), "occasional")
@@ -365,7 +365,7 @@ class TestDunningPromise(DunningCommon):
         self.assertEqual((pay_date, amount), (self._due(-10), 300.0))
         self.assertTrue(self.env["account.partial.reconcile"].browse(partial_id).exists())
         # ... and every settlement the dashboard sums, credit notes included.
-        self.env.cr.execute(dunning_sql.invoice_payments(company_ids=self.company.ids))
+        self.env.cr.execute(sql_builders.invoice_payments(company_ids=self.company.ids))
         settled = [
             (row["pay_date"], row["amount"])
             for row in self.env.cr.dictfetchall()
@@ -374,7 +374,7 @@ class TestDunningPromise(DunningCommon):
         self.assertEqual(sorted(settled), sorted(everything))
 
     # ------------------------------------------------------------------
-    # Found trying the product as a collector would (issue 18, "Also fix")
+    # Found trying the product as a collector would
     # ------------------------------------------------------------------
     def test_a_manual_run_after_a_missed_instalment_breaks_the_promise_and_escalates(self):
         invoice = self._invoice(self.customer, 500.0, self._due(-5))

@@ -3,10 +3,10 @@ from datetime import date
 
 from odoo.tests import TransactionCase, tagged
 
-from ..models import dunning_law_rules as law_rules
-from ..models import dunning_rules as rules
 from ..models.dunning_communication_issue import sole_t_call, split_common_values
-from ..models.dunning_rules import StageInfo
+from ..rules import engine as rules
+from ..rules import law as law_rules
+from ..rules.engine import StageInfo
 
 STAGES = [
     StageInfo(1, 10, -5),

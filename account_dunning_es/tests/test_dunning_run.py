@@ -11,9 +11,9 @@ from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
 from odoo.tools.sql import index_exists
 
-from ..models import dunning_law_rules as law_rules
-from ..models import dunning_rules as rules
 from ..models.dunning_communication_issue import sole_t_call
+from ..rules import engine as rules
+from ..rules import law as law_rules
 from .common import DunningCommon
 
 
@@ -392,7 +392,7 @@ class TestDunningRun(DunningCommon):
         customers = [self._create_customer(f"Cliente{i} SL") for i in range(4)]
         for customer in customers:
             self._invoice(customer, 100.0, self._due(-3))
-        original = type(self.env["dunning.run"])._plan_and_issue
+        original = type(self.env["dunning.run"])._plan_batch
         calls = []
 
         def crash_on_third_batch(run, partner_ids, **kwargs):
@@ -406,7 +406,7 @@ class TestDunningRun(DunningCommon):
             run = self.env["dunning.run"].create({"date": self.today, "preview": False})
             # Not assertRaises: Odoo's rolls back to a savepoint, and the
             # batches done before the crash must stay, as if committed.
-            with patch.object(type(run), "_plan_and_issue", crash_on_third_batch):
+            with patch.object(type(run), "_plan_batch", crash_on_third_batch):
                 try:
                     run._execute()
                 except RuntimeError:
@@ -564,7 +564,7 @@ class TestDunningRun(DunningCommon):
         self.assertEqual(self.customer.dunning_policy_id, strategic)
 
     def test_handed_over_customer_gets_no_friendly_message_for_new_invoices(self):
-        """Item 7 of issue 20: pre-reminders went to a customer at the agency."""
+        """Pre-reminders went to a customer at the agency."""
         old = self._invoice(self.customer, 900.0, self._due(-100))
         old._dunning_write({"dunning_stage_id": self.stage_final.id})
         self._run()
@@ -698,7 +698,7 @@ class TestDunningRun(DunningCommon):
         return invoices
 
     def test_claim_domain_matches_the_claim_bounds(self):
-        """The domain is the SQL form of dunning_rules.may_reach_stage."""
+        """The domain is the SQL form of engine_rules.may_reach_stage."""
         invoices = self._assorted_invoices()
         run = self.env["dunning.run"].create({"company_id": self.company.id, "date": self.today})
         policies = self.env["dunning.policy"].search([("company_id", "=", self.company.id)])
@@ -780,7 +780,7 @@ class TestDunningRun(DunningCommon):
 @tagged("post_install", "-at_install")
 class TestRunScales(TransactionCase):
     def test_a_customers_invoices_are_read_through_an_index(self):
-        """Issue 19: the batches read the invoices of 500 customers at a time
+        """The batches read the invoices of 500 customers at a time
         (their moves, open balances, hand-overs); without an index on the
         commercial entity each read scanned the whole table (about 200 ms at
         1,000,000 moves), and a batch cost twice as much there as at 50,000.

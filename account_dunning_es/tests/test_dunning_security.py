@@ -85,7 +85,7 @@ class TestDunningSecurity(DunningCommon):
             ).create({"date": self._due(7)}).action_confirm()
 
     def test_sales_rep_reads_the_history_of_their_own_customers_only(self):
-        """Item 3 of issue 20: the communications action listed every customer's."""
+        """The communications action listed every customer's."""
         self._history_of_two_customers()
         Comm = self.env["dunning.communication"].with_user(self.salesman)
         # What the Communications action lists when opened by its URL.
@@ -200,7 +200,7 @@ class TestDunningSecurity(DunningCommon):
             )
 
     def test_sales_rep_lists_their_customers_in_collection_read_only(self):
-        """Issue 18: a read-only 'My Customers in Collection' for salespeople."""
+        """A read-only 'My Customers in Collection' for salespeople."""
         self.customer.user_id = self.salesman
         self.customer_2.user_id = self.manager
         up_to_date = self._create_customer("Al Día SL", user_id=self.salesman.id)

@@ -1,5 +1,5 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-"""The customer's statement page behind every reminder (issue 17)."""
+"""The customer's statement page behind every reminder."""
 
 import base64
 import io

@@ -14,8 +14,8 @@ from PIL import Image
 from odoo.tests import HttpCase, tagged
 from odoo.tests.common import BaseCase
 
-from ..models import dunning_rules
-from ..models.dunning_statement_rules import (
+from ..rules import engine as engine_rules
+from ..rules.statement import (
     STATEMENT_GUESSES,
     GuessLimiter,
     best_language,
@@ -80,10 +80,10 @@ class TestStatementRulesPure(BaseCase):
         self.assertEqual(best_language([], installed, "es_ES"), "es_ES")
 
     def test_a_review_rests_until_the_limit(self):
-        self.assertTrue(dunning_rules.review_rests(D, 30, date(2027, 1, 4)))
-        self.assertFalse(dunning_rules.review_rests(D, 30, date(2027, 1, 5)))
-        self.assertTrue(dunning_rules.review_rests(D, 0, date(2030, 1, 1)), "0: no limit")
-        self.assertFalse(dunning_rules.review_rests(None, 30, D))
+        self.assertTrue(engine_rules.review_rests(D, 30, date(2027, 1, 4)))
+        self.assertFalse(engine_rules.review_rests(D, 30, date(2027, 1, 5)))
+        self.assertTrue(engine_rules.review_rests(D, 0, date(2030, 1, 1)), "0: no limit")
+        self.assertFalse(engine_rules.review_rests(None, 30, D))
 
 
 class TestGuessLimiter(BaseCase):

@@ -11,7 +11,7 @@ from .common import DunningCommon
 
 @tagged("post_install", "-at_install")
 class TestDunningTranslation(DunningCommon):
-    """What a Spanish user reads (item 10 of issue 20)."""
+    """What a Spanish user reads."""
 
     @classmethod
     def setUpClass(cls):

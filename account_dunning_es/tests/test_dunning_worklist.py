@@ -1,5 +1,5 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-"""The collector's day: the worklist and the calls logged (issue 18)."""
+"""The collector's day: the worklist and the calls logged."""
 
 from datetime import date, timedelta
 from unittest.mock import patch
@@ -7,7 +7,7 @@ from unittest.mock import patch
 from odoo import Command, fields
 from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
 
-from ..models import dunning_worklist_rules as rules
+from ..rules import worklist as rules
 from .common import DunningCommon
 
 
@@ -102,7 +102,7 @@ class TestWorklist(WorklistCommon):
         self.assertFalse(row.exists(), "nothing overdue: off the list")
 
     def test_a_refresh_writes_only_the_rows_that_changed(self):
-        """Issue 19: a collector's Refresh rebuilt every row (one UPDATE
+        """A collector's Refresh rebuilt every row (one UPDATE
         each, and a search for the dunning manager per row)."""
         self._invoice(self.customer, 800.0, self._due(-20))
         self._invoice(self.customer_2, 300.0, self._due(-10))

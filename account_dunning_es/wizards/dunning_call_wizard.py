@@ -160,11 +160,7 @@ class DunningCallWizard(models.TransientModel):
                 break
             unanswered += 1
         if limit and unanswered >= limit and comm.line_ids:
-            run = self.env["dunning.run"].create(
-                {"company_id": self.company_id.id, "origin": "manual", "preview": False}
-            )
-            run._execute(move_ids=comm.line_ids.move_id.ids, force=True)
-            return run
+            return self.env["dunning.run"]._send_now(comm.line_ids.move_id, "forced")
         # A collector may not write contacts (README's groups), which Odoo
         # asks of whoever schedules an activity on one: the call again is
         # scheduled for the collector, with the add-on's rights.

@@ -2,7 +2,8 @@
 from odoo import Command, fields, models
 from odoo.exceptions import UserError
 
-from ..models import dunning_court_rules, dunning_law_rules
+from ..rules import court as court_rules
+from ..rules import law as law_rules
 
 # Ways of sending identified by the operator's reference.
 REFERENCED = ("certified", "burofax", "certified_email")
@@ -15,11 +16,11 @@ class DunningLetterSendWizard(models.TransientModel):
     communication_ids = fields.Many2many("dunning.communication", required=True)
     # No default: ordinary post proves nothing, and a default would record
     # it for letters that went otherwise. The collector says how it went.
-    sending_method = fields.Selection(dunning_law_rules.SENDING_METHODS)
+    sending_method = fields.Selection(law_rules.SENDING_METHODS)
     sending_reference = fields.Char(help="Certified post, burofax or certified email reference.")
     sending_date = fields.Date(required=True, default=fields.Date.context_today)
     delivery_outcome = fields.Selection(
-        dunning_law_rules.DELIVERY_OUTCOMES,
+        law_rules.DELIVERY_OUTCOMES,
         required=True,
         default="sent",
         help="Record the outcome now if known, or later on each letter.",
@@ -45,7 +46,7 @@ class DunningLetterSendWizard(models.TransientModel):
             raise UserError(self.env._("Say how the letters were sent."))
         letters = self.communication_ids
         if any(c.channel == "negotiation" for c in letters) and not (
-            dunning_court_rules.masc_method_allowed(self.sending_method)
+            court_rules.masc_method_allowed(self.sending_method)
         ):
             methods = dict(self._fields["sending_method"]._description_selection(self.env))
             raise UserError(
@@ -53,7 +54,7 @@ class DunningLetterSendWizard(models.TransientModel):
                     "A negotiation attempt counts before a court only when its receipt and "
                     "content are proven (LO 1/2025 art. 10): send it by %(methods)s. "
                     "%(method)s, SMS or messaging apps prove neither.",
-                    methods=", ".join(methods[m] for m in dunning_court_rules.MASC_METHODS),
+                    methods=", ".join(methods[m] for m in court_rules.MASC_METHODS),
                     method=methods.get(self.sending_method, self.sending_method),
                 )
             )

@@ -2,11 +2,11 @@
 from collections import defaultdict
 
 from odoo import Command, api, fields, models
-from odoo.addons.account_dunning_es.models.dunning_batch_defaults import create_in_batch
+from odoo.addons.account_dunning_es.infrastructure.batch_defaults import create_in_batch
 from odoo.addons.account_dunning_es.models.mail_render_mixin import COMPILED_INLINE
 from odoo.tools import html2plaintext, plaintext2html
 
-from . import sms_rules
+from ..rules import phone as phone_rules
 
 SMS_STATUS = {
     "ready": "queued",
@@ -115,7 +115,7 @@ class DunningCommunication(models.Model):
         raw = recipient.mobile or partner.mobile or recipient.phone or partner.phone
         country = (recipient.country_id or partner.country_id).code
         regions = ("ES", country) if country and country != "ES" else ("ES",)
-        return sms_rules.normalize_mobile(raw, regions), raw
+        return phone_rules.normalize_mobile(raw, regions), raw
 
     def _sms_problems(self):
         """{communication: translated reason} for SMS that must not be sent."""
@@ -169,12 +169,12 @@ class DunningCommunication(models.Model):
         now = fields.Datetime.now()
         to_send = self.browse()
         for company, comms in (self - failed).grouped("company_id").items():
-            allowed = sms_rules.next_allowed_time(
+            allowed = phone_rules.next_allowed_time(
                 now,
                 company.dunning_sms_tz,
                 company.dunning_sms_hour_from,
                 company.dunning_sms_hour_to,
-                sms_rules.parse_weekdays(company.dunning_sms_weekdays),
+                phone_rules.parse_weekdays(company.dunning_sms_weekdays),
             )
             if allowed > now:
                 for comm in comms:

@@ -3,7 +3,7 @@ from odoo import api, fields, models
 from odoo.addons.base.models.res_partner import _tz_get
 from odoo.exceptions import ValidationError
 
-from .sms_rules import parse_weekdays
+from ..rules.phone import parse_weekdays
 
 
 class ResCompany(models.Model):

@@ -1,7 +1,7 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import api, fields, models
 
-from .sms_rules import parse_weekdays
+from ..rules.phone import parse_weekdays
 
 # The day checkboxes of Settings and the weekday each stands for (Monday = 0),
 # in the company's stored list of days.

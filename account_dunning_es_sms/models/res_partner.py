@@ -2,7 +2,7 @@
 from odoo import api, fields, models
 from odoo.tools import html2plaintext
 
-from . import sms_rules
+from ..rules import phone as phone_rules
 
 
 class ResPartner(models.Model):
@@ -31,7 +31,7 @@ class ResPartner(models.Model):
                 continue
             country = partner.country_id.code
             regions = ("ES", country) if country and country != "ES" else ("ES",)
-            number = sms_rules.normalize_mobile(partner.mobile or partner.phone, regions).number
+            number = phone_rules.normalize_mobile(partner.mobile or partner.phone, regions).number
             if not number or blacklist.search_count([("number", "=", number)]):
                 continue
             body = template._render_field("body", partner.ids, compute_lang=True)[partner.id]

@@ -3,7 +3,7 @@ from datetime import datetime
 
 from odoo.tests import TransactionCase, tagged
 
-from ..models.sms_rules import next_allowed_time, normalize_mobile, parse_weekdays
+from ..rules.phone import next_allowed_time, normalize_mobile, parse_weekdays
 
 WEEK = {0, 1, 2, 3, 4}
 

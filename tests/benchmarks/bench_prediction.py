@@ -8,7 +8,7 @@ A seeded paid history like the benchmark ledger's customers (same segments
 and weights): two years of invoices, each customer with a habit of its own
 (its segment's typical delay, its own offset, noise, a drift over the years,
 now and then a very late payment). Each invoice of the second year is
-predicted as the product does (``dunning_prediction_rules``, the same
+predicted as the product does (``prediction_rules``, the same
 functions), knowing only the payments made before the day of the
 prediction:
 
@@ -32,9 +32,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-RULES = os.path.join(
-    HERE, "..", "..", "account_dunning_es", "models", "dunning_prediction_rules.py"
-)
+RULES = os.path.join(HERE, "..", "..", "account_dunning_es", "rules", "prediction.py")
 
 SEGMENTS = ("strategic", "public", "large", "sme", "mass")
 SEGMENT_WEIGHTS = (1, 2, 7, 40, 50)
@@ -43,7 +41,7 @@ SEGMENT_DELAY = {"strategic": 5, "public": 45, "large": 20, "sme": 12, "mass": 8
 
 
 def load_rules():
-    spec = importlib.util.spec_from_file_location("dunning_prediction_rules", RULES)
+    spec = importlib.util.spec_from_file_location("prediction_rules", RULES)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -7,7 +7,7 @@ the old one goes and the lines of communications cancelled until then get
 their flag (else they would count against a stage issued again since).
 """
 
-from odoo.addons.account_dunning_es.models import dunning_sql
+from odoo.addons.account_dunning_es.infrastructure import sql_builders
 from odoo.tools import SQL
 from odoo.tools.sql import column_exists, table_exists
 
@@ -18,4 +18,4 @@ def migrate(cr, version):
     cr.execute(SQL("DROP INDEX IF EXISTS dunning_communication_line_once_uniq"))
     if not column_exists(cr, "dunning_communication_line", "cancelled"):
         cr.execute(SQL("ALTER TABLE dunning_communication_line ADD COLUMN cancelled boolean"))
-    cr.execute(dunning_sql.sync_lines_cancelled())
+    cr.execute(sql_builders.sync_lines_cancelled())

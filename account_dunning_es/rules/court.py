@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from odoo.tools.float_utils import float_round
 
-from .dunning_law_rules import DELIVERY_PROOF, proven_receipt
+from .law import DELIVERY_PROOF, proven_receipt
 
 # The two forms of the attempt the product prepares:
 # - "invitation": a request to negotiate directly (LO 1/2025 arts. 5 and 10);

@@ -1,5 +1,5 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-"""SMS rules as plain functions: number normalisation and quiet hours."""
+"""Phone rules as plain functions: number normalisation and allowed hours."""
 
 from collections import namedtuple
 from datetime import datetime, time, timedelta

@@ -1,11 +1,13 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-"""A run's batches shared by several workers through OCA's queue_job.
+"""A run's batches handed to OCA's queue_job workers, when it is installed.
 
-Without queue_job the daily job processes the batches one after the other
-(``dunning_run``). With it installed, the daily job hands each run's batches
-to queue_job: one job per batch of customers, any number of job workers on
-one or several Odoo servers sharing the database, and one last job, run once
-all the batches are done, that closes the run. The guarantees are the same:
+Without queue_job the daily job processes a run's batches one after the other
+(``dunning_run._execute``). With it, the daily job hands each batch of
+customers to a job, and one last job, run once all the batches are done,
+finishes the run: any number of job workers on one or several Odoo servers
+share the work. The lifecycle is the run's own (``_start``,
+``_process_batch``, ``_finish``); this file only hands batches to jobs. The
+guarantees are the same:
 
 * a batch is one transaction: a worker killed in the middle leaves nothing,
   and queue_job's runner puts its job back in the queue (its lock is gone);
@@ -16,7 +18,7 @@ all the batches are done, that closes the run. The guarantees are the same:
   again later (``RetryableJobError``).
 """
 
-from odoo import api, fields, models
+from odoo import api, models
 from odoo.tools import split_every
 
 from .dunning_run import DunningConflict
@@ -25,40 +27,27 @@ JOB_CHANNEL = "root.dunning"
 
 
 class DunningRun(models.Model):
-    _inherit = "dunning.run"
-
-    job_batches = fields.Boolean(
-        readonly=True,
-        copy=False,
-        help="Technical: the run's batches were handed to job workers (queue_job).",
-    )
+    _inherit = "dunning.run"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
     def _dunning_job_queue(self):
         """True when OCA's queue_job is installed (and not disabled for tests
         that run the daily job directly)."""
-        return (
-            "queue.job" in self.env
-            and hasattr(self, "delayable")
-            and not self.env.context.get("dunning_no_job_queue")
-        )
+        return "queue.job" in self.env and not self.env.context.get("dunning_no_job_queue")
 
     def _enqueue_batches(self):
-        """Hand each run's customers to job workers, one job per batch."""
+        """Start each run and hand its customers to job workers, one job per
+        batch, and a last job that finishes it."""
         # queue_job is optional: imported only where it is installed.
         from odoo.addons.queue_job.delay import group  # noqa: PLC0415
 
         for each in self:
             run = each.with_company(each.company_id)
-            if run.state == "draft":
-                run.env["dunning.promise"].search(
-                    [("company_id", "=", run.company_id.id), ("state", "=", "open")]
-                )._evaluate(run.date)
-            partner_ids = run._candidate_partner_ids(run._claim_bounds_domain())
-            todo = [pid for pid in partner_ids if pid > run.last_partner_id]
-            if run.state == "draft":
-                run.write({"state": "running", "partner_total": len(partner_ids)})
-                run._log("started", count=len(partner_ids))
+            todo = run._start()
+            if todo is False:
+                continue  # another run holds the company: the next call
+            if todo is None:
+                todo = run._candidate_partner_ids(run._claim_domain(), after=run.last_partner_id)
             run.job_batches = True
             batch_size = max(run.company_id.dunning_batch_size or 200, 1)
             batches = [
@@ -70,7 +59,7 @@ class DunningRun(models.Model):
                         first=batch[0],
                         last=batch[-1],
                     ),
-                )._job_batch(list(batch))
+                )._job_batch(batch)
                 for batch in split_every(batch_size, todo, list)
             ]
             finish = run.delayable(
@@ -88,9 +77,7 @@ class DunningRun(models.Model):
         self.ensure_one()
         run = self.with_company(self.company_id)
         try:
-            processed = run._process_batch(
-                partner_ids, claim_domain=run._claim_bounds_domain(), as_job=True
-            )
+            processed = run._process_batch(partner_ids, as_job=True)
         except DunningConflict as conflict:
             raise RetryableJobError(str(conflict), seconds=30, ignore_retry=True) from conflict
         if not processed:
@@ -102,14 +89,9 @@ class DunningRun(models.Model):
         return self.env._("%s customers reviewed.", len(partner_ids))
 
     def _job_finish(self):
-        """Job: every batch is done; close the run and let the daily job go on
-        (the forecast and the worklist follow the day's last run)."""
+        """Job: every batch is done; finish the run and let the daily job go
+        on (the forecast and the worklist follow the day's last run)."""
         self.ensure_one()
-        self.write({"state": "done", "queued": False, "partner_done": self.partner_total})
-        self._log(
-            "finished",
-            seconds=max(round((fields.Datetime.now() - self.create_date).total_seconds(), 1), 0),
-            comms=self.communication_count,
-        )
+        self._finish()
         self.env.ref("account_dunning_es.ir_cron_dunning_run")._trigger()
         return self.env._("Run finished.")

@@ -1,5 +1,6 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-"""What a demand letter says, computed beside the letter's report."""
+"""What a demand letter says: the values its report (report/dunning_letter.xml)
+prints, computed from the records."""
 
 import base64
 from collections import defaultdict
@@ -7,11 +8,9 @@ from collections import defaultdict
 from odoo import models
 from odoo.tools.image import image_data_uri
 
-from ..models import dunning_law_rules
+from ..rules import law as law_rules
 
 
-# What a letter says lives beside the letter's report, apart from the model
-# (issue 15: split by responsibility).
 class DunningCommunication(models.Model):
     _inherit = "dunning.communication"  # pylint: disable=consider-merging-classes-inherited
 
@@ -65,7 +64,7 @@ class DunningCommunication(models.Model):
         if payments is None:
             payments = self.line_ids.move_id._dunning_payments()
         compensation = self.env.ref("base.EUR")._convert(
-            dunning_law_rules.COMPENSATION_EUR, company.currency_id, company, self.date
+            law_rules.COMPENSATION_EUR, company.currency_id, company, self.date
         )
         rows = [self._letter_row(line, terms, payments, compensation) for line in self.line_ids]
         totals = defaultdict(lambda: defaultdict(float))
@@ -78,7 +77,7 @@ class DunningCommunication(models.Model):
         compensation_total = sum(row["compensation"] for row in rows)
         claim_compensation = terms["claim_compensation"] and compensation_total > 0
         currency_totals = [(currency, dict(values)) for currency, values in totals.items()]
-        to_pay = dunning_law_rules.amounts_to_pay(
+        to_pay = law_rules.amounts_to_pay(
             [
                 (
                     c,
@@ -185,12 +184,12 @@ class DunningCommunication(models.Model):
         elif terms["regime"] == "administration" and move.dunning_conformity_date:
             # LCSP art. 198.4: an administration is late 30 days after
             # approving the conformity, whatever due date the invoice shows.
-            interest_from = dunning_law_rules.administration_due_date(move.dunning_conformity_date)
+            interest_from = law_rules.administration_due_date(move.dunning_conformity_date)
         else:
             interest_from = line.date_due
         periods, missing = [], []
         if terms["claim_interest"] and interest_from:
-            periods, missing = dunning_law_rules.late_payment_interest(
+            periods, missing = law_rules.late_payment_interest(
                 line.amount_total,
                 interest_from,
                 until or self.date,
