@@ -1,9 +1,9 @@
 # Copyright 2026 account_dunning_es authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 {
-    "name": "Spanish Dunning: SMS reminders",
-    "summary": "Send dunning reminders by SMS through Odoo's SMS pipeline",
-    "version": "18.0.1.0.0",
+    "name": "Spanish Dunning: SMS and automated calls",
+    "summary": "Dunning reminders by SMS through Odoo's SMS pipeline and by automated calls (IVR) through the company's PBX",
+    "version": "18.0.1.1.0",
     "category": "Accounting/Accounting",
     "license": "AGPL-3",
     "author": "account_dunning_es authors",

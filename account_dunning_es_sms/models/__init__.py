@@ -4,4 +4,7 @@ from . import res_partner
 from . import dunning_policy
 from . import dunning_stage
 from . import dunning_communication
+from . import dunning_communication_ivr
+from . import dunning_promise
+from . import dunning_effectiveness_report
 from . import sms_tracker

@@ -27,7 +27,7 @@ class DunningCommunication(models.Model):
 
     channel = fields.Selection(selection_add=[("sms", "SMS")], ondelete={"sms": "cascade"})
     state = fields.Selection(
-        selection_add=[("queued", "Waiting for SMS Hours"), ("sent",)],
+        selection_add=[("queued", "Waiting for Allowed Hours"), ("sent",)],
         ondelete={"queued": "set default"},
     )
     sms_number = fields.Char(

@@ -23,6 +23,20 @@ class ResConfigSettings(models.TransientModel):
     dunning_sms_hour_to = fields.Float(related="company_id.dunning_sms_hour_to", readonly=False)
     dunning_sms_weekdays = fields.Char(related="company_id.dunning_sms_weekdays", readonly=False)
     dunning_sms_tz = fields.Selection(related="company_id.dunning_sms_tz", readonly=False)
+    dunning_ivr_host = fields.Char(related="company_id.dunning_ivr_host", readonly=False)
+    dunning_ivr_user = fields.Char(related="company_id.dunning_ivr_user", readonly=False)
+    dunning_ivr_password = fields.Char(
+        related="company_id.dunning_ivr_password", readonly=False, groups="base.group_system"
+    )
+    dunning_ivr_caller_id = fields.Char(related="company_id.dunning_ivr_caller_id", readonly=False)
+    dunning_ivr_proxy = fields.Char(related="company_id.dunning_ivr_proxy", readonly=False)
+    dunning_ivr_max_calls = fields.Integer(
+        related="company_id.dunning_ivr_max_calls", readonly=False
+    )
+    dunning_ivr_greeting = fields.Binary(related="company_id.dunning_ivr_greeting", readonly=False)
+    dunning_ivr_greeting_name = fields.Char(
+        related="company_id.dunning_ivr_greeting_name", readonly=False
+    )
     dunning_sms_monday = fields.Boolean(
         string="Monday", compute="_compute_dunning_sms_days", inverse="_inverse_dunning_sms_days"
     )

@@ -13,6 +13,11 @@ class ResPartner(models.Model):
         tracking=True,
         help="The customer asked not to receive collection SMS.",
     )
+    dunning_no_ivr = fields.Boolean(
+        string="No Automated Calls",
+        tracking=True,
+        help="The customer asked not to receive automated collection calls.",
+    )
 
     @api.model
     def _dunning_thank_payers(self, invoices):

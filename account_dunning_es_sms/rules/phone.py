@@ -1,5 +1,6 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-"""Phone rules as plain functions: number normalisation and allowed hours."""
+"""Phone rules as plain functions: number normalisation and allowed hours,
+for SMS and automated calls."""
 
 from collections import namedtuple
 from datetime import datetime, time, timedelta
@@ -42,6 +43,27 @@ def normalize_mobile(raw, regions=("ES",)):
     return MobileCheck(None, "landline" if landline else "invalid")
 
 
+# number: E.164 or None; problem: None, "missing" or "invalid"
+PhoneCheck = namedtuple("PhoneCheck", "number problem")
+
+
+def normalize_phone(raw, regions=("ES",)):
+    """E.164 number (mobile or landline) from what a user typed, or the
+    problem with it; regions are tried in order, as for mobiles."""
+    if not raw or not str(raw).strip():
+        return PhoneCheck(None, "missing")
+    for region in regions:
+        try:
+            parsed = phonenumbers.parse(str(raw), region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(parsed):
+            return PhoneCheck(
+                phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), None
+            )
+    return PhoneCheck(None, "invalid")
+
+
 def parse_weekdays(value):
     """'0,1,2,3,4' (Monday = 0) -> {0, 1, 2, 3, 4}."""
     return {int(day) for day in (value or "").split(",") if day.strip().isdigit()} & set(range(7))
@@ -60,7 +82,8 @@ def next_allowed_time(now_utc, tz_name, hour_from, hour_to, weekdays):
 
     def at(day, hours):
         minutes = round(hours * 60)
-        naive = datetime.combine(day, time(minutes // 60, minutes % 60))
+        # 24:00 is the end of the day: midnight of the next one.
+        naive = datetime.combine(day, time(0)) + timedelta(minutes=minutes)
         return tz.localize(naive)
 
     for offset in range(8):

@@ -209,7 +209,7 @@ class TestDunningSms(DunningCommon, SMSCase):
         self.assertSMSIapSent(["+34612345678"], content="Thank you!")
 
     def test_undelivered_sms_fails_the_communication_and_falls_back(self):
-        """Item 6 of issue 20: a bounced SMS is a failure in the list, not 'Issued'."""
+        """A bounced SMS is a failure in the list, not 'Issued'."""
         self.stage_reminder.sms_fallback = "email"
         self._invoice(self.customer, 100.0, date(2026, 2, 27))
         with freeze_time(MONDAY_NOON), self.mockSMSGateway(sim_error="wrong_number_format"):
@@ -258,7 +258,7 @@ class TestDunningSms(DunningCommon, SMSCase):
         self.assertEqual(comm.state, "sent")
 
     def test_settings_offer_the_sms_time_zones(self):
-        """Item 1 of issue 20: Settings crashed on this field's selection."""
+        """Settings crashed on this field's selection."""
         description = self.env["res.config.settings"].fields_get(["dunning_sms_tz"])
         zones = dict(description["dunning_sms_tz"]["selection"])
         self.assertIn("Europe/Madrid", zones)
@@ -276,7 +276,7 @@ class TestDunningSms(DunningCommon, SMSCase):
 
     def test_bulk_sms_texts_are_what_odoo_renders_for_each_customer(self):
         """The texts of a run's SMS, each expression compiled once for all
-        (issue 19), are the ones Odoo's own rendering gives, per language."""
+        , are the ones Odoo's own rendering gives, per language."""
         self.env["res.lang"]._activate_lang("es_ES")
         self.env["ir.module.module"]._load_module_terms(
             ["account_dunning_es", "account_dunning_es_sms"], ["es_ES"], overwrite=True
