@@ -313,7 +313,9 @@ class DunningRun(models.Model):
         self.ensure_one()
         reason = "broken_promise" if broken_promise else ("forced" if force else None)
         moves = self.env["account.move"].browse(move_ids or ())
-        started = self._start(moves, reason)
+        # Read once per call: it costs a few queries (the company's stages).
+        claim_domain = self._claim_domain(moves, reason)
+        started = self._start(moves, reason, claim_domain=claim_domain)
         if started is False:
             self._log("busy")
             return False
@@ -326,7 +328,7 @@ class DunningRun(models.Model):
             # customers of its batches, in id order after the last one done,
             # and one more to tell whether the run goes on after them.
             todo = self._candidate_partner_ids(
-                self._claim_domain(moves, reason),
+                claim_domain,
                 after=self.last_partner_id,
                 limit=max_batches * batch_size + 1 if max_batches else None,
             )
@@ -335,7 +337,7 @@ class DunningRun(models.Model):
         for count, batch in enumerate(split_every(batch_size, todo, list), start=1):
             if max_batches and count > max_batches:
                 return False
-            if not self._process_batch(batch, moves, reason):
+            if not self._process_batch(batch, moves, reason, claim_domain=claim_domain):
                 self._log("busy")
                 return False
         self._finish()
@@ -378,7 +380,7 @@ class DunningRun(models.Model):
             return [("id", "in", moves.ids)]
         return None if reason else self._claim_bounds_domain()
 
-    def _start(self, moves=None, reason=None):
+    def _start(self, moves=None, reason=None, claim_domain=False):
         """Open the run, once.
 
         A run over the whole ledger first judges the company's open promises
@@ -408,7 +410,9 @@ class DunningRun(models.Model):
                 return False
             if self.origin == "cron":
                 self._daily_preparation(self.company_id, self.date)
-        partner_ids = self._candidate_partner_ids(self._claim_domain(moves, reason))
+        if claim_domain is False:
+            claim_domain = self._claim_domain(moves, reason)
+        partner_ids = self._candidate_partner_ids(claim_domain)
         self.write({"state": "running", "partner_total": len(partner_ids)})
         self._log("started", count=len(partner_ids))
         return partner_ids
@@ -423,7 +427,9 @@ class DunningRun(models.Model):
         broken._notify_broken()
         return broken._escalation_moves()
 
-    def _process_batch(self, partner_ids, moves=None, reason=None, as_job=False, progress=True):
+    def _process_batch(
+        self, partner_ids, moves=None, reason=None, as_job=False, progress=True, claim_domain=False
+    ):
         """Process one batch of customers atomically (a savepoint): plan their
         reminders, then issue them (a run under review leaves them as drafts,
         except a broken promise's escalation, which goes out at once).
@@ -436,6 +442,7 @@ class DunningRun(models.Model):
             and leaves the run's progress to :meth:`_finish`
         :param progress: count the batch in the run's progress (not the
             escalation of broken promises, which precedes the customers)
+        :param claim_domain: :meth:`_claim_domain`, when the caller has it
         :return: False if another run holds the company (advisory lock)
         :raise DunningConflict: another transaction issued some of these
             reminders first (the unique index, or an invoice locked or changed
@@ -453,7 +460,9 @@ class DunningRun(models.Model):
                     move_ids=moves.ids if moves else None,
                     force=bool(reason),
                     broken_promise=reason == "broken_promise",
-                    claim_domain=self._claim_domain(moves, reason),
+                    claim_domain=(
+                        self._claim_domain(moves, reason) if claim_domain is False else claim_domain
+                    ),
                 )
                 if comms and (not self.preview or reason == "broken_promise"):
                     comms._issue()
