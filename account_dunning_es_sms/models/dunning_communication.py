@@ -107,14 +107,21 @@ class DunningCommunication(models.Model):
     # ------------------------------------------------------------------
     # Issuing SMS
     # ------------------------------------------------------------------
-    def _sms_number_check(self):
-        """MobileCheck of the recipient's mobile (else phone) number."""
+    def _phone_as_typed(self):
+        """The recipient's number as typed (its mobile, else its phone; the
+        customer's if the contact has none) and the regions to read it in:
+        Spain first, then the contact's country."""
         self.ensure_one()
         recipient = self.recipient_id or self.partner_id
         partner = self.partner_id
         raw = recipient.mobile or partner.mobile or recipient.phone or partner.phone
         country = (recipient.country_id or partner.country_id).code
         regions = ("ES", country) if country and country != "ES" else ("ES",)
+        return raw, regions
+
+    def _sms_number_check(self):
+        """MobileCheck of the recipient's mobile (else phone) number."""
+        raw, regions = self._phone_as_typed()
         return phone_rules.normalize_mobile(raw, regions), raw
 
     def _sms_problems(self):

@@ -64,12 +64,7 @@ class DunningCommunication(models.Model):
     # ------------------------------------------------------------------
     def _ivr_number_check(self):
         """PhoneCheck of the recipient's number (mobile or landline)."""
-        self.ensure_one()
-        recipient = self.recipient_id or self.partner_id
-        partner = self.partner_id
-        raw = recipient.mobile or partner.mobile or recipient.phone or partner.phone
-        country = (recipient.country_id or partner.country_id).code
-        regions = ("ES", country) if country and country != "ES" else ("ES",)
+        raw, regions = self._phone_as_typed()
         return phone_rules.normalize_phone(raw, regions), raw
 
     def _ivr_problems(self):
