@@ -22,6 +22,8 @@ import time
 import wave
 from collections import namedtuple
 
+from ..rules.ivr import ANSWER_KEYS, KEY_REPEAT
+
 _logger = logging.getLogger(__name__)
 
 try:  # an optional dependency: the channel says so when it is missing
@@ -47,8 +49,6 @@ CallRequest = namedtuple("CallRequest", "key number audio thanks")
 # the log (the channel translates the outcome).
 CallResult = namedtuple("CallResult", "key answered keys duration heard sip_code dropped reason")
 
-ANSWER_KEYS = ("1", "2", "3")
-REPEAT_KEY = "9"
 # No call lasts longer than this, whatever happens.
 MAX_CALL_SECONDS = 600
 
@@ -237,7 +237,7 @@ if pj is not None:
                     self.thanking = True
                     self.play([self.request.thanks])
                     return False
-                if key == REPEAT_KEY:
+                if key == KEY_REPEAT:
                     self.play(self.request.audio)
                     return False
             if self.eof and self.eof_at is None:

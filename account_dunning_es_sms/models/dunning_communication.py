@@ -176,13 +176,7 @@ class DunningCommunication(models.Model):
         now = fields.Datetime.now()
         to_send = self.browse()
         for company, comms in (self - failed).grouped("company_id").items():
-            allowed = phone_rules.next_allowed_time(
-                now,
-                company.dunning_sms_tz,
-                company.dunning_sms_hour_from,
-                company.dunning_sms_hour_to,
-                phone_rules.parse_weekdays(company.dunning_sms_weekdays),
-            )
+            allowed = company._dunning_phone_allowed_time(now)
             if allowed > now:
                 for comm in comms:
                     comm.write(
