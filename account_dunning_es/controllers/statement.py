@@ -54,6 +54,12 @@ class DunningStatement(PortalAccount):
         request.update_context(lang=partner.lang or request.env.lang)
         return partner.with_context(lang=partner.lang or request.env.lang)
 
+    @staticmethod
+    def _statement(partner):
+        """The page's backend, in the customer's language, as superuser: the
+        token is the page's authentication."""
+        return partner.env["dunning.statement"].sudo()
+
     def _communication(self, partner, comm_id):
         """The reminder whose link was followed, if it is this customer's."""
         try:
@@ -63,7 +69,7 @@ class DunningStatement(PortalAccount):
         return comm if comm.partner_id == partner else comm.browse()
 
     def _render(self, partner, comm, message=None, error=None):
-        values = partner._dunning_statement_values()
+        values = self._statement(partner)._values(partner)
         values.update(
             token=partner.sudo().dunning_access_token,
             comm=comm,
@@ -169,8 +175,13 @@ class DunningStatement(PortalAccount):
             if proof and getattr(proof, "filename", None):
                 content = proof.read(PROOF_MAX_BYTES + 1)
                 name = proof.filename
-            partner._dunning_claim_paid(
-                fields.Date.to_date(date), float(amount), content, name, communication=comm
+            self._statement(partner)._claim_paid(
+                partner,
+                fields.Date.to_date(date),
+                float(amount),
+                content,
+                name,
+                communication=comm,
             )
             return "paid"
 
@@ -182,7 +193,7 @@ class DunningStatement(PortalAccount):
     def dispute(self, token, c=None, invoice=None, reason=None, message=None, **kwargs):
         def action(partner, comm):
             move = request.env["account.move"].sudo().browse(int(invoice or 0)).exists()
-            partner._dunning_dispute(move, reason, message, communication=comm)
+            self._statement(partner)._dispute(partner, move, reason, message, communication=comm)
             return "dispute"
 
         return self._act(token, c, action)
@@ -192,8 +203,8 @@ class DunningStatement(PortalAccount):
     )
     def plan(self, token, c=None, instalments=None, first_date=None, **kwargs):
         def action(partner, comm):
-            promise = partner._dunning_propose_plan(
-                int(instalments), fields.Date.to_date(first_date), communication=comm
+            promise = self._statement(partner)._propose_plan(
+                partner, int(instalments), fields.Date.to_date(first_date), communication=comm
             )
             return "plan_pending" if promise.state == "to_approve" else "plan"
 
@@ -231,7 +242,7 @@ class DunningStatement(PortalAccount):
         comm = self._communication(partner, c)
         # One invoice, several (the boxes ticked on the statement), or all.
         selection = "-".join(request.httprequest.args.getlist("invoices")) or invoices or "all"
-        values = partner._dunning_statement_values()
+        values = self._statement(partner)._values(partner)
         moves = self._payable(values["moves"], values["currency"], selection)
         if not moves:
             return request.redirect(f"/d/{token}")
@@ -278,9 +289,10 @@ class DunningStatement(PortalAccount):
         if not partner:
             STATEMENT_GUESSES.wrong(address, time.monotonic())
             raise ValidationError(request.env._("The link is not valid any more."))
-        company = partner._dunning_statement_company()
+        statement = self._statement(partner)
+        company = statement._company(partner)
         currency = company.currency_id
-        moves = self._payable(partner._dunning_statement_moves(company), currency, selection)
+        moves = self._payable(statement._moves(partner, company), currency, selection)
         if not moves:
             raise ValidationError(request.env._("Nothing is due on your statement."))
         self._validate_transaction_kwargs(kwargs)

@@ -22,6 +22,7 @@ from . import dunning_effectiveness
 from . import res_partner
 from . import res_partner_law
 from . import res_partner_statement
+from . import dunning_statement
 from . import res_partner_credit
 from . import account_move
 from . import account_partial_reconcile

@@ -388,61 +388,19 @@ class AccountMove(models.Model):
         escalates its invoices at once; the others are sent as asked.
         """
         self._dunning_check_invoices()
-        today = fields.Date.context_today(self)
-        promises = self.env["dunning.promise"].search(
-            [("state", "=", "open"), ("move_ids", "in", self.ids)]
+        Run = self.env["dunning.run"]
+        broken, escalated = Run._judge_now(
+            self.env["dunning.promise"].search(
+                [("state", "=", "open"), ("move_ids", "in", self.ids)]
+            ),
+            fields.Date.context_today(self),
         )
-        broken = promises._evaluate(today, escalate=False)
-        escalated = broken._escalate_broken(today)
         rest = self - broken.move_ids
         if not rest and escalated:
             return escalated._action_show_result()
-        rest._dunning_check_sendable()
-        runs = escalated | self.env["dunning.run"]._send_now(rest, "forced")
+        Run._check_sendable(rest)
+        runs = escalated | Run._send_now(rest, "forced")
         return runs._action_show_result()
-
-    def _dunning_check_sendable(self):
-        """Refuse, saying why, when none of these invoices can be reminded now."""
-        promised = self.env["dunning.promise"].search(
-            [("state", "=", "open"), ("move_ids", "in", self.ids)]
-        )
-        reasons = []
-        for move in self:
-            promise = promised.filtered(lambda p, m=move: m in p.move_ids)[:1]
-            if move.payment_state not in ("not_paid", "partial") or move.state != "posted":
-                reasons.append(self.env._("%(invoice)s is not open.", invoice=move.name))
-            elif move.dunning_excluded or move.commercial_partner_id.dunning_excluded:
-                reasons.append(
-                    self.env._("%(invoice)s is excluded from dunning.", invoice=move.name)
-                )
-            elif promise:
-                reasons.append(
-                    self.env._(
-                        "%(invoice)s is under the open payment promise %(promise)s (next "
-                        "instalment %(date)s): it is not reminded while the promise holds.",
-                        invoice=move.name,
-                        promise=promise.name,
-                        date=promise.next_date or promise.date_due,
-                    )
-                )
-            elif move.dunning_review:
-                reasons.append(
-                    self.env._(
-                        "%(invoice)s: what the customer said on its statement page on %(date)s "
-                        "is under review; press Review Done first.",
-                        invoice=move.name,
-                        date=format_date(self.env, move.dunning_review_date),
-                    )
-                )
-            elif (move.dunning_reason or move.commercial_partner_id.dunning_reason) == "dispute":
-                reasons.append(
-                    self.env._(
-                        "%(invoice)s is disputed: resolve the dispute first.", invoice=move.name
-                    )
-                )
-            else:
-                return
-        raise UserError(self.env._("Nothing was sent:\n%(reasons)s", reasons="\n".join(reasons)))
 
     def action_dunning_reset(self):
         """Start a new dunning cycle: the invoices go back to no stage."""

@@ -499,24 +499,6 @@ class DunningCommunication(models.Model):
             ) from e
         return results
 
-    def _issue_letter(self):
-        """Issue letters: the PDF is rendered after the run, in batches.
-
-        Rendering through wkhtmltopdf takes about a second a letter, so the
-        run only records the letter and wakes the letter job up, which
-        renders, attaches to the communication and posts on the customer's
-        chatter.
-        """
-        self._mark_issued_each(
-            {
-                comm: {"bureau_notice_date": comm.date if comm._warns_bureau() else False}
-                for comm in self
-            }
-        )
-        cron = self.env.ref("account_dunning_es.ir_cron_dunning_letters", raise_if_not_found=False)
-        if cron:
-            cron._trigger()
-
     def _issue_negotiation(self):
         """Open the negotiation attempt (LO 1/2025): its document is rendered
         by the letter job, then sent by a certified channel, whose delivery
@@ -528,79 +510,6 @@ class DunningCommunication(models.Model):
         cron = self.env.ref("account_dunning_es.ir_cron_dunning_letters", raise_if_not_found=False)
         if cron:
             cron._trigger()
-
-    def _warns_bureau(self):
-        self.ensure_one()
-        # An administration is claimed by the LCSP route, never reported to a
-        # credit bureau.
-        return bool(
-            self.channel == "letter"
-            and self.stage_id.policy_id.report_to_bureau
-            and self.tone in ("firm", "final")
-            and self._regime() != "administration"
-        )
-
-    @api.model
-    def _cron_generate_letters(self, limit=50):
-        """Render the PDF of issued letters that have none yet, one batch a call.
-
-        Odoo's scheduler commits after each call and calls again while
-        letters remain (cron progress API).
-        """
-        letters = self.search(
-            [
-                ("channel", "=", "letter"),
-                ("state", "=", "sent"),
-                ("letter_attachment_id", "=", False),
-            ],
-            order="id",
-        )
-        batch = letters[:limit]
-        batch._generate_letter_pdf()
-        negotiations = self.env["dunning.negotiation"].search(
-            [("document_attachment_id", "=", False)], order="id"
-        )
-        documents = negotiations[: max(limit - len(batch), 0)]
-        documents._generate_document_pdf()
-        self.env["ir.cron"]._notify_progress(
-            done=len(batch) + len(documents),
-            remaining=len(letters) + len(negotiations) - len(batch) - len(documents),
-        )
-
-    def _generate_letter_pdf(self):
-        """Render, attach to the communication and post on the customer's chatter."""
-        report = self.env.ref("account_dunning_es.action_report_dunning_letter")
-        # Odoo saves one attachment per letter (the report's attachment
-        # expression), which is then linked to each letter.
-        report.with_context(dunning_store_each=True)._render_qweb_pdf(report, res_ids=self.ids)
-        attachments = self.env["ir.attachment"].search(
-            [
-                ("res_model", "=", self._name),
-                ("res_id", "in", self.ids),
-                ("mimetype", "=", "application/pdf"),
-            ]
-        )
-        by_comm = {att.res_id: att for att in attachments}
-        for comm in self:
-            attachment = by_comm.get(comm.id)
-            if not attachment:
-                continue
-            comm.letter_attachment_id = attachment
-            # Read by everyone of the company: in its language.
-            note = comm.with_context(lang=comm.company_id._dunning_lang())
-            comm.partner_id.with_context(dunning_collection_message=True).message_post(
-                body=Markup("<p>%s</p>")
-                % note.env._(
-                    "%(stage)s: demand letter %(ref)s for %(amount)s, to pay by %(deadline)s.",
-                    stage=note.stage_id.name,
-                    ref=comm.name,
-                    amount=note.amount_display,
-                    deadline=format_date(note.env, comm.letter_deadline),
-                ),
-                attachment_ids=attachment.ids,
-                message_type="comment",
-                subtype_xmlid="mail.mt_note",
-            )
 
     def _activity_note(self):
         self.ensure_one()
@@ -704,44 +613,3 @@ class DunningCommunication(models.Model):
                 )
                 old.action_archive()
                 open_ones -= old
-
-    def _send_letter_by_email(self):
-        """Email each letter's PDF to its customer (rendered first if needed)."""
-        missing = self.filtered(lambda c: not c.letter_attachment_id)
-        if missing:
-            missing._generate_letter_pdf()
-        problems = [(c, c._issue_problem() or self._email_problem(c)) for c in self]
-        problems = [(c, p) for c, p in problems if p]
-        if problems:
-            raise UserError("\n".join(p for _c, p in problems))
-        create_in_batch(
-            self.env["mail.mail"].sudo(),
-            [
-                {
-                    "model": "res.partner",
-                    "res_id": comm.partner_id.id,
-                    "message_type": "email_outgoing",
-                    "author_id": (comm.user_id.partner_id or comm.company_id.partner_id).id,
-                    "email_from": comm.user_id.email_formatted or comm.company_id.email_formatted,
-                    "subject": self.env._(
-                        "%(company)s: %(ref)s", company=comm.company_id.name, ref=comm.name
-                    ),
-                    "body_html": Markup("<p>%s</p>")
-                    % self.env._("Please find attached our letter %(ref)s.", ref=comm.name),
-                    "recipient_ids": [Command.link((comm.recipient_id or comm.partner_id).id)],
-                    "attachment_ids": [Command.link(comm.letter_attachment_id.id)],
-                    "auto_delete": False,
-                    "state": "outgoing",
-                }
-                for comm in self
-            ],
-        )
-
-    @api.model
-    def _email_problem(self, comm):
-        recipient = comm.recipient_id or comm.partner_id
-        if not recipient.email:
-            return self.env._("%(name)s has no email address.", name=recipient.display_name)
-        if not comm.letter_attachment_id:
-            return self.env._("The letter %(ref)s could not be rendered.", ref=comm.name)
-        return ""

@@ -1,13 +1,20 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-"""What a demand letter says: the values its report (report/dunning_letter.xml)
-prints, computed from the records."""
+"""Demand letters: what a letter says (the values its report,
+report/dunning_letter.xml, prints, computed from the records), and how it is
+issued: recorded by the run, its PDF rendered afterwards by the letter job,
+emailed on request."""
 
 import base64
 from collections import defaultdict
 
-from odoo import models
+from markupsafe import Markup
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import format_date
 from odoo.tools.image import image_data_uri
 
+from ..infrastructure.batch_defaults import create_in_batch
 from ..rules import law as law_rules
 
 
@@ -253,3 +260,190 @@ class DunningCommunication(models.Model):
         """Company bank accounts the customer can pay into."""
         self.ensure_one()
         return self.company_id.partner_id.bank_ids
+
+    @api.model
+    def _letter_preview(self, partners):
+        """Unsaved communications listing each customer's overdue invoices.
+
+        Used by the customer's demand letter printed from its form: the
+        letter of its current letter stage (else the policy's first letter),
+        for every overdue invoice of the current company, dated today.
+        """
+        company = self.env.company
+        today = fields.Date.context_today(self)
+        Move = self.env["account.move"]
+        moves = Move.search(
+            Move._dunning_open_domain(company, include_excluded=True)
+            + [
+                ("commercial_partner_id", "in", partners.commercial_partner_id.ids),
+                ("invoice_date_due", "<", today),
+            ],
+            order="invoice_date_due, id",
+        )
+        comms = self.browse()
+        for partner in partners.commercial_partner_id:
+            policy = partner._dunning_policy(company)
+            if not policy:
+                raise UserError(
+                    self.env._("No dunning policy applies to %(name)s.", name=partner.display_name)
+                )
+            letter_stages = policy.stage_ids.filtered("send_letter")
+            stage = (
+                partner.dunning_stage_id
+                if partner.dunning_stage_id in letter_stages
+                else (letter_stages[:1] or policy.stage_ids[-1:])
+            )
+            partner_moves = moves.filtered(lambda m, p=partner: m.commercial_partner_id == p)
+            comms |= comms.new(
+                {
+                    "name": "/",
+                    "date": today,
+                    "company_id": company.id,
+                    "partner_id": partner.id,
+                    "recipient_id": partner.address_get(["invoice"])["invoice"],
+                    "stage_id": stage.id,
+                    "channel": "letter",
+                    "state": "draft",
+                    "user_id": partner._dunning_collector(policy).id,
+                    "line_ids": [
+                        Command.create(dict(move._dunning_snapshot(today), stage_id=stage.id))
+                        for move in partner_moves
+                    ],
+                }
+            )
+        return comms
+
+    # ------------------------------------------------------------------
+    # Issuing letters: recorded by the run, rendered by the letter job
+    # ------------------------------------------------------------------
+    def _issue_letter(self):
+        """Issue letters: the PDF is rendered after the run, in batches.
+
+        Rendering through wkhtmltopdf takes about a second a letter, so the
+        run only records the letter and wakes the letter job up, which
+        renders, attaches to the communication and posts on the customer's
+        chatter.
+        """
+        self._mark_issued_each(
+            {
+                comm: {"bureau_notice_date": comm.date if comm._warns_bureau() else False}
+                for comm in self
+            }
+        )
+        cron = self.env.ref("account_dunning_es.ir_cron_dunning_letters", raise_if_not_found=False)
+        if cron:
+            cron._trigger()
+
+    def _warns_bureau(self):
+        self.ensure_one()
+        # An administration is claimed by the LCSP route, never reported to a
+        # credit bureau.
+        return bool(
+            self.channel == "letter"
+            and self.stage_id.policy_id.report_to_bureau
+            and self.tone in ("firm", "final")
+            and self._regime() != "administration"
+        )
+
+    @api.model
+    def _cron_generate_letters(self, limit=50):
+        """Render the PDF of issued letters that have none yet, one batch a call.
+
+        Odoo's scheduler commits after each call and calls again while
+        letters remain (cron progress API).
+        """
+        letters = self.search(
+            [
+                ("channel", "=", "letter"),
+                ("state", "=", "sent"),
+                ("letter_attachment_id", "=", False),
+            ],
+            order="id",
+        )
+        batch = letters[:limit]
+        batch._generate_letter_pdf()
+        negotiations = self.env["dunning.negotiation"].search(
+            [("document_attachment_id", "=", False)], order="id"
+        )
+        documents = negotiations[: max(limit - len(batch), 0)]
+        documents._generate_document_pdf()
+        self.env["ir.cron"]._notify_progress(
+            done=len(batch) + len(documents),
+            remaining=len(letters) + len(negotiations) - len(batch) - len(documents),
+        )
+
+    def _generate_letter_pdf(self):
+        """Render, attach to the communication and post on the customer's chatter."""
+        report = self.env.ref("account_dunning_es.action_report_dunning_letter")
+        # Odoo saves one attachment per letter (the report's attachment
+        # expression), which is then linked to each letter.
+        report.with_context(dunning_store_each=True)._render_qweb_pdf(report, res_ids=self.ids)
+        attachments = self.env["ir.attachment"].search(
+            [
+                ("res_model", "=", self._name),
+                ("res_id", "in", self.ids),
+                ("mimetype", "=", "application/pdf"),
+            ]
+        )
+        by_comm = {att.res_id: att for att in attachments}
+        for comm in self:
+            attachment = by_comm.get(comm.id)
+            if not attachment:
+                continue
+            comm.letter_attachment_id = attachment
+            # Read by everyone of the company: in its language.
+            note = comm.with_context(lang=comm.company_id._dunning_lang())
+            comm.partner_id.with_context(dunning_collection_message=True).message_post(
+                body=Markup("<p>%s</p>")
+                % note.env._(
+                    "%(stage)s: demand letter %(ref)s for %(amount)s, to pay by %(deadline)s.",
+                    stage=note.stage_id.name,
+                    ref=comm.name,
+                    amount=note.amount_display,
+                    deadline=format_date(note.env, comm.letter_deadline),
+                ),
+                attachment_ids=attachment.ids,
+                message_type="comment",
+                subtype_xmlid="mail.mt_note",
+            )
+
+    def _send_letter_by_email(self):
+        """Email each letter's PDF to its customer (rendered first if needed)."""
+        missing = self.filtered(lambda c: not c.letter_attachment_id)
+        if missing:
+            missing._generate_letter_pdf()
+        problems = [(c, c._issue_problem() or self._email_problem(c)) for c in self]
+        problems = [(c, p) for c, p in problems if p]
+        if problems:
+            raise UserError("\n".join(p for _c, p in problems))
+        create_in_batch(
+            self.env["mail.mail"].sudo(),
+            [
+                {
+                    "model": "res.partner",
+                    "res_id": comm.partner_id.id,
+                    "message_type": "email_outgoing",
+                    "author_id": (comm.user_id.partner_id or comm.company_id.partner_id).id,
+                    "email_from": comm.user_id.email_formatted or comm.company_id.email_formatted,
+                    "subject": self.env._(
+                        "%(company)s: %(ref)s", company=comm.company_id.name, ref=comm.name
+                    ),
+                    "body_html": Markup("<p>%s</p>")
+                    % self.env._("Please find attached our letter %(ref)s.", ref=comm.name),
+                    "recipient_ids": [Command.link((comm.recipient_id or comm.partner_id).id)],
+                    "attachment_ids": [Command.link(comm.letter_attachment_id.id)],
+                    "auto_delete": False,
+                    "state": "outgoing",
+                }
+                for comm in self
+            ],
+        )
+
+    @api.model
+    def _email_problem(self, comm):
+        recipient = comm.recipient_id or comm.partner_id
+        if not recipient.email:
+            return self.env._("%(name)s has no email address.", name=recipient.display_name)
+        if not comm.letter_attachment_id:
+            return self.env._("The letter %(ref)s could not be rendered.", ref=comm.name)
+        return ""

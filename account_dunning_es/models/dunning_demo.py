@@ -73,7 +73,9 @@ class DunningDemo(models.AbstractModel):
         company.partner_id.lang = "es_ES"
         admin = self.env.ref("base.user_admin")
         admin.write({"company_ids": [Command.link(company.id)], "company_id": company.id})
-        company.with_company(company)._dunning_setup_policies(self.env.ref("base.main_company"))
+        self.env["dunning.policy"].with_company(company)._copy_to_company(
+            company, self.env.ref("base.main_company")
+        )
         return company
 
     @api.model

@@ -1,5 +1,6 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from ..rules import court
 from ..rules.engine import StageInfo
@@ -198,3 +199,65 @@ class DunningPolicy(models.Model):
         """StageInfo of the active stages, for the rules."""
         self.ensure_one()
         return [StageInfo(s.id, s.sequence, s.offset_days) for s in self.stage_ids if s.active]
+
+    @api.model
+    def _copy_to_company(self, company, source=None):
+        """Give ``company`` a copy of the dunning policies of ``source``.
+
+        ``source`` defaults to the main company, where the Spanish policies
+        are shipped. The copies keep their stages; each segment, the default
+        policy, the policies for chronic late payers and the stages after a
+        broken promise point to the copies. Collectors who may not work in
+        this company are left out.
+
+        :return: the new policies
+        """
+        company.ensure_one()
+        source = source or self.env.ref("base.main_company")
+        Policy = self.with_context(active_test=False)
+        if Policy.search_count([("company_id", "=", company.id)]):
+            raise UserError(
+                self.env._(
+                    "The company %(company)s already has dunning policies.", company=company.name
+                )
+            )
+        # sudo: the source company may be one the user does not work in; its
+        # policies are read to be copied, nothing of it is changed.
+        originals = Policy.sudo().search([("company_id", "=", source.id), ("active", "=", True)])
+        if not originals:
+            raise UserError(
+                self.env._(
+                    "The company %(company)s has no dunning policy to copy.", company=source.name
+                )
+            )
+        copies = {}
+        for policy in originals:
+            collector = policy.collector_id
+            copies[policy] = policy.copy(
+                {
+                    "company_id": company.id,
+                    "collector_id": collector.id if company in collector.company_ids else False,
+                }
+            )
+        for policy, copy in copies.items():
+            stage_map = dict(zip(policy.stage_ids, copy.stage_ids, strict=True))
+            copy.write(
+                {
+                    "chronic_policy_id": copies.get(policy.chronic_policy_id, Policy).id,
+                    "promise_broken_stage_id": stage_map.get(
+                        policy.promise_broken_stage_id, self.env["dunning.stage"]
+                    ).id,
+                }
+            )
+        # A handful of segments: all of them.
+        segments = (
+            self.env["dunning.segment"].with_context(active_test=False).search([])  # pylint: disable=no-search-all
+        )
+        for segment in segments:
+            policy = segment.sudo().with_company(source).policy_id
+            if policy in copies:
+                segment.with_company(company).policy_id = copies[policy].id
+        default = source.sudo().dunning_policy_id
+        if default in copies:
+            company.dunning_policy_id = copies[default].id
+        return Policy.union(*copies.values()).with_env(self.env)

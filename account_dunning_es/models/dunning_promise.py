@@ -155,7 +155,7 @@ class DunningPromise(models.Model):
             if vals.get("name", "/") == "/":
                 vals["name"] = self.env["ir.sequence"].next_by_code("dunning.promise") or "/"
         promises = super().create(vals_list)
-        promises._evaluate()
+        promises._evaluate(can_break=False)
         # A promise lifts a credit hold (the customer is collaborating).
         self.env["res.partner"]._dunning_release_settled_holds(promises.partner_id)
         return promises
@@ -186,8 +186,21 @@ class DunningPromise(models.Model):
             [(i.date, i.amount) for i in self.instalment_ids], owed
         )
 
-    def _evaluate(self, today=None, escalate=True):
-        """Update open promises: kept, broken (and escalate) or still open."""
+    def _evaluate(self, today=None, can_break=True):
+        """Judge the open promises against what was paid since each was made:
+        kept, broken or still open. A broken one says so in its chatter and
+        gives its collector an activity.
+
+        Its invoices escalate where the caller hands them on: the daily run
+        in its own first batch (``dunning.run._judge_promises``), anyone else
+        through ``dunning.run._judge_now``. A promise never drives a run.
+
+        :param can_break: False while the promise is being made: whoever
+            records one that may have lapsed already judges it next with
+            ``dunning.run._judge_now`` (the promise form's wizard does), else
+            the daily run does
+        :return: the promises broken now
+        """
         today = today or fields.Date.context_today(self)
         open_promises = self.filtered(lambda p: p.state == "open")
         payments = open_promises._payments()
@@ -203,25 +216,12 @@ class DunningPromise(models.Model):
             vals = {"amount_paid": result.paid, "next_date": result.next_due}
             if result.state == "kept":
                 vals.update(state="kept", closed_date=today)
-            elif result.state == "broken":
+            elif result.state == "broken" and can_break:
                 vals.update(state="broken", broken_date=result.broken_on, closed_date=today)
                 broken |= promise
             promise.write(vals)
-        if escalate:
-            broken._escalate_broken(today)
+        broken._notify_broken()
         return broken
-
-    def _escalate_broken(self, on_date=None):
-        """A broken promise escalates at once (dated ``on_date``, else today)
-        and tells the collector. The daily run escalates those it judges in
-        its own first batch instead (``dunning.run._start``).
-
-        :return: the runs that issued the escalation
-        """
-        self._notify_broken()
-        return self.env["dunning.run"]._send_now(
-            self._escalation_moves(), "broken_promise", on_date
-        )
 
     def _notify_broken(self):
         """Say in each broken promise's chatter that it is broken, and give

@@ -369,6 +369,62 @@ class DunningRun(models.Model):
             runs |= run
         return runs
 
+    @api.model
+    def _judge_now(self, promises, on_date=None):
+        """Judge these promises outside the daily run (a payment came in, a
+        collector pressed *Send now*) and escalate at once the invoices of
+        those broken, dated ``on_date`` (else today).
+
+        :return: (the promises broken, the runs that escalated them)
+        """
+        on_date = on_date or fields.Date.context_today(self)
+        broken = promises._evaluate(on_date)
+        return broken, self._send_now(broken._escalation_moves(), "broken_promise", on_date)
+
+    @api.model
+    def _check_sendable(self, moves):
+        """Refuse, saying why, when none of these invoices can be reminded now."""
+        promised = self.env["dunning.promise"].search(
+            [("state", "=", "open"), ("move_ids", "in", moves.ids)]
+        )
+        reasons = []
+        for move in moves:
+            promise = promised.filtered(lambda p, m=move: m in p.move_ids)[:1]
+            if move.payment_state not in ("not_paid", "partial") or move.state != "posted":
+                reasons.append(self.env._("%(invoice)s is not open.", invoice=move.name))
+            elif move.dunning_excluded or move.commercial_partner_id.dunning_excluded:
+                reasons.append(
+                    self.env._("%(invoice)s is excluded from dunning.", invoice=move.name)
+                )
+            elif promise:
+                reasons.append(
+                    self.env._(
+                        "%(invoice)s is under the open payment promise %(promise)s (next "
+                        "instalment %(date)s): it is not reminded while the promise holds.",
+                        invoice=move.name,
+                        promise=promise.name,
+                        date=promise.next_date or promise.date_due,
+                    )
+                )
+            elif move.dunning_review:
+                reasons.append(
+                    self.env._(
+                        "%(invoice)s: what the customer said on its statement page on %(date)s "
+                        "is under review; press Review Done first.",
+                        invoice=move.name,
+                        date=format_date(self.env, move.dunning_review_date),
+                    )
+                )
+            elif (move.dunning_reason or move.commercial_partner_id.dunning_reason) == "dispute":
+                reasons.append(
+                    self.env._(
+                        "%(invoice)s is disputed: resolve the dispute first.", invoice=move.name
+                    )
+                )
+            else:
+                return
+        raise UserError(self.env._("Nothing was sent:\n%(reasons)s", reasons="\n".join(reasons)))
+
     def _claim_domain(self, moves=None, reason=None):
         """The invoices this run may claim, as a domain (None: all open ones).
 
@@ -423,9 +479,7 @@ class DunningRun(models.Model):
         promises = self.env["dunning.promise"].search(
             [("company_id", "=", self.company_id.id), ("state", "=", "open")]
         )
-        broken = promises._evaluate(self.date, escalate=False)
-        broken._notify_broken()
-        return broken._escalation_moves()
+        return promises._evaluate(self.date)._escalation_moves()
 
     def _process_batch(
         self, partner_ids, moves=None, reason=None, as_job=False, progress=True, claim_domain=False

@@ -1,6 +1,5 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import SUPERUSER_ID, fields, models
-from odoo.exceptions import UserError
 
 
 class ResCompany(models.Model):
@@ -85,64 +84,3 @@ class ResCompany(models.Model):
             admin = self.env.ref("base.user_admin", raise_if_not_found=False)
             users = admin.sudo() if admin and admin.active else users
         return users[:1].sudo(False)
-
-    def _dunning_setup_policies(self, source=None):
-        """Give this company a copy of the dunning policies of ``source``.
-
-        ``source`` defaults to the main company, where the Spanish policies
-        are shipped. The copies keep their stages; each segment, the default
-        policy, the policies for chronic late payers and the stages after a
-        broken promise point to the copies. Collectors who may not work in
-        this company are left out.
-
-        :return: the new policies
-        """
-        self.ensure_one()
-        source = source or self.env.ref("base.main_company")
-        Policy = self.env["dunning.policy"].with_context(active_test=False)
-        if Policy.search_count([("company_id", "=", self.id)]):
-            raise UserError(
-                self.env._(
-                    "The company %(company)s already has dunning policies.", company=self.name
-                )
-            )
-        # sudo: the source company may be one the user does not work in; its
-        # policies are read to be copied, nothing of it is changed.
-        originals = Policy.sudo().search([("company_id", "=", source.id), ("active", "=", True)])
-        if not originals:
-            raise UserError(
-                self.env._(
-                    "The company %(company)s has no dunning policy to copy.", company=source.name
-                )
-            )
-        copies = {}
-        for policy in originals:
-            collector = policy.collector_id
-            copies[policy] = policy.copy(
-                {
-                    "company_id": self.id,
-                    "collector_id": collector.id if self in collector.company_ids else False,
-                }
-            )
-        for policy, copy in copies.items():
-            stage_map = dict(zip(policy.stage_ids, copy.stage_ids, strict=True))
-            copy.write(
-                {
-                    "chronic_policy_id": copies.get(policy.chronic_policy_id, Policy).id,
-                    "promise_broken_stage_id": stage_map.get(
-                        policy.promise_broken_stage_id, self.env["dunning.stage"]
-                    ).id,
-                }
-            )
-        # A handful of segments: all of them.
-        segments = (
-            self.env["dunning.segment"].with_context(active_test=False).search([])  # pylint: disable=no-search-all
-        )
-        for segment in segments:
-            policy = segment.sudo().with_company(source).policy_id
-            if policy in copies:
-                segment.with_company(self).policy_id = copies[policy].id
-        default = source.sudo().dunning_policy_id
-        if default in copies:
-            self.dunning_policy_id = copies[default].id
-        return Policy.union(*copies.values()).with_env(self.env)

@@ -18,5 +18,5 @@ class ResConfigSettings(models.TransientModel):
     def action_dunning_setup_policies(self):
         """Copy the main company's dunning policies to the current company."""
         self.ensure_one()
-        self.company_id._dunning_setup_policies()
+        self.env["dunning.policy"]._copy_to_company(self.company_id)
         return {"type": "ir.actions.client", "tag": "reload"}

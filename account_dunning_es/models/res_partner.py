@@ -2,7 +2,7 @@
 from collections import defaultdict
 from datetime import timedelta
 
-from odoo import Command, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from ..rules import court as court_rules
@@ -608,57 +608,6 @@ class ResPartner(models.Model):
             {"dunning_excluded": False, "dunning_exclusion_reason": False}
         )
         return True
-
-    def _dunning_letter_preview(self):
-        """Unsaved communications listing each customer's overdue invoices.
-
-        Used by the customer's demand letter printed from its form: the
-        letter of its current letter stage (else the policy's first letter),
-        for every overdue invoice of the current company, dated today.
-        """
-        company = self.env.company
-        today = fields.Date.context_today(self)
-        Move = self.env["account.move"]
-        moves = Move.search(
-            Move._dunning_open_domain(company, include_excluded=True)
-            + [
-                ("commercial_partner_id", "in", self.commercial_partner_id.ids),
-                ("invoice_date_due", "<", today),
-            ],
-            order="invoice_date_due, id",
-        )
-        comms = self.env["dunning.communication"]
-        for partner in self.commercial_partner_id:
-            policy = partner._dunning_policy(company)
-            if not policy:
-                raise UserError(
-                    self.env._("No dunning policy applies to %(name)s.", name=partner.display_name)
-                )
-            letter_stages = policy.stage_ids.filtered("send_letter")
-            stage = (
-                partner.dunning_stage_id
-                if partner.dunning_stage_id in letter_stages
-                else (letter_stages[:1] or policy.stage_ids[-1:])
-            )
-            partner_moves = moves.filtered(lambda m, p=partner: m.commercial_partner_id == p)
-            comms |= comms.new(
-                {
-                    "name": "/",
-                    "date": today,
-                    "company_id": company.id,
-                    "partner_id": partner.id,
-                    "recipient_id": partner.address_get(["invoice"])["invoice"],
-                    "stage_id": stage.id,
-                    "channel": "letter",
-                    "state": "draft",
-                    "user_id": partner._dunning_collector(policy).id,
-                    "line_ids": [
-                        Command.create(dict(move._dunning_snapshot(today), stage_id=stage.id))
-                        for move in partner_moves
-                    ],
-                }
-            )
-        return comms
 
     def action_view_dunning_communications(self):
         self.ensure_one()

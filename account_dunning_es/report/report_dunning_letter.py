@@ -36,7 +36,7 @@ class ReportDunningLetterPartner(models.AbstractModel):
     @api.model
     def _get_report_values(self, docids, data=None):
         partners = self.env["res.partner"].browse(docids)
-        comms = partners._dunning_letter_preview()
+        comms = self.env["dunning.communication"]._letter_preview(partners)
         letters = self.env["report.account_dunning_es.report_dunning_letter"]._letters(comms)
         # Printed from the customer, it is a statement of account: no
         # reference, deadline or consequences, which only a demand that was

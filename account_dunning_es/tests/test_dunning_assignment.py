@@ -108,7 +108,7 @@ class TestDunningAssignment(DunningCommon):
             .sudo()
             .create({"name": "Cliente Sin Gestor SL", "company_id": lonely.id})
         )
-        customer._dunning_claim_paid(self._due(-1), 300.0)
+        self.env["dunning.statement"]._claim_paid(customer, self._due(-1), 300.0)
         activity = (
             self.env["mail.activity"]
             .sudo()

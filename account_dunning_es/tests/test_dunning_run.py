@@ -513,7 +513,7 @@ class TestDunningRun(DunningCommon):
         shipped = self.env["dunning.policy"].sudo().search([("company_id", "=", main.id)])
         company_c = self.setup_other_company(name="Empresa C")["company"]
 
-        copies = company_c._dunning_setup_policies()
+        copies = self.env["dunning.policy"]._copy_to_company(company_c)
 
         self.assertEqual(len(copies), len(shipped))
         self.assertEqual(copies.company_id, company_c)
@@ -543,7 +543,7 @@ class TestDunningRun(DunningCommon):
         self.assertTrue(comm)
         self.assertEqual(comm.stage_id.policy_id, sme_c)
         with self.assertRaisesRegex(UserError, "already has dunning policies"):
-            company_c._dunning_setup_policies()
+            self.env["dunning.policy"]._copy_to_company(company_c)
 
     def test_segment_policy_chooses_the_channels(self):
         segment = self.env.ref("account_dunning_es.dunning_segment_strategic")

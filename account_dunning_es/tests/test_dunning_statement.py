@@ -13,7 +13,7 @@ from reportlab.pdfgen import canvas
 from odoo.tests import HttpCase, tagged
 from odoo.tests.common import JsonRpcException
 
-from ..models.res_partner_statement import statement_plan_problem
+from ..models.dunning_statement import statement_plan_problem
 from .common import DunningCommon
 
 D = date(2026, 3, 2)

@@ -203,7 +203,7 @@ class TestStatementReview(DunningCommon, HttpCase):
         # Send now refuses while a review is open, saying why.
         self.invoice_2._dunning_write({"dunning_review": "reason", "dunning_review_date": D})
         with self.assertRaisesRegex(Exception, "under review"):
-            self.invoice_2._dunning_check_sendable()
+            self.env["dunning.run"]._check_sendable(self.invoice_2)
 
     def test_the_page_shows_claims_disputes_and_plans_as_they_stand(self):
         comm, path = self._open()

@@ -101,7 +101,7 @@ class DunningCallWizard(models.TransientModel):
             action = self.env["dunning.promise.wizard"]._action_open(comm)
             action["context"] = dict(action["context"], default_channel="phone")
         elif self.result == "paid":
-            partner._dunning_claim_paid(self.pay_date, self.amount)
+            self.env["dunning.statement"]._claim_paid(partner, self.pay_date, self.amount)
         elif self.result == "reason":
             partner._dunning_collector_write(
                 {"dunning_reason": self.reason, "dunning_reason_note": self.note}

@@ -111,6 +111,9 @@ class DunningPromiseWizard(models.TransientModel):
                 "instalment_ids": [Command.create({"date": self.date, "amount": self.amount})],
             }
         )
+        # Recorded with its date (and grace) already past, it breaks at once
+        # and its invoices escalate, as the daily job would have done.
+        self.env["dunning.run"]._judge_now(promise)
         if self.instalment_count > 1:
             promise.action_split_instalments(self.instalment_count, self.interval_days)
         return {

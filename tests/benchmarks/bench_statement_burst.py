@@ -271,7 +271,7 @@ def profile_statement(registry, token):
         profiler = cProfile.Profile()
         started = time.perf_counter()
         profiler.enable()
-        partner._dunning_statement_values()
+        env["dunning.statement"]._values(partner)
         profiler.disable()
         print(
             f"\nStatement values of the 200-invoice customer in-process: "

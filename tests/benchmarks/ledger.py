@@ -99,7 +99,7 @@ def second_company(env, name="Bench Levante SL"):
         env.company.chart_template or "generic_coa", company, install_demo=False
     )
     company.currency_id = euro  # the chart sets its own
-    company._dunning_setup_policies(source=env.company)
+    env["dunning.policy"]._copy_to_company(company, source=env.company)
     return company
 
 
