@@ -125,3 +125,26 @@ def test_twenty_identical_already_paid_claims_at_once_record_one():
     assert activities == 1, f"{activities} activities for one claim posted {CONCURRENT} times"
     reviewed = _count("account.move", [("id", "in", move_ids), ("dunning_review", "=", "paid")])
     assert reviewed == 2
+
+
+def test_twenty_customers_asking_the_same_invoice_pdf_at_once_ask_it_once():
+    """An invoice never sent through Odoo: twenty clicks at once ask for its
+    pro forma once (one row for the job to render), and all of them get the
+    page that waits for it, not an error."""
+    token, _partner_id, move_ids = _customer("Concurrencia PDF SL")
+    base = f"http://127.0.0.1:{odoo.tools.config['http_port']}"
+    barrier = threading.Barrier(CONCURRENT)
+    statuses = []
+
+    def get():
+        barrier.wait()
+        response = requests.get(f"{base}/d/{token}/invoice/{move_ids[0]}", timeout=120)
+        statuses.append((response.status_code, "o_dunning_invoice_wait" in response.text))
+
+    threads = [threading.Thread(target=get) for _ in range(CONCURRENT)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [(202, True)] * CONCURRENT, statuses
+    assert _count("dunning.invoice.pdf", [("move_id", "=", move_ids[0])]) == 1

@@ -103,7 +103,9 @@ class DunningStatement(PortalAccount):
     def invoice(self, token, move_id, **kwargs):
         """An invoice of the statement as a PDF, opened with the customer's
         token (no portal token per invoice to write): the PDF Odoo kept when
-        the invoice was sent, else rendered now."""
+        the invoice was sent; else, as Odoo's portal does, its pro forma,
+        rendered once per version by a job (``dunning.invoice.pdf``) while
+        the customer sees a page that reloads until it is ready."""
         partner = self._customer(token)
         move = request.env["account.move"].sudo().browse(move_id).exists()
         if (
@@ -116,14 +118,27 @@ class DunningStatement(PortalAccount):
         attachment = move.invoice_pdf_report_id
         if attachment:
             content = attachment.raw
+            filename = move._get_invoice_report_filename()
         else:
-            content = (
-                request.env["ir.actions.report"]
-                .sudo()
-                .with_context(lang=move.partner_id.lang or partner.lang)
-                ._render_qweb_pdf("account.account_invoices", move.ids)[0]
-            )
-        filename = move._get_invoice_report_filename()
+            lang = move.partner_id.lang or partner.lang or "en_US"
+            pdf = request.env["dunning.invoice.pdf"].sudo()._ask(move, lang)
+            if pdf.state != "done":
+                company = move.company_id
+                return request.render(
+                    "account_dunning_es.portal_dunning_invoice_wait",
+                    {
+                        "move": move,
+                        "company": company,
+                        "failed": pdf.state == "failed",
+                        "back": f"/d/{token}",
+                        # The page speaks the customer's language, and says so.
+                        "html_data": {"lang": (request.env.lang or "en_US").replace("_", "-")},
+                        "title": move.name,
+                    },
+                    status=503 if pdf.state == "failed" else 202,
+                )
+            content = pdf._content()
+            filename = move._get_invoice_proforma_pdf_report_filename()
         return request.make_response(
             content,
             headers=[

@@ -318,3 +318,23 @@ def set_partner_tokens(tokens):
         " WHERE p.id = v.id AND p.dunning_access_token IS NULL",
         rows,
     )
+
+
+def ask_invoice_pdf(move_id, company_id, lang, version, uid):
+    """Ask for an invoice's statement PDF: one row per invoice, language and
+    version, however many requests ask at once (the unique constraint
+    decides; the ORM's create would fail the requests that come second)."""
+    return SQL(
+        "INSERT INTO dunning_invoice_pdf"
+        " (move_id, company_id, lang, version, state,"
+        "  create_uid, write_uid, create_date, write_date)"
+        " VALUES (%s, %s, %s, %s, 'pending', %s, %s,"
+        "  now() at time zone 'UTC', now() at time zone 'UTC')"
+        " ON CONFLICT (move_id, lang, version) DO NOTHING",
+        move_id,
+        company_id,
+        lang,
+        version,
+        uid,
+        uid,
+    )

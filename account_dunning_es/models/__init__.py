@@ -23,6 +23,7 @@ from . import res_partner
 from . import res_partner_law
 from . import res_partner_statement
 from . import dunning_statement
+from . import dunning_invoice_pdf
 from . import res_partner_credit
 from . import account_move
 from . import account_partial_reconcile

@@ -4,15 +4,20 @@ reason rests its invoice, a claim and a plan are shown as they stand, a
 disputed invoice is left out of "Pay all", a GET writes nothing, a link
 that is not valid gets a page of its own, and the page passes axe-core."""
 
+import base64
 import io
 import os
 import re
-from datetime import date
+from datetime import date, timedelta
+from unittest.mock import patch
 
+from freezegun import freeze_time
 from PIL import Image
 
+from odoo import fields
 from odoo.tests import HttpCase, tagged
 from odoo.tests.common import BaseCase
+from odoo.tools import mute_logger
 
 from ..rules import engine as engine_rules
 from ..rules.statement import (
@@ -284,11 +289,19 @@ class TestStatementReview(DunningCommon, HttpCase):
         moves.invalidate_recordset(["access_token"])
         self.assertFalse(any(moves.mapped("access_token")), "the GET wrote portal tokens")
         self.assertIn(f"{path}/invoice/{self.invoice.id}", html)
+        # Never sent through Odoo: its pro forma is rendered by the job while
+        # the customer waits on a page that reloads.
+        wait = self.url_open(f"{path}/invoice/{self.invoice.id}")
+        self.assertEqual(wait.status_code, 202)
+        self.assertIn("o_dunning_invoice_wait_pending", wait.text)
+        self.assertIn('http-equiv="refresh"', wait.text)
+        self.env["dunning.invoice.pdf"]._cron_render()
         pdf = self.url_open(f"{path}/invoice/{self.invoice.id}")
         self.assertEqual(pdf.status_code, 200)
         self.assertEqual(pdf.headers["Content-Type"], "application/pdf")
         # (Odoo renders reports as HTML while testing: the invoice's own.)
         self.assertIn(self.invoice.name, pdf.text)
+        self.assertIn("PROFORMA", pdf.text, "as Odoo's portal: no official PDF was kept")
         other = self._invoice(self.customer_2, 10.0, self._due(-1))
         self.assertEqual(self.url_open(f"{path}/invoice/{other.id}").status_code, 404)
         self.assertEqual(self.url_open(f"/d/{'x' * 16}/invoice/{self.invoice.id}").status_code, 404)
@@ -339,7 +352,8 @@ class TestStatementReview(DunningCommon, HttpCase):
     def test_the_page_passes_axe_core_with_no_serious_violation(self):
         """axe-core (npm, fetched by tests/run.sh) in the test's Chromium, on
         the page in every state a customer sees: a dispute, a reported
-        payment, a plan, the forms open; and on the "link not valid" page."""
+        payment, a plan, the forms open; on the "link not valid" page, and on
+        the page of an invoice PDF that could not be prepared."""
         axe = os.environ.get("DUNNING_AXE_CORE_JS") or os.path.join(
             os.path.dirname(__file__),
             "..",
@@ -398,7 +412,113 @@ class TestStatementReview(DunningCommon, HttpCase):
         """
             % script.id
         )
-        for url in (f"{path}?c={comm.id}", "/d/mistyped-token-1234"):
+        # The page of an invoice PDF that could not be prepared (the one that
+        # is being prepared is the same, but reloads itself).
+        pdf = self.env["dunning.invoice.pdf"]._ask(self.invoice, "en_US")
+        pdf.state = "failed"
+        pdf_page = f"{path}/invoice/{self.invoice.id}"
+        for url in (f"{path}?c={comm.id}", "/d/mistyped-token-1234", pdf_page):
             for size in ("390x844", "1366x768"):
                 self.browser_size = size
                 self.browser_js(url, check, ready="document.readyState === 'complete'", timeout=60)
+
+
+@tagged("post_install", "-at_install")
+class TestStatementInvoicePdf(DunningCommon, HttpCase):
+    """An invoice PDF is rendered at most once per version, and never by the
+    customer's request."""
+
+    today = date.today()
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.invoice = cls._invoice(cls.customer, 1000.0, cls._due(-5))
+        cls.path = f"/d/{cls.customer._dunning_statement_token()}/invoice/{cls.invoice.id}"
+
+    def _renders(self):
+        """Count the pro formas Odoo renders (and render them)."""
+        Move = self.registry["account.move"]
+        original = Move._get_invoice_pdf_proforma
+        calls = []
+
+        def counted(move):
+            calls.append(move.id)
+            return original(move)
+
+        return calls, patch.object(Move, "_get_invoice_pdf_proforma", counted)
+
+    def test_asked_three_times_rendered_once_then_served_from_the_store(self):
+        calls, patched = self._renders()
+        with patched:
+            for _i in range(3):
+                self.assertEqual(self.url_open(self.path).status_code, 202)
+            self.assertFalse(calls, "nothing rendered on the request path")
+            self.assertEqual(
+                self.env["dunning.invoice.pdf"].search_count([("move_id", "=", self.invoice.id)]),
+                1,
+            )
+            self.env["dunning.invoice.pdf"]._cron_render()
+            for _i in range(3):
+                response = self.url_open(self.path)
+                self.assertEqual(response.status_code, 200)
+                self.assertIn(self.invoice.name, response.text)
+            self.env["dunning.invoice.pdf"]._cron_render()
+        self.assertEqual(calls, [self.invoice.id], "rendered once")
+
+    def test_a_changed_invoice_is_rendered_again_and_its_old_pdf_dropped(self):
+        calls, patched = self._renders()
+        Pdf = self.env["dunning.invoice.pdf"]
+        with patched:
+            self.url_open(self.path)
+            Pdf._cron_render()
+            first = Pdf.search([("move_id", "=", self.invoice.id)])
+            self.assertEqual(first.state, "done")
+            # The invoice changes (a payment, a correction): a new version.
+            self.env.cr.execute(
+                "UPDATE account_move SET write_date = write_date + interval '1 minute'"
+                " WHERE id = %s",
+                [self.invoice.id],
+            )
+            self.invoice.invalidate_recordset(["write_date"])
+            self.assertEqual(self.url_open(self.path).status_code, 202, "the new version")
+            Pdf._cron_render()
+            self.assertEqual(self.url_open(self.path).status_code, 200)
+        self.assertEqual(calls, [self.invoice.id] * 2)
+        kept = Pdf.search([("move_id", "=", self.invoice.id)])
+        self.assertEqual(len(kept), 1)
+        self.assertFalse(first.exists(), "the old version is dropped")
+
+    def test_the_pdf_odoo_kept_is_served_as_it_is(self):
+        self.invoice.invoice_pdf_report_file = base64.b64encode(b"%PDF-1.4 the invoice as sent")
+        self.invoice.invalidate_recordset(["invoice_pdf_report_id"])
+        self.assertTrue(self.invoice.invoice_pdf_report_id)
+        response = self.url_open(self.path)
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.content, b"%PDF-1.4 the invoice as sent")
+        self.assertFalse(
+            self.env["dunning.invoice.pdf"].search([("move_id", "=", self.invoice.id)])
+        )
+
+    def test_a_pdf_that_cannot_be_rendered_says_so_and_is_asked_again_a_day_later(self):
+        Move = self.registry["account.move"]
+
+        def broken(move):
+            raise ValueError("wkhtmltopdf failed")
+
+        self.url_open(self.path)
+        with (
+            patch.object(Move, "_get_invoice_pdf_proforma", broken),
+            mute_logger("odoo.addons.account_dunning_es.models.dunning_invoice_pdf"),
+        ):
+            self.env["dunning.invoice.pdf"]._cron_render()
+        failed = self.env["dunning.invoice.pdf"].search([("move_id", "=", self.invoice.id)])
+        self.assertEqual((failed.state, failed.error), ("failed", "wkhtmltopdf failed"))
+        response = self.url_open(self.path)
+        self.assertEqual(response.status_code, 503)
+        self.assertIn("o_dunning_invoice_wait_failed", response.text)
+        self.assertNotIn('http-equiv="refresh"', response.text, "no endless reloading")
+        with freeze_time(fields.Datetime.now() + timedelta(days=2)):
+            failed._gc_failed()
+        self.assertFalse(failed.exists())
+        self.assertEqual(self.url_open(self.path).status_code, 202, "asked for afresh")

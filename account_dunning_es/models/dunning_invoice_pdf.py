@@ -1,0 +1,134 @@
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""The invoice PDFs the statement page hands out, rendered off the request.
+
+A customer who opens an invoice from its statement gets the PDF Odoo kept
+when the invoice was sent. An invoice never sent through Odoo has none: as
+Odoo's own portal does, the customer then gets Odoo's pro forma of it. That
+one is rendered by a scheduled action, not by the request (wkhtmltopdf takes
+about a second and fetches the report's styles from the server, whose
+workers are busy answering the customers who opened their statement after
+the run), once per version of the invoice and language, and kept: whoever
+asks for it again gets the stored file.
+"""
+
+import base64
+import logging
+from datetime import timedelta
+
+from odoo import api, fields, models
+
+from ..infrastructure import sql_builders
+
+_logger = logging.getLogger(__name__)
+
+# A request still waiting after this long wakes the job again (a job that
+# was down, or a trigger lost with its transaction).
+RETRIGGER_AFTER = timedelta(minutes=2)
+
+
+def invoice_version(write_date):
+    """The version of an invoice a PDF shows: its last change (a payment, a
+    correction) makes a new one."""
+    return fields.Datetime.to_string(write_date)
+
+
+class DunningInvoicePdf(models.Model):
+    _name = "dunning.invoice.pdf"
+    _description = "Invoice PDF of the Statement Page"
+    _order = "id"
+
+    move_id = fields.Many2one(
+        "account.move", string="Invoice", required=True, ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one(related="move_id.company_id", store=True)
+    lang = fields.Char(string="Language", required=True)
+    version = fields.Char(
+        required=True, help="The invoice's last change when its PDF was asked for."
+    )
+    state = fields.Selection(
+        [("pending", "To Render"), ("done", "Rendered"), ("failed", "Failed")],
+        default="pending",
+        required=True,
+    )
+    pdf = fields.Binary(string="PDF", attachment=True)
+    error = fields.Char()
+
+    _sql_constraints = [
+        (
+            "move_lang_version_uniq",
+            "unique(move_id, lang, version)",
+            "An invoice's PDF is kept once per version and language.",
+        )
+    ]
+
+    @api.model
+    def _ask(self, move, lang):
+        """The PDF of this version of the invoice in ``lang``: asked for now
+        if nobody asked yet (the job is woken up), else as it stands.
+
+        Concurrent requests for the same PDF insert one row: the others find
+        it (or, not seeing it in their snapshot yet, are retried by Odoo).
+        """
+        version = invoice_version(move.write_date)
+        self.env.cr.execute(
+            sql_builders.ask_invoice_pdf(move.id, move.company_id.id, lang, version, self.env.uid)
+        )
+        asked = bool(self.env.cr.rowcount)
+        pdf = self.search(
+            [("move_id", "=", move.id), ("lang", "=", lang), ("version", "=", version)], limit=1
+        )
+        if asked or (
+            pdf.state == "pending" and fields.Datetime.now() - pdf.create_date > RETRIGGER_AFTER
+        ):
+            self.env.ref("account_dunning_es.ir_cron_dunning_invoice_pdfs")._trigger()
+        return pdf
+
+    def _content(self):
+        self.ensure_one()
+        return base64.b64decode(self.with_context(bin_size=False).pdf or b"")
+
+    @api.model
+    def _cron_render(self, limit=10):
+        """Render the PDFs asked for, a few a call: Odoo's scheduler commits
+        after each call and calls again while some remain (progress API)."""
+        pending = self.search([("state", "=", "pending")])
+        batch = pending[:limit]
+        for pdf in batch:
+            pdf._render()
+        self.env["ir.cron"]._notify_progress(done=len(batch), remaining=len(pending) - len(batch))
+
+    def _render(self):
+        """Odoo's pro forma of the invoice, in the language asked; a version
+        the invoice has left behind since is dropped (its next request asks
+        for the new one)."""
+        self.ensure_one()
+        move = self.move_id
+        if invoice_version(move.write_date) != self.version:
+            self.unlink()
+            return
+        try:
+            with self.env.cr.savepoint():
+                content = move.with_context(lang=self.lang)._get_invoice_pdf_proforma()["content"]
+        except Exception as error:  # noqa: BLE001 - the customer is told, the job goes on
+            _logger.exception("Statement page: the PDF of invoice %s failed", move.name)
+            self.write({"state": "failed", "error": str(error)[:200]})
+            return
+        self.write({"state": "done", "pdf": base64.b64encode(content), "error": False})
+        # The invoice's earlier versions are of no use any more.
+        self.search(
+            [
+                ("move_id", "=", move.id),
+                ("lang", "=", self.lang),
+                ("version", "<", self.version),
+            ]
+        ).unlink()
+
+    @api.autovacuum
+    def _gc_failed(self):
+        """A PDF that failed a day ago is asked for afresh by its next request."""
+        self.search(
+            [
+                ("state", "=", "failed"),
+                ("write_date", "<", fields.Datetime.now() - timedelta(days=1)),
+            ]
+        ).unlink()
