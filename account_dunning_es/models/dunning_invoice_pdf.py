@@ -88,40 +88,61 @@ class DunningInvoicePdf(models.Model):
         return base64.b64decode(self.with_context(bin_size=False).pdf or b"")
 
     @api.model
-    def _cron_render(self, limit=10):
-        """Render the PDFs asked for, a few a call: Odoo's scheduler commits
+    def _cron_render(self, limit=20):
+        """Render the PDFs asked for, a batch a call: Odoo's scheduler commits
         after each call and calls again while some remain (progress API)."""
         pending = self.search([("state", "=", "pending")])
         batch = pending[:limit]
-        for pdf in batch:
-            pdf._render()
+        batch._render()
         self.env["ir.cron"]._notify_progress(done=len(batch), remaining=len(pending) - len(batch))
 
+    @api.model
+    def _proforma_pdfs(self, moves):
+        """{invoice id: PDF} of Odoo's pro forma of these invoices, in the
+        context's language, with one wkhtmltopdf call (as Odoo's own
+        ``account.move._get_invoice_pdf_proforma`` does for one invoice)."""
+        Report = self.env["ir.actions.report"]
+        content, report_type = Report._pre_render_qweb_pdf(
+            "account.account_invoices", moves.ids, data={"proforma": True}
+        )
+        return Report._get_splitted_report("account.account_invoices", content, report_type)
+
     def _render(self):
-        """Odoo's pro forma of the invoice, in the language asked; a version
-        the invoice has left behind since is dropped (its next request asks
-        for the new one)."""
-        self.ensure_one()
-        move = self.move_id
-        if invoice_version(move.write_date) != self.version:
-            self.unlink()
-            return
-        try:
-            with self.env.cr.savepoint():
-                content = move.with_context(lang=self.lang)._get_invoice_pdf_proforma()["content"]
-        except Exception as error:  # noqa: BLE001 - the customer is told, the job goes on
-            _logger.exception("Statement page: the PDF of invoice %s failed", move.name)
-            self.write({"state": "failed", "error": str(error)[:200]})
-            return
-        self.write({"state": "done", "pdf": base64.b64encode(content), "error": False})
-        # The invoice's earlier versions are of no use any more.
-        self.search(
-            [
-                ("move_id", "=", move.id),
-                ("lang", "=", self.lang),
-                ("version", "<", self.version),
-            ]
-        ).unlink()
+        """Odoo's pro forma of each invoice, in the language asked, one call
+        per language; a version the invoice has left behind since is
+        dropped (its next request asks for the new one). An invoice that
+        cannot be rendered fails alone: the customer is told."""
+        stale = self.filtered(lambda pdf: invoice_version(pdf.move_id.write_date) != pdf.version)
+        stale.unlink()
+        for lang, pdfs in (self - stale).grouped("lang").items():
+            try:
+                with self.env.cr.savepoint():
+                    by_move = pdfs.with_context(lang=lang)._proforma_pdfs(pdfs.move_id)
+            except Exception:  # noqa: BLE001 - rendered one by one to find the culprit
+                by_move = None
+            for pdf in pdfs:
+                content = by_move and by_move.get(pdf.move_id.id)
+                if content is None:
+                    try:
+                        with self.env.cr.savepoint():
+                            content = pdf.with_context(lang=lang)._proforma_pdfs(pdf.move_id)[
+                                pdf.move_id.id
+                            ]
+                    except Exception as error:  # noqa: BLE001 - the customer is told
+                        _logger.exception(
+                            "Statement page: the PDF of invoice %s failed", pdf.move_id.name
+                        )
+                        pdf.write({"state": "failed", "error": str(error)[:200]})
+                        continue
+                pdf.write({"state": "done", "pdf": base64.b64encode(content), "error": False})
+                # The invoice's earlier versions are of no use any more.
+                self.search(
+                    [
+                        ("move_id", "=", pdf.move_id.id),
+                        ("lang", "=", lang),
+                        ("version", "<", pdf.version),
+                    ]
+                ).unlink()
 
     @api.autovacuum
     def _gc_failed(self):

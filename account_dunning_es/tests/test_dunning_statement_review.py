@@ -437,16 +437,17 @@ class TestStatementInvoicePdf(DunningCommon, HttpCase):
         cls.path = f"/d/{cls.customer._dunning_statement_token()}/invoice/{cls.invoice.id}"
 
     def _renders(self):
-        """Count the pro formas Odoo renders (and render them)."""
-        Move = self.registry["account.move"]
-        original = Move._get_invoice_pdf_proforma
+        """The pro formas rendered, one tuple of invoices per rendering call
+        (and render them)."""
+        Pdf = self.registry["dunning.invoice.pdf"]
+        original = Pdf._proforma_pdfs
         calls = []
 
-        def counted(move):
-            calls.append(move.id)
-            return original(move)
+        def counted(model, moves):
+            calls.append(tuple(moves.ids))
+            return original(model, moves)
 
-        return calls, patch.object(Move, "_get_invoice_pdf_proforma", counted)
+        return calls, patch.object(Pdf, "_proforma_pdfs", counted)
 
     def test_asked_three_times_rendered_once_then_served_from_the_store(self):
         calls, patched = self._renders()
@@ -464,7 +465,7 @@ class TestStatementInvoicePdf(DunningCommon, HttpCase):
                 self.assertEqual(response.status_code, 200)
                 self.assertIn(self.invoice.name, response.text)
             self.env["dunning.invoice.pdf"]._cron_render()
-        self.assertEqual(calls, [self.invoice.id], "rendered once")
+        self.assertEqual(calls, [(self.invoice.id,)], "rendered once")
 
     def test_a_changed_invoice_is_rendered_again_and_its_old_pdf_dropped(self):
         calls, patched = self._renders()
@@ -484,10 +485,23 @@ class TestStatementInvoicePdf(DunningCommon, HttpCase):
             self.assertEqual(self.url_open(self.path).status_code, 202, "the new version")
             Pdf._cron_render()
             self.assertEqual(self.url_open(self.path).status_code, 200)
-        self.assertEqual(calls, [self.invoice.id] * 2)
+        self.assertEqual(calls, [(self.invoice.id,)] * 2)
         kept = Pdf.search([("move_id", "=", self.invoice.id)])
         self.assertEqual(len(kept), 1)
         self.assertFalse(first.exists(), "the old version is dropped")
+
+    def test_the_pdfs_asked_meanwhile_are_rendered_in_one_call(self):
+        second = self._invoice(self.customer, 300.0, self._due(-4))
+        calls, patched = self._renders()
+        with patched:
+            self.url_open(self.path)
+            self.url_open(self.path.replace(str(self.invoice.id), str(second.id)))
+            self.env["dunning.invoice.pdf"]._cron_render()
+        self.assertEqual(calls, [(self.invoice.id, second.id)], "one wkhtmltopdf call")
+        response = self.url_open(self.path.replace(str(self.invoice.id), str(second.id)))
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(second.name, response.text)
+        self.assertNotIn(self.invoice.name, response.text, "each invoice its own PDF")
 
     def test_the_pdf_odoo_kept_is_served_as_it_is(self):
         self.invoice.invoice_pdf_report_file = base64.b64encode(b"%PDF-1.4 the invoice as sent")
@@ -501,14 +515,12 @@ class TestStatementInvoicePdf(DunningCommon, HttpCase):
         )
 
     def test_a_pdf_that_cannot_be_rendered_says_so_and_is_asked_again_a_day_later(self):
-        Move = self.registry["account.move"]
-
-        def broken(move):
+        def broken(model, moves):
             raise ValueError("wkhtmltopdf failed")
 
         self.url_open(self.path)
         with (
-            patch.object(Move, "_get_invoice_pdf_proforma", broken),
+            patch.object(self.registry["dunning.invoice.pdf"], "_proforma_pdfs", broken),
             mute_logger("odoo.addons.account_dunning_es.models.dunning_invoice_pdf"),
         ):
             self.env["dunning.invoice.pdf"]._cron_render()
