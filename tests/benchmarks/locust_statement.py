@@ -2,23 +2,36 @@
 """The morning after the run, for Locust (driven by bench_statement_burst.py).
 
 Virtual customers follow the link of their reminder: they open their
-statement (most), download an invoice's PDF, say they have paid or dispute
-an invoice, with think times; a few collectors work the worklist and open a
-customer's form in the back office meanwhile. The targets (tokens,
-communications, invoices, the collector's login) come from the JSON file
-named by BURST_TARGETS.
+statement (most), download an invoice's PDF (waiting on the page that
+reloads until it is ready, as a browser does), pay an invoice with Odoo's
+demo provider, say they have paid or dispute an invoice, with think times; a
+few collectors work the worklist and open a customer's form in the back
+office meanwhile. The targets (tokens, communications, invoices, the demo
+provider, the collector's login) come from the JSON file named by
+BURST_TARGETS.
 """
 
 import json
 import os
 import random
 import re
+import time
 
+import gevent
 from locust import HttpUser, between, task
 
 with open(os.environ["BURST_TARGETS"], encoding="utf-8") as targets_file:
     TARGETS = json.load(targets_file)
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+# Each payer pays a customer's invoice nobody paid before: each burst of a
+# benchmark (BURST_ROUND) takes its own slice of the customers.
+_SLICE = int(os.environ.get("BURST_ROUND", "0"))
+PAYERS = iter(list(reversed(TARGETS["customers"]))[_SLICE * 600 : (_SLICE + 1) * 600])
+# As a reverse proxy (nginx) talks to Odoo's prefork workers: one request per
+# connection. A worker kept on an idle keep-alive connection through a
+# customer's think time serves nobody else (and wkhtmltopdf, fetching the
+# report's styles from the server, waited behind them).
+CLOSE = {"Connection": "close"}
 
 
 class Customer(HttpUser):
@@ -26,6 +39,7 @@ class Customer(HttpUser):
     wait_time = between(1, 3)
 
     def on_start(self):
+        self.client.headers.update(CLOSE)
         self.target = random.choice(TARGETS["customers"])
 
     def _statement(self, target, name):
@@ -45,11 +59,83 @@ class Customer(HttpUser):
 
     @task(2)
     def invoice_pdf(self):
+        """The PDF link: the page that waits reloads every 3 s (a browser's
+        meta refresh) until the PDF comes; the whole wait is reported as
+        "invoice PDF, until it opens"."""
         if os.environ.get("BURST_PDF") == "0":
             return
-        self.client.get(
-            f"/d/{self.target['token']}/invoice/{self.target['move']}", name="invoice PDF"
+        url = f"/d/{self.target['token']}/invoice/{self.target['move']}"
+        started = time.perf_counter()
+        for _attempt in range(20):
+            response = self.client.get(url, name="invoice PDF (each request)")
+            if response.status_code != 202:
+                break
+            gevent.sleep(3)
+        self.environment.events.request.fire(
+            request_type="GET",
+            name="invoice PDF, until it opens",
+            response_time=(time.perf_counter() - started) * 1000,
+            response_length=len(response.content or b""),
+            exception=(
+                None
+                if response.headers.get("Content-Type") == "application/pdf"
+                else Exception(f"no PDF: {response.status_code}")
+            ),
+            context={},
         )
+
+    def _json(self, path, params, name):
+        with self.client.post(
+            path,
+            json={"jsonrpc": "2.0", "method": "call", "params": params},
+            name=name,
+            catch_response=True,
+        ) as response:
+            result = response.json() if response.status_code == 200 else {}
+            if "error" in result:
+                response.failure(str(result["error"].get("data", {}).get("message"))[:200])
+                return None
+            return result.get("result")
+
+    @task(1)
+    def pay_now(self):
+        """Pay one invoice with the demo provider, as the payment form's
+        script does: the form, a transaction, the provider's answer, then
+        the status page's poll, which reconciles the payment."""
+        provider = TARGETS.get("provider")
+        payer = next(PAYERS, None)
+        if not provider or not payer:
+            return
+        self.client.get(
+            f"/d/{payer['token']}/pay?invoices={payer['move']}&c={payer['comm']}", name="pay: form"
+        )
+        processing = self._json(
+            f"/d/{payer['token']}/transaction/{payer['move']}",
+            {
+                "provider_id": provider["id"],
+                "payment_method_id": provider["method"],
+                "token_id": None,
+                "amount": payer["amount"],
+                "flow": "direct",
+                "tokenization_requested": False,
+                "landing_route": "/",
+                "is_validation": False,
+                "payment_reference": str(payer["move"]),
+            },
+            "pay: transaction",
+        )
+        if not processing:
+            return
+        self._json(
+            "/payment/demo/simulate_payment",
+            {
+                "reference": processing["reference"],
+                "payment_details": "4242",
+                "simulated_state": "done",
+            },
+            "pay: demo provider",
+        )
+        self._json("/payment/status/poll", {}, "pay: status (reconciles)")
 
     def _post(self, action, data, name):
         page = self._statement(self.target, "statement")
@@ -84,6 +170,7 @@ class Collector(HttpUser):
     wait_time = between(2, 5)
 
     def on_start(self):
+        self.client.headers.update(CLOSE)
         page = self.client.get("/web/login", name="login")
         csrf = CSRF.search(page.text).group(1)
         self.client.post(
