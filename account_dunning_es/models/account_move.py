@@ -389,12 +389,7 @@ class AccountMove(models.Model):
         """
         self._dunning_check_invoices()
         Run = self.env["dunning.run"]
-        broken, escalated = Run._judge_now(
-            self.env["dunning.promise"].search(
-                [("state", "=", "open"), ("move_ids", "in", self.ids)]
-            ),
-            fields.Date.context_today(self),
-        )
+        broken, escalated = Run._judge_now(self, fields.Date.context_today(self))
         rest = self - broken.move_ids
         if not rest and escalated:
             return escalated._action_show_result()

@@ -18,11 +18,7 @@ class AccountPartialReconcile(models.Model):
         )
         if not invoices:
             return
-        self.env["dunning.run"]._judge_now(
-            self.env["dunning.promise"].search(
-                [("state", "=", "open"), ("move_ids", "in", invoices.ids)]
-            )
-        )
+        self.env["dunning.run"]._judge_now(invoices)
         self.env["res.partner"]._dunning_thank_payers(invoices)
         self.env["res.partner"]._dunning_release_settled_holds(invoices.commercial_partner_id)
         # A customer on the worklist who pays (online, or booked by the

@@ -114,7 +114,8 @@ class DunningInvoicePdf(models.Model):
         cannot be rendered fails alone: the customer is told."""
         stale = self.filtered(lambda pdf: invoice_version(pdf.move_id.write_date) != pdf.version)
         stale.unlink()
-        for lang, pdfs in (self - stale).grouped("lang").items():
+        kept = self - stale
+        for lang, pdfs in kept.grouped("lang").items():
             try:
                 with self.env.cr.savepoint():
                     by_move = pdfs.with_context(lang=lang)._proforma_pdfs(pdfs.move_id)
@@ -135,14 +136,14 @@ class DunningInvoicePdf(models.Model):
                         pdf.write({"state": "failed", "error": str(error)[:200]})
                         continue
                 pdf.write({"state": "done", "pdf": base64.b64encode(content), "error": False})
-                # The invoice's earlier versions are of no use any more.
-                self.search(
-                    [
-                        ("move_id", "=", pdf.move_id.id),
-                        ("lang", "=", lang),
-                        ("version", "<", pdf.version),
-                    ]
-                ).unlink()
+        # The invoices' earlier versions are of no use any more (one query).
+        done = kept.filtered(lambda pdf: pdf.state == "done")
+        self.search([("move_id", "in", done.move_id.ids)]).filtered(
+            lambda old: any(
+                old.move_id == pdf.move_id and old.lang == pdf.lang and old.version < pdf.version
+                for pdf in done
+            )
+        ).unlink()
 
     @api.autovacuum
     def _gc_failed(self):

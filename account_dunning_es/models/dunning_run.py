@@ -370,14 +370,18 @@ class DunningRun(models.Model):
         return runs
 
     @api.model
-    def _judge_now(self, promises, on_date=None):
-        """Judge these promises outside the daily run (a payment came in, a
-        collector pressed *Send now*) and escalate at once the invoices of
-        those broken, dated ``on_date`` (else today).
+    def _judge_now(self, moves, on_date=None):
+        """Judge the open promises of these invoices outside the daily run (a
+        payment came in, a collector pressed *Send now*, a promise was
+        recorded) and escalate at once the invoices of those broken, dated
+        ``on_date`` (else today).
 
         :return: (the promises broken, the runs that escalated them)
         """
         on_date = on_date or fields.Date.context_today(self)
+        promises = self.env["dunning.promise"].search(
+            [("state", "=", "open"), ("move_ids", "in", moves.ids)]
+        )
         broken = promises._evaluate(on_date)
         return broken, self._send_now(broken._escalation_moves(), "broken_promise", on_date)
 

@@ -210,7 +210,7 @@ class TestDunningPromise(DunningCommon):
         self._run()
         promise = self._promise(invoice, [(self._due(5), 500.0)])
         with freeze_time(self._due(8)):
-            self.env["dunning.run"]._judge_now(promise, self._due(8))
+            self.env["dunning.run"]._judge_now(promise.move_ids, self._due(8))
         self.assertEqual(invoice.dunning_stage_id, self.stage_final)
 
     def test_friendly_reminder_the_day_before_an_instalment(self):

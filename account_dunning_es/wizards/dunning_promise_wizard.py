@@ -113,7 +113,7 @@ class DunningPromiseWizard(models.TransientModel):
         )
         # Recorded with its date (and grace) already past, it breaks at once
         # and its invoices escalate, as the daily job would have done.
-        self.env["dunning.run"]._judge_now(promise)
+        self.env["dunning.run"]._judge_now(promise.move_ids)
         if self.instalment_count > 1:
             promise.action_split_instalments(self.instalment_count, self.interval_days)
         return {
