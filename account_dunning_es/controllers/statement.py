@@ -69,7 +69,8 @@ class DunningStatement(PortalAccount):
         return comm if comm.partner_id == partner else comm.browse()
 
     def _render(self, partner, comm, message=None, error=None):
-        values = self._statement(partner)._values(partner)
+        statement = self._statement(partner)
+        values = statement._values(partner, statement._company(partner, comm))
         values.update(
             token=partner.sudo().dunning_access_token,
             comm=comm,
@@ -229,6 +230,14 @@ class DunningStatement(PortalAccount):
     # Pay now: Odoo's payment form and providers, for the open invoices
     # ------------------------------------------------------------------
     @staticmethod
+    def _selected_ids(selection):
+        """The invoice ids of a selection ("12-15"), none for "all" or junk."""
+        try:
+            return {int(i) for i in (selection or "").split("-") if i and selection != "all"}
+        except ValueError:
+            return set()
+
+    @staticmethod
     def _payable(moves, currency, selection=None):
         """The open invoices the customer pays at once: in the company's
         currency (the others are paid one by one from their page), all of
@@ -237,10 +246,7 @@ class DunningStatement(PortalAccount):
         not: the customer chose them)."""
         moves = moves.filtered(lambda m: m.move_type == "out_invoice" and m.currency_id == currency)
         if selection and selection != "all":
-            try:
-                ids = {int(i) for i in selection.split("-")}
-            except ValueError:
-                ids = set()
+            ids = DunningStatement._selected_ids(selection)
             return moves.filtered(lambda m: m.id in ids)
         return moves.filtered(lambda m: not m.dunning_review and m.dunning_reason != "dispute")
 
@@ -257,7 +263,8 @@ class DunningStatement(PortalAccount):
         comm = self._communication(partner, c)
         # One invoice, several (the boxes ticked on the statement), or all.
         selection = "-".join(request.httprequest.args.getlist("invoices")) or invoices or "all"
-        values = self._statement(partner)._values(partner)
+        statement = self._statement(partner)
+        values = statement._values(partner, statement._company(partner, comm))
         moves = self._payable(values["moves"], values["currency"], selection)
         if not moves:
             return request.redirect(f"/d/{token}")
@@ -305,7 +312,7 @@ class DunningStatement(PortalAccount):
             STATEMENT_GUESSES.wrong(address, time.monotonic())
             raise ValidationError(request.env._("The link is not valid any more."))
         statement = self._statement(partner)
-        company = statement._company(partner)
+        company = statement._company(partner, move_ids=self._selected_ids(selection))
         currency = company.currency_id
         moves = self._payable(statement._moves(partner, company), currency, selection)
         if not moves:

@@ -11,12 +11,12 @@ from markupsafe import Markup
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import format_amount, format_date
+from odoo.tools import format_amount, format_date, get_lang
 
 from ..rules import engine as engine_rules
 from ..rules import law as law_rules
 from ..rules.court import split_instalments
-from ..rules.statement import PROOF_MAX_BYTES, proof_mimetype
+from ..rules.statement import PROOF_MAX_BYTES, PageAmounts, proof_mimetype
 
 # The non-payment reasons a customer may give itself.
 PORTAL_REASONS = ("missing_document", "dispute", "other")
@@ -61,10 +61,26 @@ class DunningStatement(models.AbstractModel):
     # What the page shows
     # ------------------------------------------------------------------
     @api.model
-    def _company(self, partner):
-        """The company whose statement the customer sees: the one of its last
-        reminder (a public page has no company of its own)."""
+    def _company(self, partner, communication=None, move_ids=None):
+        """The company whose statement the customer sees (a public page has no
+        company of its own): the one of the reminder whose link it followed;
+        else the one of the invoices it chose to pay; else the one of its last
+        reminder. A customer of two companies reminded by both reads, from
+        each reminder, the statement of the company that sent it."""
         partner.ensure_one()
+        if communication:
+            return communication.sudo().company_id
+        if move_ids:
+            chosen = (
+                self.env["account.move"]
+                .sudo()
+                .search(
+                    [("id", "in", list(move_ids)), ("commercial_partner_id", "=", partner.id)],
+                    limit=1,
+                )
+            )
+            if chosen:
+                return chosen.company_id
         last = (
             self.env["dunning.communication"]
             .sudo()
@@ -116,6 +132,7 @@ class DunningStatement(models.AbstractModel):
         promises = self._plans(partner, today)
         lang = self.env.lang or partner.lang or "en_US"
         return {
+            "rows": self._rows(moves),
             "partner": partner,
             "company": company,
             "moves": moves,
@@ -161,6 +178,29 @@ class DunningStatement(models.AbstractModel):
                 for key, label in Move._fields["dunning_reason"]._description_selection(self.env)
                 if key in PORTAL_REASONS
             ],
+        }
+
+    @api.model
+    def _rows(self, moves):
+        """Each invoice's dates and amounts as the page prints them, as
+        Odoo's date and monetary widgets would, the language read once."""
+        amount = PageAmounts(get_lang(self.env))
+        dates = {}
+
+        def day(value):
+            if value not in dates:
+                dates[value] = format_date(self.env, value)
+            return dates[value]
+
+        return {
+            move.id: {
+                "date": day(move.invoice_date),
+                "due": day(move.invoice_date_due),
+                "total": amount(move.amount_total, move.currency_id),
+                "paid": amount(move.amount_total - move.amount_residual, move.currency_id),
+                "residual": amount(move.amount_residual, move.currency_id),
+            }
+            for move in moves
         }
 
     @api.model
@@ -243,7 +283,14 @@ class DunningStatement(models.AbstractModel):
 
     @api.model
     def _claim_paid(
-        self, partner, pay_date, amount, proof=None, proof_name=None, communication=None
+        self,
+        partner,
+        pay_date,
+        amount,
+        proof=None,
+        proof_name=None,
+        communication=None,
+        company=None,
     ):
         """ "I have already paid": the collector checks it; the invoices rest
         until then (at most the policy's days), and the page says so."""
@@ -254,7 +301,7 @@ class DunningStatement(models.AbstractModel):
         if pay_date > today:
             raise UserError(self.env._("The payment date cannot be in the future."))
         mimetype = self._proof_type(proof) if proof else None
-        company = self._company(partner)
+        company = company or self._company(partner, communication)
         moves = self._moves(partner, company)
         # The claim covers the invoices not already under a reason the
         # customer gave (a dispute stays a dispute).
@@ -421,7 +468,7 @@ class DunningStatement(models.AbstractModel):
         partner.ensure_one()
         partner = partner.sudo()
         today = fields.Date.context_today(self)
-        company = self._company(partner)
+        company = self._company(partner, communication)
         moves = self._plan_moves(partner, company, count, first_date, today)
         Promise = self.env["dunning.promise"].sudo()
         policy = partner._dunning_policy(company)

@@ -2,13 +2,17 @@
 """Rules of the customer's statement page, free of the ORM: what a proof of
 payment is, what a plan still asks for, which language a visitor reads."""
 
+import ast
 import io
 import threading
 from collections import defaultdict, deque, namedtuple
 
+from markupsafe import Markup
 from PIL import Image
 from werkzeug.exceptions import NotFound, TooManyRequests
 
+from odoo.addons.base.models.res_lang import intersperse
+from odoo.tools.float_utils import float_round
 from odoo.tools.pdf import PdfFileReader
 
 # What a customer may upload as proof of payment, known by its content.
@@ -159,3 +163,46 @@ def best_language(accepted, installed, default):
             # "es" reads Spain's Spanish where it is installed (es_ES).
             return by_code.get(f"{primary}_{primary}", same[0])
     return default
+
+
+class PageAmounts:
+    """Amounts as Odoo's monetary widget prints them (the language's
+    grouping and separators, the currency's decimals, symbol and position),
+    with the language read once per page.
+
+    The statement printed five amounts or dates per invoice through QWeb's
+    widgets, each reading the language again (and parsing its grouping): 40 %
+    of a 20-invoice page's time. ``lang`` is Odoo's ``LangData`` (``grouping``,
+    ``thousands_sep``, ``decimal_point``); currencies are read for
+    ``decimal_places``, ``rounding``, ``symbol`` and ``position``.
+    """
+
+    def __init__(self, lang):
+        self._grouping = ast.literal_eval(lang.grouping)
+        self._thousands = lang.thousands_sep or ""
+        self._decimal = lang.decimal_point
+        self._done = {}
+
+    def number(self, value, decimals):
+        """The number as the language writes it (``res.lang.format``)."""
+        text = f"{value:.{decimals}f}"
+        integer, _dot, fraction = text.partition(".")
+        integer = intersperse(integer, self._grouping, self._thousands)[0]
+        return self._decimal.join([integer, fraction]) if _dot else integer
+
+    def __call__(self, value, currency):
+        key = (value, currency.id)
+        if key not in self._done:
+            rounded = float_round(value, precision_rounding=currency.rounding)
+            number = (
+                self.number(rounded, currency.decimal_places)
+                .replace(" ", "\N{NO-BREAK SPACE}")
+                .replace("-", "-\N{ZERO WIDTH NO-BREAK SPACE}")
+            )
+            symbol = currency.symbol or ""
+            pre = f"{symbol}\N{NO-BREAK SPACE}" if currency.position == "before" else ""
+            post = "" if currency.position == "before" else f"\N{NO-BREAK SPACE}{symbol}"
+            self._done[key] = Markup('{}<span class="oe_currency_value">{}</span>{}').format(
+                pre, number, post
+            )
+        return self._done[key]

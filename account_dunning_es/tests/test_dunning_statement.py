@@ -12,8 +12,10 @@ from reportlab.pdfgen import canvas
 
 from odoo.tests import HttpCase, tagged
 from odoo.tests.common import JsonRpcException
+from odoo.tools import get_lang
 
 from ..models.dunning_statement import statement_plan_problem
+from ..rules.statement import PageAmounts
 from .common import DunningCommon
 
 D = date(2026, 3, 2)
@@ -82,6 +84,35 @@ class TestStatementPage(DunningCommon, HttpCase):
         self.assertTrue(comm.statement_opened_date, "counted for the reminder that carried it")
         self.assertIn(comm.payment_reference, html)
         self.assertIn("Carmen Cobros", html, "the collector to contact")
+
+    def test_a_customer_of_two_companies_reads_the_statement_of_the_reminder_it_follows(self):
+        company_b = self.setup_other_company(name="Empresa B")["company"]
+        company_b.dunning_policy_id = self._create_policy(company_b, "Policy B")
+        invoice_b = self._invoice(self.customer, 900.0, self._due(-5), company=company_b)
+        comm_a = self._reminder()
+        self._run(company=company_b)
+        comm_b = self._comms(self.customer, company_id=company_b.id, channel="email")
+        self.assertEqual(len(comm_b), 1)
+        # Company B reminded last; the link of A's reminder still shows A's
+        # statement (it showed B's), and B's shows B's.
+        link_a, link_b = self._link_in_email(comm_a), self._link_in_email(comm_b)
+        # (Each company numbers its invoices: the page's links tell them apart.)
+        html_a = self._page(link_a)
+        self.assertIn(f"/invoice/{self.invoice.id}", html_a)
+        self.assertNotIn(f"/invoice/{invoice_b.id}", html_a)
+        self.assertIn(self.company.name, html_a)
+        html_b = self._page(link_b)
+        self.assertIn(f"/invoice/{invoice_b.id}", html_b)
+        self.assertNotIn(f"/invoice/{self.invoice.id}", html_b)
+        self.assertIn("Empresa B", html_b)
+        # "I have already paid" from A's reminder rests A's invoices only.
+        self._post(
+            f"{link_a.split('?')[0]}/paid",
+            html_a,
+            {"c": comm_a.id, "date": self.today.isoformat(), "amount": "1250.00"},
+        )
+        self.assertEqual((self.invoice | self.invoice_2).mapped("dunning_review"), ["paid"] * 2)
+        self.assertFalse(invoice_b.dunning_review)
 
     def test_wrong_missing_or_revoked_tokens_are_404(self):
         comm = self._reminder()
@@ -360,6 +391,31 @@ class TestStatementRules(DunningCommon):
         )
         self.assertEqual(statement_plan_problem(3, D, 120.0, D, 3, 90, 50.0), "minimum")
 
+    def test_page_amounts_print_as_odoos_monetary_widget(self):
+        """The statement prints its rows' amounts without QWeb's widget (the
+        widget read the language five times a row); same text, every
+        language and currency position, negatives and roundings."""
+        self._activate_spanish()
+        self.env["res.lang"]._activate_lang("fr_FR")
+        usd = self.env.ref("base.USD")
+        eur = self.env.ref("base.EUR")
+        usd.active = eur.active = True
+        self.assertNotEqual(usd.position, eur.position)
+        Widget = self.env["ir.qweb.field.monetary"]
+        values = (0.0, 1.0, 1234.5, -1234567.891, 0.005, 999999999.999, -0.004)
+        for code in ("en_US", "es_ES", "fr_FR"):
+            amounts = PageAmounts(get_lang(self.env, code))
+            for currency in (usd, eur):
+                for value in values:
+                    expected = Widget.with_context(lang=code).value_to_html(
+                        value, {"display_currency": currency}
+                    )
+                    self.assertEqual(amounts(value, currency), expected, (code, value))
+        self.assertIn(
+            ">1.234,50</span>\N{NO-BREAK SPACE}€",
+            PageAmounts(get_lang(self.env, "es_ES"))(1234.5, eur),
+        )
+
     def test_every_letter_carries_the_link_and_its_qr_code(self):
         invoice = self._invoice(self.customer, 500.0, self._due(-25))
         invoice._dunning_write({"dunning_stage_id": self.stage_call.id})
@@ -411,6 +467,34 @@ class TestStatementPayment(DunningCommon, HttpCase):
             },
         )
         return self.env["payment.transaction"].search([("reference", "=", processing["reference"])])
+
+    def test_the_invoices_chosen_are_paid_in_their_company(self):
+        demo = self.env.ref("payment.payment_provider_demo", raise_if_not_found=False).sudo()
+        if not demo or demo.module_id.state != "installed":
+            self.skipTest("payment_demo is installed by tests/run.sh")
+        provider = demo.copy({"company_id": self.company.id, "name": "Demo"})
+        provider.write({"state": "test", "is_published": True})
+        company_b = self.setup_other_company(name="Empresa B")["company"]
+        company_b.dunning_policy_id = self._create_policy(company_b, "Policy B")
+        invoice_a = self._invoice(self.customer, 300.0, self._due(-5))
+        self._invoice(self.customer, 900.0, self._due(-5), company=company_b)
+        yesterday = self._due(-1)
+        comm_a = self._run(on_date=yesterday).communication_ids.filtered(
+            lambda c: c.partner_id == self.customer
+        )
+        # Company B reminded the customer after A.
+        self._run(on_date=yesterday, company=company_b)
+        token = self.customer._dunning_statement_token()
+        page = self.url_open(f"/d/{token}/pay?c={comm_a[0].id}&invoices={invoice_a.id}")
+        self.assertIn("300.00", page.text)
+        self.assertIn(f"/d/{token}/transaction/{invoice_a.id}", page.text)
+        # The form's transaction names the invoice: it is paid in A, although
+        # B's reminder came last (it answered "Nothing is due" before).
+        tx = self._transaction(
+            f"/d/{token}/transaction/{invoice_a.id}", provider, 300.0, invoice_a.name
+        )
+        self.assertEqual(tx.invoice_ids, invoice_a)
+        self.assertEqual(tx.company_id, self.company)
 
     def test_the_customer_pays_everything_with_the_demo_provider(self):
         demo = self.env.ref("payment.payment_provider_demo", raise_if_not_found=False).sudo()

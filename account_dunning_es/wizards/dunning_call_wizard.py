@@ -101,7 +101,9 @@ class DunningCallWizard(models.TransientModel):
             action = self.env["dunning.promise.wizard"]._action_open(comm)
             action["context"] = dict(action["context"], default_channel="phone")
         elif self.result == "paid":
-            self.env["dunning.statement"]._claim_paid(partner, self.pay_date, self.amount)
+            self.env["dunning.statement"]._claim_paid(
+                partner, self.pay_date, self.amount, company=self.company_id
+            )
         elif self.result == "reason":
             partner._dunning_collector_write(
                 {"dunning_reason": self.reason, "dunning_reason_note": self.note}
