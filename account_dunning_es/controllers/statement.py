@@ -131,6 +131,7 @@ class DunningStatement(PortalAccount):
                         "move": move,
                         "company": company,
                         "failed": pdf.state == "failed",
+                        "wait": pdf._wait_seconds() if pdf.state == "pending" else 0,
                         "back": f"/d/{token}",
                         # The page speaks the customer's language, and says so.
                         "html_data": {"lang": (request.env.lang or "en_US").replace("_", "-")},

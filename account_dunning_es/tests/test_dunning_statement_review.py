@@ -19,11 +19,13 @@ from odoo.tests import HttpCase, tagged
 from odoo.tests.common import BaseCase
 from odoo.tools import mute_logger
 
+from ..models import dunning_invoice_pdf
 from ..rules import engine as engine_rules
 from ..rules.statement import (
     STATEMENT_GUESSES,
     GuessLimiter,
     best_language,
+    pdf_wait_seconds,
     plan_schedule,
     proof_mimetype,
 )
@@ -436,6 +438,13 @@ class TestStatementInvoicePdf(DunningCommon, HttpCase):
         cls.invoice = cls._invoice(cls.customer, 1000.0, cls._due(-5))
         cls.path = f"/d/{cls.customer._dunning_statement_token()}/invoice/{cls.invoice.id}"
 
+    def setUp(self):
+        super().setUp()
+        # What the server learnt of its wkhtmltopdf does not carry over.
+        patcher = patch.dict(dunning_invoice_pdf._BATCH_SPLITS, {"ok": None})
+        patcher.start()
+        self.addCleanup(patcher.stop)
+
     def _renders(self):
         """The pro formas rendered, one tuple of invoices per rendering call
         (and render them)."""
@@ -502,6 +511,57 @@ class TestStatementInvoicePdf(DunningCommon, HttpCase):
         self.assertEqual(response.status_code, 200)
         self.assertIn(second.name, response.text)
         self.assertNotIn(self.invoice.name, response.text, "each invoice its own PDF")
+
+    def test_a_wkhtmltopdf_that_cannot_split_a_batch_renders_one_by_one_from_then_on(self):
+        """Debian's wkhtmltopdf writes no PDF outlines: Odoo hands a batch
+        back undivided. The first batch tells; later ones are not tried."""
+        Pdf = self.registry["dunning.invoice.pdf"]
+        original = Pdf._proforma_pdfs
+        calls = []
+
+        def unpatched_qt(model, moves):
+            calls.append(tuple(moves.ids))
+            if len(moves) > 1:
+                return {False: b"%PDF-1.4 every invoice in one document"}
+            return original(model, moves)
+
+        invoices = [self._invoice(self.customer, 100.0 + n, self._due(-4)) for n in range(4)]
+        paths = [self.path.replace(str(self.invoice.id), str(inv.id)) for inv in invoices]
+        with patch.object(Pdf, "_proforma_pdfs", unpatched_qt):
+            self.url_open(paths[0])
+            self.url_open(paths[1])
+            self.env["dunning.invoice.pdf"]._cron_render()
+            self.url_open(paths[2])
+            self.url_open(paths[3])
+            self.env["dunning.invoice.pdf"]._cron_render()
+        first, second, third, fourth = (inv.id for inv in invoices)
+        self.assertEqual(
+            calls,
+            [(first, second), (first,), (second,), (third,), (fourth,)],
+            "the undivided batch is not tried again",
+        )
+        for path, invoice in zip(paths, invoices, strict=True):
+            response = self.url_open(path)
+            self.assertEqual(response.status_code, 200)
+            self.assertIn(invoice.name, response.text, "each invoice its own PDF")
+
+    def test_the_waiting_page_asks_again_when_the_pdf_can_be_ready(self):
+        """A long queue is not polled every 3 s: the page waits its place
+        in the queue times a PDF's rendering time, and says how long."""
+        invoices = [self._invoice(self.customer, 100.0 + n, self._due(-4)) for n in range(5)]
+        first = self.url_open(self.path).text
+        for invoice in invoices:
+            last = self.url_open(self.path.replace(str(self.invoice.id), str(invoice.id))).text
+        self.assertIn('http-equiv="refresh" content="3"', first)
+        # Sixth in the queue: 6 x 1.2 s.
+        self.assertIn('http-equiv="refresh" content="8"', last)
+        self.assertIn(
+            'checks again in <span class="o_dunning_invoice_wait_seconds">8</span> seconds',
+            last,
+        )
+        self.assertEqual(pdf_wait_seconds(1), 3)
+        self.assertEqual(pdf_wait_seconds(10), 12)
+        self.assertEqual(pdf_wait_seconds(500), 60, "at most a minute")
 
     def test_the_pdf_odoo_kept_is_served_as_it_is(self):
         self.invoice.invoice_pdf_report_file = base64.b64encode(b"%PDF-1.4 the invoice as sent")

@@ -23,6 +23,7 @@ from locust import FastHttpUser, between, task
 with open(os.environ["BURST_TARGETS"], encoding="utf-8") as targets_file:
     TARGETS = json.load(targets_file)
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+REFRESH = re.compile(r'http-equiv="refresh" content="(\d+)"')
 # Each payer pays a customer's invoice nobody paid before: each burst of a
 # benchmark (BURST_ROUND) takes its own slice of the customers.
 _SLICE = int(os.environ.get("BURST_ROUND", "0"))
@@ -62,18 +63,21 @@ class Customer(FastHttpUser):
 
     @task(2)
     def invoice_pdf(self):
-        """The PDF link: the page that waits reloads every 3 s (a browser's
+        """The PDF link: the page that waits reloads when its PDF can be ready (a browser's
         meta refresh) until the PDF comes; the whole wait is reported as
         "invoice PDF, until it opens"."""
         if os.environ.get("BURST_PDF") == "0":
             return
         url = f"/d/{self.target['token']}/invoice/{self.target['move']}"
         started = time.perf_counter()
-        for _attempt in range(20):
+        for _attempt in range(30):
             response = self.client.get(url, name="invoice PDF (each request)")
             if response.status_code != 202:
                 break
-            gevent.sleep(3)
+            # The page's own <meta http-equiv="refresh">: its place in the
+            # queue times a PDF's rendering time.
+            wait = REFRESH.search(response.text or "")
+            gevent.sleep(int(wait.group(1)) if wait else 3)
         self.environment.events.request.fire(
             request_type="GET",
             name="invoice PDF, until it opens",
