@@ -4,7 +4,7 @@
     "name": "Spanish Dunning (Cobro de morosos)",
     "summary": "Staged collection of overdue customer invoices by segment, "
     "with reminders, calls, meetings and demand letters",
-    "version": "18.0.1.12.0",
+    "version": "18.0.1.13.0",
     "category": "Accounting/Accounting",
     "license": "AGPL-3",
     "author": "account_dunning_es authors",

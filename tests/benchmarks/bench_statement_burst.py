@@ -371,7 +371,6 @@ def burst(args, registry, workers, targets_file, port, round_=0):
             stop.set()
             overflows = listen_overflows() - overflows
             busy = [after - before for after, before in zip(cpu_times(), busy, strict=True)]
-            print(f"  the machine's CPU was {100 * busy[0] / busy[1]:.0f} % busy during the burst")
             with open(f"{prefix}_stats.csv", encoding="utf-8") as stats:
                 rows = list(csv.DictReader(stats))
             with open(f"{prefix}_failures.csv", encoding="utf-8") as failures:
@@ -386,13 +385,14 @@ def burst(args, registry, workers, targets_file, port, round_=0):
         stop_server(server)
         with registry.cursor() as cr:
             cr.execute("UPDATE ir_cron SET active = (id = ANY(%s))", [active_crons])
-    return rows, max(seen or [0]), overflows
+    return rows, max(seen or [0]), overflows, 100 * busy[0] / busy[1]
 
 
-def print_table(workers, rows, most_connections, overflows):
+def print_table(workers, rows, most_connections, overflows, cpu):
     print(
-        f"\n{workers} worker(s); at most {most_connections} database connections; "
-        f"{overflows} connections dropped from a full listen queue"
+        f"\n{workers} worker(s); the machine's CPU {cpu:.0f} % busy; at most "
+        f"{most_connections} database connections; {overflows} connections dropped "
+        "from a full listen queue"
     )
     print(
         f"  {'request':32} {'count':>7} {'fail':>5} {'req/s':>7} "
@@ -498,10 +498,10 @@ def main():
         # Each burst pays with customers of its own (BURST_ROUND): five
         # bursts on one database at most.
         for round_, workers in enumerate(int(w) for w in args.workers.split(",")):
-            rows, most, overflows = burst(
+            rows, most, overflows, cpu = burst(
                 args, registry, workers, targets_file.name, args.port, round_
             )
-            print_table(workers, rows, most, overflows)
+            print_table(workers, rows, most, overflows, cpu)
             goals(rows)
     finally:
         os.unlink(targets_file.name)
