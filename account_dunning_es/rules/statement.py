@@ -1,6 +1,7 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Rules of the customer's statement page, free of the ORM: what a proof of
-payment is, what a plan still asks for, which language a visitor reads."""
+payment is, what a plan still asks for, which language a visitor reads, how
+its amounts print and how long a customer waits for an invoice's PDF."""
 
 import ast
 import io

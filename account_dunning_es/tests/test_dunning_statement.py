@@ -450,6 +450,15 @@ class TestStatementPayment(DunningCommon, HttpCase):
 
     today = date.today()
 
+    def _demo_provider(self):
+        """Odoo's demo provider, in test mode in the test company."""
+        demo = self.env.ref("payment.payment_provider_demo", raise_if_not_found=False).sudo()
+        if not demo or demo.module_id.state != "installed":
+            self.skipTest("payment_demo is installed by tests/run.sh")
+        provider = demo.copy({"company_id": self.company.id, "name": "Demo"})
+        provider.write({"state": "test", "is_published": True})
+        return provider
+
     def _transaction(self, route, provider, amount, reference):
         """What the payment form's script asks: a draft transaction."""
         processing = self.make_jsonrpc_request(
@@ -469,11 +478,7 @@ class TestStatementPayment(DunningCommon, HttpCase):
         return self.env["payment.transaction"].search([("reference", "=", processing["reference"])])
 
     def test_the_invoices_chosen_are_paid_in_their_company(self):
-        demo = self.env.ref("payment.payment_provider_demo", raise_if_not_found=False).sudo()
-        if not demo or demo.module_id.state != "installed":
-            self.skipTest("payment_demo is installed by tests/run.sh")
-        provider = demo.copy({"company_id": self.company.id, "name": "Demo"})
-        provider.write({"state": "test", "is_published": True})
+        provider = self._demo_provider()
         company_b = self.setup_other_company(name="Empresa B")["company"]
         company_b.dunning_policy_id = self._create_policy(company_b, "Policy B")
         invoice_a = self._invoice(self.customer, 300.0, self._due(-5))
@@ -497,11 +502,7 @@ class TestStatementPayment(DunningCommon, HttpCase):
         self.assertEqual(tx.company_id, self.company)
 
     def test_the_customer_pays_everything_with_the_demo_provider(self):
-        demo = self.env.ref("payment.payment_provider_demo", raise_if_not_found=False).sudo()
-        if not demo or demo.module_id.state != "installed":
-            self.skipTest("payment_demo is installed by tests/run.sh")
-        provider = demo.copy({"company_id": self.company.id, "name": "Demo"})
-        provider.write({"state": "test", "is_published": True})
+        provider = self._demo_provider()
         invoices = self._invoice(self.customer, 1000.0, self._due(-5)) | self._invoice(
             self.customer, 250.0, self._due(-3)
         )

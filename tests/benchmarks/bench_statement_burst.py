@@ -262,6 +262,9 @@ defaults
     option forwardfor
 frontend customers
     bind 127.0.0.1:{port}
+    # The collectors' screens (Odoo's /web) go ahead of the customers in the
+    # queue: the back office keeps working through the morning's burst.
+    http-request set-priority-class int(-10) if {{ path_beg /web }}
     default_backend odoo
 backend odoo
     # At most one request per worker at a time: the others wait in the
