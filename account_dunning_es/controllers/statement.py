@@ -233,8 +233,10 @@ class DunningStatement(PortalAccount):
     @staticmethod
     def _selected_ids(selection):
         """The invoice ids of a selection ("12-15"), none for "all" or junk."""
+        if not selection or selection == "all":
+            return set()
         try:
-            return {int(i) for i in (selection or "").split("-") if i and selection != "all"}
+            return {int(i) for i in selection.split("-") if i}
         except ValueError:
             return set()
 

@@ -215,11 +215,11 @@ def start_server(args, workers, port, proxied=False):
         f"--http-port={port}", f"--workers={workers}",
         "--max-cron-threads=1", "--limit-time-real=600", "--limit-time-cpu=300",
         "--limit-memory-soft=2147483648", "--limit-memory-hard=2684354560",
-        # More server options to study a burst (--log-handler=werkzeug:INFO
-        # logs each request's queries and server-side time).
         # Behind the proxy, the customers' own addresses (the wrong-token
         # limiter counts per address).
         *(["--proxy-mode"] if proxied else []),
+        # More server options to study a burst (--log-handler=werkzeug:INFO
+        # logs each request's queries and server-side time).
         *os.environ.get("BURST_SERVER_ARGS", "").split(),
     ]  # fmt: skip
     log = open(os.path.join(common.REPO, ".ci", "out", f"burst-server-{workers}.log"), "w")  # noqa: SIM115
@@ -278,10 +278,7 @@ def start_proxy(port, odoo_port, workers):
     proxy, but one that queues: Odoo's prefork server listens with a backlog
     of 8 connections per worker, and a burst of new connections beyond it
     has its SYNs dropped and retried by the client after 1, 3, 7 s (seen:
-    5,794 listen overflows in one burst). None when HAProxy is missing."""
-    if not shutil.which("haproxy"):
-        print("  (haproxy not found: the customers talk to the workers directly)")
-        return None
+    5,794 listen overflows in one burst)."""
     config = tempfile.NamedTemporaryFile("w", suffix=".cfg", delete=False)  # noqa: SIM115
     config.write(HAPROXY.format(port=port, odoo_port=odoo_port, workers=workers))
     config.close()
@@ -346,7 +343,9 @@ def burst(args, registry, workers, targets_file, port, round_=0):
             "UPDATE ir_cron SET active = (cron_name = %s)",
             ["Dunning: render invoice PDFs for statement pages"],
         )
-    proxied = not args.no_proxy and shutil.which("haproxy")
+    proxied = not args.no_proxy and bool(shutil.which("haproxy"))
+    if not args.no_proxy and not proxied:
+        print("  (haproxy not found: the customers talk to the workers directly)")
     server = start_server(args, workers, port + 1 if proxied else port, proxied)
     proxy = start_proxy(port, port + 1, workers) if proxied else None
     overflows = listen_overflows()

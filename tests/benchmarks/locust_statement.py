@@ -63,9 +63,9 @@ class Customer(FastHttpUser):
 
     @task(2)
     def invoice_pdf(self):
-        """The PDF link: the page that waits reloads when its PDF can be ready (a browser's
-        meta refresh) until the PDF comes; the whole wait is reported as
-        "invoice PDF, until it opens"."""
+        """The PDF link: the page that waits reloads when its PDF can be
+        ready (a browser's meta refresh) until the PDF comes; the whole wait
+        is reported as "invoice PDF, until it opens"."""
         if os.environ.get("BURST_PDF") == "0":
             return
         url = f"/d/{self.target['token']}/invoice/{self.target['move']}"
